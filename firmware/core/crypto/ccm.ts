@@ -1,0 +1,103 @@
+// AES-CCM (RFC 3610 / NIST SP 800-38C) over a platform AES block function.
+// MiBeacon v4/v5, BTHome and pvvx use 4-byte tags with 11..13-byte nonces; the
+// general form is kept (tag 4..16, nonce 7..13) so tests can cross-check against
+// node:crypto's aes-128-ccm.
+
+import type { AesEncryptBlock } from '../host.js';
+
+export interface CcmParams {
+  aes: AesEncryptBlock;
+  key: Uint8Array;
+  nonce: Uint8Array;
+  /** Associated data (authenticated, not encrypted). */
+  aad?: Uint8Array;
+  tagLength: number;
+}
+
+/** Encrypt and return ciphertext ‖ tag. */
+export function ccmEncrypt(p: CcmParams, plaintext: Uint8Array): Uint8Array {
+  check(p);
+  const tag = cbcMac(p, plaintext);
+  const out = new Uint8Array(plaintext.length + p.tagLength);
+  out.set(ctr(p, plaintext, 1));
+  const s0 = p.aes(p.key, counterBlock(p.nonce, 0));
+  for (let i = 0; i < p.tagLength; i++) out[plaintext.length + i] = tag[i]! ^ s0[i]!;
+  return out;
+}
+
+/**
+ * Decrypt `ciphertext` and verify `tag`. Returns the plaintext, or undefined when the
+ * tag does not verify (wrong key or corrupted frame): no unauthenticated bytes leak.
+ */
+export function ccmDecrypt(p: CcmParams, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
+  check(p);
+  if (tag.length !== p.tagLength) return undefined;
+  const plaintext = ctr(p, ciphertext, 1);
+  const expected = cbcMac(p, plaintext);
+  const s0 = p.aes(p.key, counterBlock(p.nonce, 0));
+  let diff = 0;
+  for (let i = 0; i < p.tagLength; i++) diff |= (expected[i]! ^ s0[i]!) ^ tag[i]!;
+  return diff === 0 ? plaintext : undefined;
+}
+
+/**
+ * CTR-mode keystream only, without a tag: MiBeacon v2/v3 ("legacy") frames carry no
+ * verifiable tag, so their payload is decrypted this way and checked by plausibility.
+ */
+export function ccmCtrOnly(p: Omit<CcmParams, 'tagLength' | 'aad'>, ciphertext: Uint8Array): Uint8Array {
+  return ctr(p, ciphertext, 1);
+}
+
+function check(p: CcmParams): void {
+  if (p.nonce.length < 7 || p.nonce.length > 13) throw new Error('CCM nonce must be 7..13 bytes');
+  if (p.tagLength < 4 || p.tagLength > 16 || p.tagLength % 2) throw new Error('CCM tag must be 4..16 bytes, even');
+}
+
+function counterBlock(nonce: Uint8Array, counter: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const q = 15 - nonce.length; // bytes of the counter field
+  b[0] = q - 1;
+  b.set(nonce, 1);
+  for (let i = 15, c = counter; i > nonce.length; i--, c = Math.floor(c / 256)) b[i] = c & 0xff;
+  return b;
+}
+
+function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, input: Uint8Array, first: number): Uint8Array {
+  const out = new Uint8Array(input.length);
+  for (let off = 0, n = first; off < input.length; off += 16, n++) {
+    const ks = p.aes(p.key, counterBlock(p.nonce, n));
+    const end = Math.min(16, input.length - off);
+    for (let i = 0; i < end; i++) out[off + i] = input[off + i]! ^ ks[i]!;
+  }
+  return out;
+}
+
+function cbcMac(p: CcmParams, plaintext: Uint8Array): Uint8Array {
+  const aad = p.aad ?? new Uint8Array(0);
+  const q = 15 - p.nonce.length;
+  const b0 = new Uint8Array(16);
+  b0[0] = (aad.length > 0 ? 0x40 : 0) | (((p.tagLength - 2) / 2) << 3) | (q - 1);
+  b0.set(p.nonce, 1);
+  for (let i = 15, len = plaintext.length; i > p.nonce.length; i--, len = Math.floor(len / 256)) b0[i] = len & 0xff;
+  let x = p.aes(p.key, b0);
+  const absorb = (data: Uint8Array): void => {
+    for (let off = 0; off < data.length; off += 16) {
+      const block = new Uint8Array(16);
+      for (let i = 0; i < 16 && off + i < data.length; i++) block[i] = data[off + i]!;
+      for (let i = 0; i < 16; i++) block[i] = block[i]! ^ x[i]!;
+      x = p.aes(p.key, block);
+    }
+  };
+  if (aad.length > 0) {
+    // AAD shorter than 0xFF00 bytes is prefixed with its 2-byte length; that is all
+    // BLE ever needs (a 1-byte 0x11 for MiBeacon).
+    if (aad.length >= 0xff00) throw new Error('CCM associated data too long');
+    const withLength = new Uint8Array(aad.length + 2);
+    withLength[0] = aad.length >> 8;
+    withLength[1] = aad.length & 0xff;
+    withLength.set(aad, 2);
+    absorb(withLength);
+  }
+  absorb(plaintext);
+  return x;
+}

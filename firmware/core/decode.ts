@@ -1,0 +1,119 @@
+// Entry points of the passive path: service data or a whole advertisement in,
+// readings (or a clear error) out. The UUID of the service data picks the decoder.
+
+import { parseAdvertisement } from './ad/structures.js';
+import { fromHex, normalizeMac } from './bytes/hex.js';
+import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
+import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
+import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
+import { decodeQingping, QINGPING_UUID } from './decoders/qingping.js';
+import { fail, type DecodeContext, type DecodeResult } from './decoders/types.js';
+import type { AesEncryptBlock } from './host.js';
+
+type ServiceDecoder = (data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string) => DecodeResult;
+
+/** 16-bit service UUID -> decoder. The one place a new format is plugged in. */
+const DECODERS = new Map<number, ServiceDecoder>([
+  [MIBEACON_UUID, (d, mac, ctx) => decodeMiBeacon(d, mac, ctx)],
+  [BTHOME_UUID, (d, mac, ctx, name) => decodeBthome(d, mac, name, ctx)],
+  [ENVIRONMENTAL_SENSING_UUID, (d, mac, ctx) => decodeCustom181a(d, mac, ctx)],
+  [QINGPING_UUID, (d, mac) => decodeQingping(d, mac)],
+]);
+
+export const KNOWN_UUIDS: readonly number[] = [...DECODERS.keys()];
+
+export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string): DecodeResult {
+  const decoder = DECODERS.get(uuid);
+  if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${uuid.toString(16).padStart(4, '0')}`, { mac });
+  return decoder(data, mac, ctx, localName);
+}
+
+/**
+ * Decode every service data element we know in a raw advertising payload. Unlike
+ * Tasmota (first element only) all are tried, so a device that sends BTHome next to
+ * another element is still read. No known element: one 'unknown-format' error.
+ */
+export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx: DecodeContext): DecodeResult[] {
+  const fields = parseAdvertisement(ad);
+  const results: DecodeResult[] = [];
+  for (const sd of fields.serviceData) {
+    if (DECODERS.has(sd.uuid)) results.push(decodeServiceData(sd.uuid, sd.data, mac, ctx, fields.localName));
+  }
+  if (results.length === 0) {
+    results.push(fields.malformed
+      ? fail('malformed', 'advertisement AD structure length runs past the end', { mac })
+      : fail('unknown-format', 'advertisement has no service data we decode', { mac }));
+  }
+  return results;
+}
+
+/**
+ * One decode request as the CLI and the JSONL batch mode take it: hex text fields.
+ * `data` is service data for `uuid` (default fe95); `ad` is a whole advertisement.
+ * `key` is a bind key (32 hex, or 24 for legacy v2/v3), or Tasmota's MI32Key form with
+ * the MAC appended (44 or 36 hex).
+ */
+export interface DecodeRequest {
+  mac?: string;
+  uuid?: string | number;
+  data?: string;
+  ad?: string;
+  key?: string;
+}
+
+export function decodeRequest(req: DecodeRequest, aes: AesEncryptBlock): DecodeResult {
+  if (req === null || typeof req !== 'object') return fail('bad-input', 'request must be a JSON object');
+  let mac: string | undefined;
+  if (req.mac !== undefined && req.mac !== '') {
+    mac = typeof req.mac === 'string' ? normalizeMac(req.mac) : undefined;
+    if (!mac) return fail('bad-input', `invalid MAC "${String(req.mac)}": need 6 bytes of hex`);
+  }
+  let key: Uint8Array | undefined;
+  if (req.key !== undefined && req.key !== '') {
+    const parsed = parseKey(req.key);
+    if (typeof parsed === 'string') return fail('bad-input', parsed, { mac });
+    key = parsed.key;
+    if (parsed.mac) {
+      if (mac && mac !== parsed.mac) return fail('bad-input', `key is for ${parsed.mac}, not ${mac}`, { mac });
+      mac = parsed.mac;
+    }
+  }
+  const ctx: DecodeContext = { aes, keyFor: () => key };
+  if (req.ad !== undefined) {
+    const ad = typeof req.ad === 'string' ? fromHex(req.ad) : undefined;
+    if (!ad) return fail('bad-input', 'ad is not valid hex', { mac });
+    return decodeAdvertisement(ad, mac, ctx)[0]!;
+  }
+  if (typeof req.data !== 'string') return fail('bad-input', 'need "data" (service data hex) or "ad" (advertisement hex)', { mac });
+  const data = fromHex(req.data);
+  if (!data) return fail('bad-input', 'data is not valid hex', { mac });
+  const uuid = parseUuid(req.uuid);
+  if (uuid === undefined) return fail('bad-input', `invalid UUID "${String(req.uuid)}": need 16-bit hex like fe95`, { mac });
+  return decodeServiceData(uuid, data, mac, ctx);
+}
+
+function parseUuid(uuid: string | number | undefined): number | undefined {
+  if (uuid === undefined || uuid === '') return MIBEACON_UUID;
+  if (typeof uuid === 'number') return Number.isInteger(uuid) && uuid >= 0 && uuid <= 0xffff ? uuid : undefined;
+  const m = /^(?:0x)?([0-9a-fA-F]{4})$/.exec(uuid);
+  return m ? parseInt(m[1]!, 16) : undefined;
+}
+
+/** Parse a bind key, alone or in MI32Key form (key followed by the 12-hex MAC). */
+export function parseKey(text: unknown): { key: Uint8Array; mac?: string } | string {
+  if (typeof text !== 'string') return 'key must be a hex string';
+  const bytes = fromHex(text);
+  if (!bytes) return 'key is not valid hex';
+  switch (bytes.length) {
+    case 16:
+    case 12:
+      return { key: bytes };
+    case 22:
+    case 18: {
+      const keyLength = bytes.length - 6;
+      return { key: bytes.slice(0, keyLength), mac: normalizeMac(text.replace(/[\s:-]/g, '').slice(keyLength * 2))! };
+    }
+    default:
+      return `key must be 32 hex digits (24 for legacy v2/v3 devices), or 44/36 with the MAC appended; got ${bytes.length * 2}`;
+  }
+}

@@ -1,0 +1,226 @@
+// MiBeacon object ids -> decoders. One table; each entry says how many value bytes
+// the object must have and what readings it yields. Sources: Xiaomi's object
+// definitions as implemented by xiaomi-ble/ble_monitor, and Tasmota MI32 (button,
+// knob and XMWXKG01LM handling follow Tasmota so the JSON matches).
+
+import { f32le, intLE, s8, u16le, u24le, u32le, u8 } from '../bytes/read.js';
+import type { Values } from './types.js';
+
+type ObjectDecoder = (v: Uint8Array, out: Values, model: string) => void;
+
+interface ObjectSpec {
+  /** What the object is, for docs and logs. */
+  what: string;
+  /** Exact value length; objects of another length are ignored as malformed. */
+  size?: number;
+  /** Minimum value length, for objects whose tail varies. */
+  minSize?: number;
+  decode: ObjectDecoder;
+}
+
+/** Press types shared by Tasmota's "Button<n>" values: 1 single, 2 double, 3 hold. */
+const PRESS = { single: 1, double: 2, hold: 3 } as const;
+
+function int(key: string, size: number, signed: boolean, divisor = 1): Pick<ObjectSpec, 'size' | 'decode'> {
+  return { size, decode: (v, out) => { out[key] = intLE(v, 0, size, signed) / divisor; } };
+}
+
+function flag(key: string, isOn: (b: number) => boolean = (b) => b > 0): Pick<ObjectSpec, 'size' | 'decode'> {
+  return { size: 1, decode: (v, out) => { out[key] = isOn(v[0]!) ? 1 : 0; } };
+}
+
+function float(key: string, digits: number): Pick<ObjectSpec, 'size' | 'decode'> {
+  const f = 10 ** digits;
+  return { size: 4, decode: (v, out) => { out[key] = Math.round(f32le(v, 0) * f) / f; } };
+}
+
+/** Door/opening objects differ only in which raw values mean open and closed. */
+function door(open: number[], closed: number[]): Pick<ObjectSpec, 'size' | 'decode'> {
+  return {
+    size: 1,
+    decode: (v, out) => {
+      if (open.includes(v[0]!)) out.Door = 1;
+      else if (closed.includes(v[0]!)) out.Door = 0;
+    },
+  };
+}
+
+/** Multi-key switches of the 0x4Exx/0x560x/0x4A0x families: value byte = which key. */
+function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
+  return {
+    decode: (v, out, model) => {
+      // Tasmota reads XMWXKG01LM's button number from the object length; a single-key
+      // device has one button, so we call it Button1 rather than copy that guess.
+      const key = model === 'XMWXKG01LM' || v.length === 0 ? 1 : v[0]!;
+      out['Button' + key] = press;
+    },
+  };
+}
+
+/** Models whose 0x1007/0x000F "illuminance" is really a light/dark flag (100 = light). */
+const LIGHT_FLAG_MODELS = ['MJYD02YL', 'MCCGQ02HL', 'RTCGQ02LM'];
+
+/** 0x1001: [num, value, type] — buttons, remotes and the YLKG07/08 knob (Tasmota semantics). */
+function button(v: Uint8Array, out: Values, model: string): void {
+  const num = v[0]!;
+  const value = v[1]!;
+  const type = v[2]!;
+  const knob = model === 'YLKG07YL/YLKG08YL';
+  if (type === 4) {
+    // rotation: signed steps; while pressed the step count is in `num`
+    if (num === 0) out.Dimmer = s8(v, 1);
+    else out.Dimmer_P = s8(v, 0);
+    return;
+  }
+  if (knob && num === 1 && type === 3) {
+    out.Hold = value; // long press, value = duration
+    return;
+  }
+  // Tasmota: press type 0/1/2 = single/double/hold; the knob counts presses in `value`.
+  let press: number;
+  if (knob && type === 3) press = value; // 1 = single, 2 = double, ...
+  else if (type <= 2) press = type + 1;
+  else if (type === 5) press = PRESS.single;
+  else if (type === 6) press = PRESS.hold;
+  else press = type + 1;
+  out['Button' + num] = press;
+}
+
+export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number, ObjectSpec>([
+  [0x0003, { what: 'motion (nightlight)', decode: (_v, out) => { out.Motion = 1; } }],
+  [0x0007, { what: 'door (lock)', ...door([0, 2, 4], [1, 3, 5]) }],
+  [0x000a, { what: 'body temperature', size: 2, decode: (v, out) => { out.Temperature = intLE(v, 0, 2, true) / 100; } }],
+  [0x000f, {
+    what: 'motion with illuminance', size: 3,
+    decode: (v, out, model) => {
+      const lux = u24le(v, 0);
+      out.Motion = 1;
+      out.Illuminance = lux;
+      if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux >= 100 ? 1 : 0;
+    },
+  }],
+  [0x0010, {
+    what: 'toothbrush', minSize: 1,
+    decode: (v, out) => {
+      out.Toothbrush = v[0] === 0 ? 1 : 0;
+      if (v.length > 1) out[v[0] === 0 ? 'Counter' : 'Score'] = v[1]!;
+    },
+  }],
+  [0x1001, { what: 'button / remote / knob', size: 3, decode: button }],
+  [0x1004, { what: 'temperature', ...int('Temperature', 2, true, 10) }],
+  [0x1005, { what: 'power and temperature (kettle)', size: 2, decode: (v, out) => { out.Power = v[0]! ? 1 : 0; out.Temperature = v[1]!; } }],
+  [0x1006, { what: 'humidity', ...int('Humidity', 2, false, 10) }],
+  [0x1007, {
+    what: 'illuminance', size: 3,
+    decode: (v, out, model) => {
+      const lux = u24le(v, 0);
+      out.Illuminance = lux;
+      if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux === 100 ? 1 : 0;
+    },
+  }],
+  [0x1008, { what: 'soil moisture', ...int('Moisture', 1, false) }],
+  [0x1009, { what: 'soil conductivity', ...int('Fertility', 2, false) }],
+  [0x100a, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x100d, {
+    what: 'temperature and humidity', size: 4,
+    decode: (v, out) => { out.Temperature = intLE(v, 0, 2, true) / 10; out.Humidity = u16le(v, 2) / 10; },
+  }],
+  [0x1010, { what: 'formaldehyde', ...int('Formaldehyde', 2, false, 100) }],
+  [0x1012, { what: 'power on/off', ...flag('Power') }],
+  [0x1013, { what: 'consumable', ...int('Consumable', 1, false) }],
+  [0x1014, { what: 'water leak', ...flag('Leak') }],
+  [0x1015, { what: 'smoke', ...flag('Smoke') }],
+  [0x1017, { what: 'no-motion time', ...int('NMT', 4, false) }],
+  [0x1018, { what: 'light', ...flag('Light') }],
+  // 0x1019: 0 open, 1 closed, 2 "not closed after timeout" (still open), 3 device reset.
+  [0x1019, { what: 'door / window', ...door([0, 2], [1]) }],
+  [0x101b, { what: 'no motion timeout', decode: (_v, out) => { out.Motion = 0; } }],
+  [0x2000, {
+    what: 'body temperature (two probes) and battery', size: 5,
+    decode: (v, out) => {
+      // xiaomi-ble's fit of the app's body temperature from the two probe readings
+      const t1 = intLE(v, 0, 2, true), t2 = intLE(v, 2, 2, true);
+      const body = 3.71934e-11 * Math.exp((0.69314 * t1) / 100) - 1.02801e-8 * Math.exp((0.53871 * t2) / 100) + 36.413;
+      out.Temperature = Math.round(body * 100) / 100;
+      out.Battery = v[4]!;
+    },
+  }],
+  [0x4801, { what: 'temperature (float)', ...float('Temperature', 1) }],
+  [0x4802, { what: 'humidity (integer)', ...int('Humidity', 1, false) }],
+  [0x4803, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x4804, { what: 'opening state', ...door([1], [2]) }],
+  [0x4805, { what: 'illuminance (float)', ...float('Illuminance', 2) }],
+  [0x4806, { what: 'water leak', ...flag('Leak') }],
+  [0x4808, { what: 'humidity (float)', ...float('Humidity', 1) }],
+  [0x480c, { what: 'door / window state', ...door([0], [1]) }],
+  [0x4818, { what: 'no-motion time', ...int('NMT', 2, false) }],
+  [0x483c, { what: 'seat pressure present', ...flag('Occupancy') }],
+  [0x484e, { what: 'occupancy status', ...flag('Occupancy', (b) => b === 1) }],
+  [0x487b, { what: 'top splash sensor', ...flag('Leak') }],
+  [0x4a01, { what: 'low battery', ...flag('BatteryLow') }],
+  [0x4a08, {
+    what: 'motion with illuminance (float)', size: 4,
+    decode: (v, out) => { out.Motion = 1; out.Illuminance = Math.round(f32le(v, 0) * 100) / 100; },
+  }],
+  [0x4a0c, { what: 'single press', ...keyPress(PRESS.single) }],
+  [0x4a0d, { what: 'double press', ...keyPress(PRESS.double) }],
+  [0x4a0e, { what: 'long press', ...keyPress(PRESS.hold) }],
+  [0x4a12, { what: 'opening event', ...door([1], [2]) }],
+  [0x4a13, { what: 'button press', size: 1, decode: (_v, out) => { out.Button1 = PRESS.single; } }],
+  [0x4a1a, { what: 'door left open', size: 1, decode: (v, out) => { if (v[0] === 1) out.Door = 1; } }],
+  [0x4a68, { what: 'water alarm event', ...flag('Leak', (b) => b === 1) }],
+  [0x4c01, { what: 'temperature (float)', ...float('Temperature', 2) }],
+  [0x4c02, { what: 'humidity (integer)', ...int('Humidity', 1, false) }],
+  [0x4c03, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x4c08, { what: 'humidity (float)', ...float('Humidity', 1) }],
+  [0x4e01, { what: 'low battery', ...flag('BatteryLow') }],
+  [0x4e0c, { what: 'single press', ...keyPress(PRESS.single) }],
+  [0x4e0d, { what: 'double press', ...keyPress(PRESS.double) }],
+  [0x4e0e, { what: 'long press', ...keyPress(PRESS.hold) }],
+  [0x4e16, {
+    what: 'scale weight', size: 9,
+    decode: (v, out) => { out.Weight = u32le(v, 1) / 100; },
+  }],
+  [0x5003, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x560c, { what: 'single press', ...keyPress(PRESS.single) }],
+  [0x560d, { what: 'double press', ...keyPress(PRESS.double) }],
+  [0x560e, { what: 'long press', ...keyPress(PRESS.hold) }],
+]);
+
+/** Objects that may legitimately carry no value bytes (a press with no payload). */
+export const EMPTY_OBJECTS_ALLOWED = new Set([0x4a0c, 0x4a0d, 0x4a0e, 0x4e0c, 0x4e0d, 0x4e0e, 0x560c, 0x560d, 0x560e, 0x0003, 0x101b]);
+
+export interface ObjectWalk {
+  values: Values;
+  unknown: string[];
+  /** Set when an object's length runs past the payload. */
+  malformedAt?: number;
+}
+
+/** Decode a run of objects [id LE16][len][value...]. Unknown ids are listed, not fatal. */
+export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
+  const walk: ObjectWalk = { values: {}, unknown: [] };
+  let i = 0;
+  while (i + 3 <= payload.length) {
+    const id = u16le(payload, i);
+    const length = u8(payload, i + 2);
+    const end = i + 3 + length;
+    if (end > payload.length) {
+      walk.malformedAt = i;
+      break;
+    }
+    const value = payload.subarray(i + 3, end);
+    const spec = MIBEACON_OBJECTS.get(id);
+    if (!spec) walk.unknown.push('0x' + id.toString(16).padStart(4, '0'));
+    else if (sizeOk(spec, value.length) || (length === 0 && EMPTY_OBJECTS_ALLOWED.has(id))) spec.decode(value, walk.values, model);
+    else walk.unknown.push('0x' + id.toString(16).padStart(4, '0') + '/len' + length);
+    i = end;
+  }
+  return walk;
+}
+
+function sizeOk(spec: ObjectSpec, length: number): boolean {
+  if (spec.size !== undefined) return length === spec.size;
+  if (spec.minSize !== undefined) return length >= spec.minSize;
+  return true;
+}

@@ -1,0 +1,67 @@
+// Shared result types of all advertisement decoders.
+
+import type { AesEncryptBlock } from '../host.js';
+
+/** Readings keyed as in Tasmota's SENSOR JSON ("Temperature", "Humidity", "Button1", ...). */
+export type Values = Record<string, number>;
+
+export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping';
+
+/** Why a frame gave no values. Stable codes, for counters and tests; `error` is the text. */
+export type ErrorCode =
+  | 'bad-input' // not hex, no MAC, ...
+  | 'too-short' // truncated frame
+  | 'malformed' // lengths inside the frame do not add up
+  | 'unsupported' // a version or variant we do not decode (mesh, v1, ...)
+  | 'no-key' // encrypted and no key for this device
+  | 'wrong-key' // tag did not verify (wrong key or corrupted frame)
+  | 'mac-mismatch' // MAC inside the frame is not the sender's
+  | 'unknown-format'; // no service data we know
+
+export interface Reading {
+  /** Device MAC, 12 uppercase hex digits, display order. */
+  mac: string;
+  /** Manufacturer model ("LYWSD03MMC"), or Tasmota's MI_<PID> when unknown. */
+  model: string;
+  /** Tasmota type name used in MQTT keys ("LYWSD03"). */
+  type: string;
+  /** Product id as 4 lowercase hex digits (mi32cfg form); null when the format has none. */
+  pid: string | null;
+  format: Format;
+  encrypted: boolean;
+  /** Frame/packet counter as the format defines it (32-bit for MiBeacon v4/v5 and BTHome). */
+  counter: number | null;
+  values: Values;
+  /** Objects present in the frame that we do not decode (hex ids), for logs. */
+  unknown?: string[];
+  /** Advertised local name, when the format uses it as the device name (BTHome). */
+  localName?: string;
+}
+
+export interface DecodeError {
+  error: string;
+  code: ErrorCode;
+  mac?: string;
+  model?: string;
+  type?: string;
+  pid?: string | null;
+  format?: Format;
+  encrypted?: boolean;
+}
+
+export type DecodeResult = Reading | DecodeError;
+
+export function isError(r: DecodeResult): r is DecodeError {
+  return (r as DecodeError).error !== undefined;
+}
+
+/** What a decoder gets besides the bytes. */
+export interface DecodeContext {
+  aes: AesEncryptBlock;
+  /** Bind key for a MAC (display order, uppercase), if one is known. */
+  keyFor(mac: string): Uint8Array | undefined;
+}
+
+export function fail(code: ErrorCode, error: string, extra: Omit<DecodeError, 'error' | 'code'> = {}): DecodeError {
+  return { error, code, ...extra };
+}

@@ -1,0 +1,528 @@
+// The MQTT 3.1.1 client the gateway publishes through. It owns one connection at a time
+// over the Net port and keeps what must survive a loss: the offline queue, the QoS 1
+// messages awaiting PUBACK, and the subscriptions. Timers come from the Clock port only,
+// so tests drive keep-alive and backoff with a fake clock.
+
+import type { Clock, Log, Net, Random, TcpSocket, TimerHandle } from '../host.js';
+import { Backoff } from './backoff.js';
+import { Emitter } from './emitter.js';
+import { MqttConnectionRefusedError, MqttError } from './errors.js';
+import { type MqttClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { encodePacket, encodePublishBytes, type Packet, type PublishPacket, type QoS } from './packets.js';
+import { PacketParser } from './parser.js';
+import { BoundedQueue } from './queue.js';
+import { topicMatches, validateTopicFilter, validateTopicName } from './topic.js';
+import { utf8Encode } from './utf8.js';
+
+export interface MqttClientPorts {
+  net: Net;
+  clock: Clock;
+  random: Random;
+  log?: Log;
+}
+
+export type MessageHandler = (topic: string, payload: Uint8Array, packet: PublishPacket) => void;
+/** Called once per message: no error when delivered (QoS 1: PUBACK; QoS 0: written), else why it was not. */
+export type DeliveryCallback = (error?: MqttError) => void;
+
+export interface PublishOptions { qos?: 0 | 1; retain?: boolean }
+export interface SubscribeOptions {
+  qos?: 0 | 1;
+  /** First SUBACK for this call: the granted QoS, or an error when the broker refused the filter. */
+  onSuback?: (error: MqttError | undefined, grantedQos?: number) => void;
+}
+
+export type MqttClientState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped' | 'ended';
+
+export interface MqttClientEvents {
+  [name: string]: unknown[];
+  connect: [info: { sessionPresent: boolean }];
+  /** A connection that had reached CONNACK is gone; `error` says why unless it was end(). */
+  close: [error?: MqttError];
+  /** Connection failures, refusals, protocol violations, refused subscriptions. */
+  error: [error: MqttError];
+  /** The next attempt is scheduled after `delayMs`. */
+  reconnect: [info: { attempt: number; delayMs: number }];
+  message: [topic: string, payload: Uint8Array, packet: PublishPacket];
+  /** Messages evicted from the full offline queue (oldest first); `stats.dropped` counts them all. */
+  drop: [count: number];
+}
+
+interface OutgoingMessage {
+  topic: Uint8Array;
+  payload: Uint8Array;
+  qos: 0 | 1;
+  retain: boolean;
+  callback?: DeliveryCallback;
+  messageId?: number;
+}
+
+/** `acked`: the broker confirmed this filter at this QoS in the current session. */
+interface SubscriptionEntry { qos: 0 | 1; handlers: Set<MessageHandler>; acked: boolean }
+type SubackCallback = NonNullable<SubscribeOptions['onSuback']>;
+
+/** One socket's lifetime; events from an older one are ignored. */
+interface Connection { socket?: TcpSocket; closed: boolean; connackReceived: boolean; parser: PacketParser }
+
+export class MqttClient extends Emitter<MqttClientEvents> {
+  readonly options: ResolvedOptions;
+  readonly clientId: string;
+  private currentState: MqttClientState = 'idle';
+  private conn: Connection | undefined;
+  private readonly backoff: Backoff | undefined;
+  private readonly queue: BoundedQueue<OutgoingMessage>;
+  /** QoS 1 messages written and not acknowledged, in send order (Map keeps insertion order). */
+  private readonly inflight = new Map<number, OutgoingMessage>();
+  private readonly pendingAcks = new Map<number, (packet: Packet) => void>();
+  private readonly subscriptions = new Map<string, SubscriptionEntry>();
+  private readonly subackWaiters = new Map<string, SubackCallback[]>();
+  /** Filters dropped while offline; a persistent session on the broker still has them. */
+  private readonly offlineUnsubscribes = new Set<string>();
+  private nextMessageId = 1;
+  private connectTimer: TimerHandle | undefined;
+  private keepAliveTimer: TimerHandle | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private lastSentAt = 0;
+  private lastReceivedAt = 0;
+  private pingSentAt: number | undefined;
+  private counters = { dropped: 0, published: 0, received: 0, connects: 0 };
+
+  constructor(private readonly ports: MqttClientPorts, options: MqttClientOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.clientId = this.options.clientId ?? `mi32-${hex(ports.random.bytes(6))}`;
+    const random = () => {
+      const b = ports.random.bytes(4);
+      return (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 4_294_967_296;
+    };
+    this.backoff = this.options.reconnect === false ? undefined : new Backoff(this.options.reconnect, random);
+    this.queue = new BoundedQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, messageSize);
+  }
+
+  get state(): MqttClientState { return this.currentState; }
+  get connected(): boolean { return this.currentState === 'connected'; }
+  get stats() {
+    return { ...this.counters, queued: this.queue.length, queuedBytes: this.queue.bytes, inflight: this.inflight.size };
+  }
+
+  /** Starts connecting (and reconnecting after any loss). Also restarts a client stopped by a refusal. */
+  connect(): this {
+    if (this.currentState === 'ended') throw new MqttError('client-ended', 'this client was ended; create a new one');
+    if (this.currentState === 'idle' || this.currentState === 'stopped') this.open();
+    return this;
+  }
+
+  /**
+   * Publishes now when connected, else queues. Bad input throws MqttError and changes nothing;
+   * later outcomes (PUBACK, dropped from the queue, end()) arrive through `callback`.
+   */
+  publish(topic: string, payload: string | Uint8Array, options: PublishOptions = {}, callback?: DeliveryCallback): void {
+    if (this.currentState === 'ended') throw new MqttError('client-ended', 'publish after end()');
+    validateTopicName(topic);
+    const qos = options.qos ?? 0;
+    if (qos !== 0 && qos !== 1) throw new MqttError('invalid-options', `QoS ${String(qos)} is not supported; use 0 or 1`);
+    let bytes: Uint8Array;
+    if (typeof payload === 'string') bytes = utf8Encode(payload);
+    else if (payload instanceof Uint8Array) bytes = payload.slice(); // the caller may reuse its buffer
+    else throw new MqttError('invalid-payload', `payload must be a string or Uint8Array, got ${typeof payload}`);
+    if (bytes.length > this.options.maxPayloadBytes) {
+      throw new MqttError('payload-too-large', `payload of ${bytes.length} bytes is over the limit of ${this.options.maxPayloadBytes}`);
+    }
+    const message: OutgoingMessage = { topic: utf8Encode(topic), payload: bytes, qos, retain: options.retain === true, callback };
+    if (this.currentState === 'connected' && this.queue.length === 0 && (qos === 0 || this.inflight.size < this.options.maxInflight)) {
+      this.send(message);
+    } else {
+      this.enqueue(message);
+    }
+  }
+
+  /** Subscribes `handler` to `filter` (+ and # allowed). Kept across reconnects. */
+  subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): void {
+    if (this.currentState === 'ended') throw new MqttError('client-ended', 'subscribe after end()');
+    validateTopicFilter(filter);
+    const qos = options.qos ?? 0;
+    if (qos !== 0 && qos !== 1) throw new MqttError('invalid-options', `subscription QoS ${String(qos)} is not supported; use 0 or 1`);
+    this.offlineUnsubscribes.delete(filter);
+    const entry = this.subscriptions.get(filter);
+    if (entry) {
+      entry.handlers.add(handler);
+      if (entry.qos === qos && entry.acked) {
+        options.onSuback?.(undefined, qos);
+        return;
+      }
+      entry.qos = qos;
+      entry.acked = false;
+    } else {
+      this.subscriptions.set(filter, { qos, handlers: new Set([handler]), acked: false });
+    }
+    if (options.onSuback) {
+      const waiters = this.subackWaiters.get(filter);
+      if (waiters) waiters.push(options.onSuback);
+      else this.subackWaiters.set(filter, [options.onSuback]);
+    }
+    if (this.currentState === 'connected') this.sendSubscribe(filter);
+  }
+
+  /** Removes `handler` (or all handlers) from `filter`; the broker is told once none is left. */
+  unsubscribe(filter: string, handler?: MessageHandler): void {
+    const entry = this.subscriptions.get(filter);
+    if (!entry) return;
+    if (handler) entry.handlers.delete(handler);
+    if (handler && entry.handlers.size > 0) return;
+    this.subscriptions.delete(filter);
+    if (this.currentState === 'connected') this.sendUnsubscribe(filter);
+    else this.offlineUnsubscribes.add(filter);
+  }
+
+  /** Disconnects cleanly (DISCONNECT, so no Will) and stops. Undelivered messages get a 'client-ended' error. */
+  end(): void {
+    if (this.currentState === 'ended') return;
+    const wasConnected = this.currentState === 'connected';
+    this.currentState = 'ended';
+    const conn = this.conn;
+    this.detach();
+    if (conn?.socket) {
+      if (wasConnected) conn.socket.write(encodePacket({ type: 'disconnect' }));
+      conn.socket.close();
+    }
+    const error = new MqttError('client-ended', 'client ended before the message was delivered');
+    for (const message of [...this.inflight.values(), ...this.queue.drain()]) message.callback?.(error);
+    this.inflight.clear();
+    this.pendingAcks.clear();
+    if (wasConnected) this.emit('close');
+  }
+
+  // ---- connection lifecycle ----
+
+  private open(): void {
+    this.currentState = 'connecting';
+    const conn: Connection = { closed: false, connackReceived: false, parser: new PacketParser(this.options.maxIncomingPacketBytes) };
+    this.conn = conn;
+    const { host, port, tls } = this.options;
+    this.connectTimer = this.ports.clock.setTimeout(() => {
+      this.connectTimer = undefined;
+      this.fail(conn, new MqttError('connect-timeout', `no CONNACK from ${this.brokerName()} within ${this.options.connectTimeoutMs} ms`));
+    }, this.options.connectTimeoutMs);
+    try {
+      const socket = this.ports.net.connectTcp({ host, port, tls }, {
+        onConnect: () => { if (conn === this.conn) this.sendConnect(); },
+        onData: (bytes) => this.onData(conn, bytes),
+        onClose: (error) => this.onSocketClose(conn, error),
+      });
+      if (conn.closed) socket.close(); // closed synchronously inside connectTcp
+      else conn.socket = socket;
+    } catch (error) {
+      this.onSocketClose(conn, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private sendConnect(): void {
+    const o = this.options;
+    const will = o.will && {
+      topic: o.will.topic,
+      payload: typeof o.will.payload === 'string' ? utf8Encode(o.will.payload) : o.will.payload,
+      qos: (o.will.qos ?? 0) as QoS,
+      retain: o.will.retain === true,
+    };
+    const password = typeof o.password === 'string' ? utf8Encode(o.password) : o.password;
+    this.write(encodePacket({
+      type: 'connect', clientId: this.clientId, cleanSession: o.cleanSession, keepAlive: o.keepAliveSeconds,
+      username: o.username, password, will,
+    }));
+  }
+
+  private onData(conn: Connection, bytes: Uint8Array): void {
+    if (conn !== this.conn) return;
+    this.lastReceivedAt = this.ports.clock.now();
+    let packets: Packet[];
+    try {
+      packets = conn.parser.push(bytes);
+    } catch (error) {
+      this.fail(conn, error as MqttError);
+      return;
+    }
+    for (const packet of packets) {
+      if (conn !== this.conn) return; // a packet before this one ended the connection
+      this.counters.received++;
+      this.onPacket(conn, packet);
+    }
+  }
+
+  private onPacket(conn: Connection, packet: Packet): void {
+    if (!conn.connackReceived && packet.type !== 'connack') {
+      this.fail(conn, protocolError(`${packet.type.toUpperCase()} before CONNACK`));
+      return;
+    }
+    switch (packet.type) {
+      case 'connack': return this.onConnack(conn, packet.returnCode, packet.sessionPresent);
+      case 'publish': return this.onIncomingPublish(conn, packet);
+      case 'puback': {
+        const message = this.inflight.get(packet.messageId);
+        if (!message) return; // an ack for a message already given up on: nothing to do
+        this.inflight.delete(packet.messageId);
+        message.callback?.();
+        return this.pump();
+      }
+      case 'suback':
+      case 'unsuback': {
+        const onAck = this.pendingAcks.get(packet.messageId);
+        this.pendingAcks.delete(packet.messageId);
+        return onAck?.(packet);
+      }
+      case 'pingresp':
+        this.pingSentAt = undefined;
+        return;
+      default:
+        return this.fail(conn, protocolError(`a broker must not send ${packet.type.toUpperCase()}`));
+    }
+  }
+
+  private onConnack(conn: Connection, returnCode: number, sessionPresent: boolean): void {
+    if (conn.connackReceived) return this.fail(conn, protocolError('second CONNACK'));
+    conn.connackReceived = true;
+    this.clearTimer('connectTimer');
+    if (returnCode !== 0) {
+      const error = new MqttConnectionRefusedError(returnCode);
+      // Only "server unavailable" can fix itself; bad credentials or a rejected id would
+      // just be refused again, so the client stops until connect() is called once more.
+      const retry = returnCode === 3;
+      if (!retry) this.currentState = 'stopped';
+      this.fail(conn, error);
+      return;
+    }
+    this.currentState = 'connected';
+    this.counters.connects++;
+    this.backoff?.reset();
+    this.lastReceivedAt = this.ports.clock.now();
+    this.pingSentAt = undefined;
+    this.emit('connect', { sessionPresent });
+    if (conn !== this.conn) return; // a listener ended the client
+    // A new session knows none of our filters; a resumed one lacks those changed meanwhile.
+    for (const [filter, entry] of this.subscriptions) {
+      if (!sessionPresent) entry.acked = false;
+      if (!entry.acked) this.sendSubscribe(filter);
+    }
+    if (sessionPresent) for (const filter of this.offlineUnsubscribes) this.sendUnsubscribe(filter);
+    this.offlineUnsubscribes.clear();
+    // Unacknowledged QoS 1 messages go first, flagged DUP, in their original order (§4.4).
+    for (const [messageId, m] of this.inflight) this.write(encodePublishBytes(m.topic, m.payload, 1, m.retain, true, messageId));
+    this.pump();
+    this.scheduleKeepAlive();
+  }
+
+  private onIncomingPublish(conn: Connection, packet: PublishPacket): void {
+    if (packet.qos === 2) return this.fail(conn, protocolError('QoS 2 PUBLISH, but this client subscribes with QoS 0 or 1 only'));
+    if (packet.topic.length === 0 || packet.topic.includes('+') || packet.topic.includes('#')) {
+      return this.fail(conn, protocolError(`PUBLISH to invalid topic "${packet.topic}"`));
+    }
+    for (const [filter, entry] of this.subscriptions) {
+      if (!topicMatches(filter, packet.topic)) continue;
+      for (const handler of [...entry.handlers]) {
+        try {
+          handler(packet.topic, packet.payload, packet);
+        } catch (error) {
+          this.onListenerError(`message handler for ${filter}`, error);
+        }
+      }
+    }
+    this.emit('message', packet.topic, packet.payload, packet);
+    if (packet.qos === 1 && conn === this.conn) this.write(encodePacket({ type: 'puback', messageId: packet.messageId as number }));
+  }
+
+  private onSocketClose(conn: Connection, cause?: Error): void {
+    if (conn.closed) return;
+    const why = cause ? `: ${cause.message}` : ' by the broker';
+    const error = new MqttError('connection-lost', `connection to ${this.brokerName()} closed${why}`, { cause });
+    conn.closed = true;
+    this.lost(conn, error);
+  }
+
+  /** Ends `conn` because of `error` (protocol error, timeout, refusal) and reconnects unless stopped. */
+  private fail(conn: Connection, error: MqttError): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.socket?.close();
+    this.lost(conn, error);
+  }
+
+  private lost(conn: Connection, error: MqttError): void {
+    if (conn !== this.conn) return;
+    const wasConnected = this.currentState === 'connected';
+    this.detach();
+    this.emit('error', error);
+    if (wasConnected) this.emit('close', error);
+    if (this.currentState === 'ended' || this.currentState === 'stopped') return;
+    if (!this.backoff) {
+      this.currentState = 'stopped';
+      return;
+    }
+    const delayMs = this.backoff.next();
+    this.currentState = 'waiting';
+    this.reconnectTimer = this.ports.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.currentState === 'waiting') this.open();
+    }, delayMs);
+    this.emit('reconnect', { attempt: this.backoff.attempts, delayMs });
+  }
+
+  /** Forgets the current connection and its timers; messages and subscriptions stay. */
+  private detach(): void {
+    if (this.conn) this.conn.closed = true;
+    this.conn = undefined;
+    this.clearTimer('connectTimer');
+    this.clearTimer('keepAliveTimer');
+    this.clearTimer('reconnectTimer');
+    this.pingSentAt = undefined;
+    // SUBACK/UNSUBACK can no longer arrive; subscriptions are re-sent on the next CONNACK.
+    this.pendingAcks.clear();
+  }
+
+  // ---- keep-alive ----
+
+  /**
+   * One timer, re-armed from what actually happened: a PINGREQ goes out once keep-alive has
+   * passed without sending or without receiving; no PINGRESP within half of it means the
+   * broker is gone. Worst case from the broker's last sign of life: 1.5 × keep-alive.
+   */
+  private scheduleKeepAlive(): void {
+    const keepAliveMs = this.options.keepAliveSeconds * 1000;
+    if (keepAliveMs === 0) return;
+    const now = this.ports.clock.now();
+    const due = this.pingSentAt !== undefined
+      ? this.pingSentAt + keepAliveMs / 2
+      : Math.min(this.lastSentAt, this.lastReceivedAt) + keepAliveMs;
+    this.keepAliveTimer = this.ports.clock.setTimeout(() => this.onKeepAliveTimer(), Math.max(0, due - now));
+  }
+
+  private onKeepAliveTimer(): void {
+    this.keepAliveTimer = undefined;
+    const conn = this.conn;
+    if (!conn || this.currentState !== 'connected') return;
+    const keepAliveMs = this.options.keepAliveSeconds * 1000;
+    const now = this.ports.clock.now();
+    if (this.pingSentAt !== undefined) {
+      if (now - this.pingSentAt >= keepAliveMs / 2) {
+        this.fail(conn, new MqttError('keepalive-timeout', `no PINGRESP from ${this.brokerName()} within ${keepAliveMs / 2} ms`));
+        return;
+      }
+    } else if (now - this.lastSentAt >= keepAliveMs || now - this.lastReceivedAt >= keepAliveMs) {
+      this.write(encodePacket({ type: 'pingreq' }));
+      this.pingSentAt = now;
+    }
+    this.scheduleKeepAlive();
+  }
+
+  // ---- sending ----
+
+  private enqueue(message: OutgoingMessage): void {
+    const dropped = this.queue.push(message);
+    if (dropped.length === 0) return;
+    this.counters.dropped += dropped.length;
+    const error = new MqttError('queue-overflow', `offline queue full (${this.queue.maxItems} messages / ${this.queue.maxBytes} bytes); oldest message dropped`);
+    for (const old of dropped) old.callback?.(error);
+    this.emit('drop', dropped.length);
+  }
+
+  /** Sends queued messages while the connection and the in-flight window allow. */
+  private pump(): void {
+    while (this.currentState === 'connected') {
+      const next = this.queue.peek();
+      if (!next || (next.qos === 1 && this.inflight.size >= this.options.maxInflight)) return;
+      this.queue.shift();
+      this.send(next);
+    }
+  }
+
+  private send(message: OutgoingMessage): void {
+    this.counters.published++;
+    if (message.qos === 0) {
+      this.write(encodePublishBytes(message.topic, message.payload, 0, message.retain, false));
+      message.callback?.();
+      return;
+    }
+    const messageId = this.allocateMessageId();
+    message.messageId = messageId;
+    this.inflight.set(messageId, message);
+    this.write(encodePublishBytes(message.topic, message.payload, 1, message.retain, false, messageId));
+  }
+
+  /** One SUBSCRIBE per filter: SUBACK codes then map to filters without bookkeeping. */
+  private sendSubscribe(filter: string): void {
+    const entry = this.subscriptions.get(filter);
+    if (!entry) return;
+    const messageId = this.allocateMessageId();
+    const qos = entry.qos;
+    this.pendingAcks.set(messageId, (packet) => {
+      if (packet.type !== 'suback') return;
+      const code = packet.granted[0];
+      const current = this.subscriptions.get(filter);
+      if (current && current.qos === qos && code !== 0x80) current.acked = true;
+      const waiters = this.subackWaiters.get(filter) ?? [];
+      this.subackWaiters.delete(filter);
+      if (code === 0x80) {
+        const error = new MqttError('subscribe-refused', `broker refused the subscription to "${filter}"`);
+        this.emit('error', error);
+        for (const waiter of waiters) waiter(error);
+      } else {
+        for (const waiter of waiters) waiter(undefined, code);
+      }
+    });
+    this.write(encodePacket({ type: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }] }));
+  }
+
+  private sendUnsubscribe(filter: string): void {
+    const messageId = this.allocateMessageId();
+    this.pendingAcks.set(messageId, () => {});
+    this.write(encodePacket({ type: 'unsubscribe', messageId, topics: [filter] }));
+  }
+
+  private write(bytes: Uint8Array): void {
+    const socket = this.conn?.socket;
+    if (!socket) return;
+    this.lastSentAt = this.ports.clock.now();
+    socket.write(bytes);
+  }
+
+  /** Next free message id in 1..65535; ids of unacknowledged packets are skipped. */
+  private allocateMessageId(): number {
+    for (;;) {
+      const id = this.nextMessageId;
+      this.nextMessageId = id === 0xffff ? 1 : id + 1;
+      if (!this.inflight.has(id) && !this.pendingAcks.has(id)) return id;
+    }
+  }
+
+  private clearTimer(name: 'connectTimer' | 'keepAliveTimer' | 'reconnectTimer'): void {
+    const handle = this[name];
+    if (handle !== undefined) this.ports.clock.clearTimeout(handle);
+    this[name] = undefined;
+  }
+
+  private brokerName(): string {
+    return `${this.options.tls ? 'mqtts' : 'mqtt'}://${this.options.host}:${this.options.port}`;
+  }
+
+  protected override onListenerError(where: string, error: unknown): void {
+    this.ports.log?.error(`mqtt: ${where} threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  protected override emit<K extends keyof MqttClientEvents>(event: K, ...args: MqttClientEvents[K]): boolean {
+    const heard = super.emit(event, ...args);
+    if (event === 'error' && !heard) this.ports.log?.warn(`mqtt: ${(args[0] as MqttError).message}`);
+    return heard;
+  }
+}
+
+function messageSize(message: OutgoingMessage): number {
+  return message.topic.length + message.payload.length + 4;
+}
+
+function protocolError(message: string): MqttError {
+  return new MqttError('protocol-error', `protocol error from broker: ${message}`);
+}
+
+function hex(bytes: Uint8Array): string {
+  let text = '';
+  for (const b of bytes) text += b.toString(16).padStart(2, '0');
+  return text;
+}

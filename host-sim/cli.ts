@@ -1,0 +1,71 @@
+// The `mi32` command line: host simulator entry point.
+import { parseArgs } from 'node:util';
+import { createNodeAes } from './crypto.js';
+import { decodeJsonlStream, decodeOne } from './decode-command.js';
+
+const USAGE = `usage:
+  mi32 decode HEX [--mac MAC] [--uuid fe95|fcd2|181a|fdcd] [--key KEY] [--ad]
+      HEX is service data for --uuid (default fe95, MiBeacon); with --ad it is a whole
+      advertising payload (AD structures). KEY: 32 hex (24 for legacy v2/v3), or
+      Tasmota's MI32Key form with the MAC appended (44/36 hex).
+  mi32 decode --jsonl < lines
+      one {"mac","uuid","data","key"} (or {"mac","ad","key"}) object per line in,
+      one result per line out; a line that cannot be decoded gives {"error": ...}.
+`;
+
+class UsageError extends Error {}
+
+async function decodeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      mac: { type: 'string' },
+      uuid: { type: 'string' },
+      key: { type: 'string' },
+      ad: { type: 'boolean' },
+      jsonl: { type: 'boolean' },
+    },
+  });
+  const aes = createNodeAes();
+  if (values.jsonl) {
+    if (positionals.length) throw new UsageError('--jsonl reads stdin; give no HEX argument');
+    await decodeJsonlStream(process.stdin, process.stdout, aes);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('decode needs exactly one HEX argument (or --jsonl)');
+  const hex = positionals[0]!;
+  const req = values.ad
+    ? { mac: values.mac, ad: hex, key: values.key }
+    : { mac: values.mac, uuid: values.uuid, data: hex, key: values.key };
+  process.stdout.write(decodeOne(req, aes) + '\n');
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  decode: decodeCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`mi32: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    // parseArgs throws TypeErrors with codes for unknown or malformed options
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mi32 ${command}: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
