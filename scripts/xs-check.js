@@ -1,0 +1,169 @@
+// XS conformance check: the bundled core (dist/xs/mi32-core.js) runs inside the real XS
+// engine (an @agoric/xsnap worker) on every fixture line and on frames derived from them
+// (every truncation, a few single-bit flips), and must give exactly what the compiled core
+// gives on Node. XS decrypts with the portable soft AES, Node with OpenSSL, so this also
+// cross-checks createSoftAes. Prints one line per difference and ends with
+// "N passed, M failed"; exits non-zero when M > 0 or when there are no fixtures.
+//
+// Run with `npm run xs-check` (bundles first).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixturesDir = path.join(root, 'test/fixtures');
+const bundlePath = path.join(root, 'dist/xs/mi32-core.js');
+const BIT_FLIPS_PER_FIXTURE = 6;
+
+// The Node side is computed before SES lockdown (imported below for xsnap), so it runs
+// the core exactly as host-sim does.
+const core = await import(path.join(root, 'dist/firmware/core/index.js'));
+const { createNodeAes } = await import(path.join(root, 'dist/host-sim/crypto.js'));
+
+/** Recursively key-sorted JSON, so key order alone never counts as a difference. */
+function canonical(value) {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      : v);
+}
+
+/** The outcome of one decode as comparable text: the result JSON, or what was thrown. */
+function runNode(req, aes) {
+  try {
+    return { json: JSON.stringify(core.decodeRequest(req, aes)) };
+  } catch (e) {
+    return { thrown: `${e?.name}: ${e?.message}` };
+  }
+}
+
+// ---- cases: fixture lines, then their truncations and bit flips ----
+
+const fixtureFiles = fs.existsSync(fixturesDir)
+  ? fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.jsonl')).sort()
+  : [];
+const cases = []; // { label, req }
+let fixtureCount = 0;
+let badLines = 0;
+for (const file of fixtureFiles) {
+  const lines = fs.readFileSync(path.join(fixturesDir, file), 'utf8').split('\n');
+  lines.forEach((line, n) => {
+    if (line.trim() === '') return;
+    let fx;
+    try {
+      fx = JSON.parse(line);
+    } catch (e) {
+      badLines++;
+      console.log(`FAIL ${file}:${n + 1}: fixture line is not JSON (${e.message})`);
+      return;
+    }
+    fixtureCount++;
+    const id = fx.id ?? `${file}:${n + 1}`;
+    cases.push({ label: id, req: fx });
+    const field = typeof fx.ad === 'string' ? 'ad' : typeof fx.data === 'string' ? 'data' : undefined;
+    if (!field || !/^([0-9a-fA-F]{2})*$/.test(fx[field])) return;
+    const hex = fx[field].toLowerCase();
+    const bytes = hex.length / 2;
+    for (let len = 0; len < bytes; len++) {
+      cases.push({ label: `${id} ${field}[0..${len})`, req: { ...fx, [field]: hex.slice(0, len * 2) } });
+    }
+    // Spread the flips over the frame (header, payload, tag) with varying bits.
+    const flips = Math.min(BIT_FLIPS_PER_FIXTURE, bytes * 8);
+    for (let k = 0; k < flips; k++) {
+      const at = Math.min(bytes - 1, Math.floor((k * bytes) / flips) + (k % 2));
+      const bit = (k * 3 + at) % 8;
+      const b = (parseInt(hex.slice(at * 2, at * 2 + 2), 16) ^ (1 << bit)).toString(16).padStart(2, '0');
+      cases.push({ label: `${id} ${field} byte ${at} bit ${bit} flipped`, req: { ...fx, [field]: hex.slice(0, at * 2) + b + hex.slice(at * 2 + 2) } });
+    }
+  });
+}
+
+if (fixtureCount === 0) {
+  console.log(`no fixtures found in ${path.relative(root, fixturesDir)}/*.jsonl`);
+  console.log(`0 passed, ${badLines} failed`);
+  process.exit(1);
+}
+
+const nodeAes = createNodeAes();
+const nodeOutcomes = cases.map((c) => runNode(c.req, nodeAes));
+
+// ---- XS side ----
+
+await import('@endo/init');
+const { xsnap } = await import('@agoric/xsnap');
+const { spawn } = await import('node:child_process');
+const os = await import('node:os');
+const fsp = await import('node:fs/promises');
+const { tmpName } = await import('tmp');
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const xsOutcomes = new Array(cases.length);
+let next = 0;
+
+/** XS pulls the next request and hands back the previous outcome: one command per case. */
+function handleCommand(bytes) {
+  const msg = JSON.parse(decoder.decode(bytes));
+  if (msg.i !== undefined) xsOutcomes[msg.i] = msg.json !== undefined ? { json: msg.json } : { thrown: msg.thrown };
+  const reply = next < cases.length ? { i: next, req: cases[next].req } : { done: true };
+  next++;
+  return encoder.encode(JSON.stringify(reply));
+}
+
+const driver = `(() => {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const aes = MI32Core.createSoftAes();
+  const ask = (msg) => JSON.parse(decoder.decode(issueCommand(encoder.encode(JSON.stringify(msg)).buffer)));
+  let msg = ask({});
+  while (!msg.done) {
+    let out;
+    try {
+      out = { i: msg.i, json: JSON.stringify(MI32Core.decodeRequest(msg.req, aes)) };
+    } catch (e) {
+      out = { i: msg.i, thrown: String(e && e.name) + ': ' + String(e && e.message) };
+    }
+    msg = ask(out);
+  }
+})();`;
+
+const worker = await xsnap({
+  os: os.type(),
+  spawn,
+  fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
+  name: 'mi32-xs-check',
+  stdout: 'inherit',
+  stderr: 'inherit',
+  meteringLimit: 0,
+  handleCommand,
+});
+
+let passed = 0;
+let failed = badLines;
+try {
+  await worker.evaluate(fs.readFileSync(bundlePath, 'utf8'));
+  await worker.evaluate(driver);
+} finally {
+  await worker.close();
+}
+
+const describe = (o) => (o === undefined ? '(no result from XS)' : o.thrown !== undefined ? `threw ${o.thrown}` : o.json);
+cases.forEach((c, i) => {
+  const n = nodeOutcomes[i];
+  const x = xsOutcomes[i];
+  let problem;
+  if (x === undefined) problem = 'XS gave no result';
+  else if (n.thrown !== undefined || x.thrown !== undefined) problem = 'decodeRequest threw (it must return an error object)';
+  else if (canonical(JSON.parse(n.json)) !== canonical(JSON.parse(x.json))) problem = 'XS and Node differ';
+  if (!problem) {
+    passed++;
+    return;
+  }
+  failed++;
+  console.log(`FAIL ${c.label}: ${problem}\n  req:  ${JSON.stringify(c.req.ad ?? c.req.data)}${c.req.key ? ` key ${c.req.key}` : ''}\n  node: ${describe(n)}\n  xs:   ${describe(x)}`);
+});
+
+console.log(`${fixtureCount} fixture lines from ${fixtureFiles.length} files; ${cases.length - fixtureCount} derived frames (truncations, bit flips)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;
