@@ -129,6 +129,10 @@ export class MqttClient extends Emitter<MqttClientEvents> {
       throw new MqttError('payload-too-large', `payload of ${bytes.length} bytes is over the limit of ${this.options.maxPayloadBytes}`);
     }
     const message: OutgoingMessage = { topic: utf8Encode(topic), payload: bytes, qos, retain: options.retain === true, callback };
+    if (messageSize(message) > this.queue.maxBytes) {
+      // Could never wait in the queue, so it could be lost on the first disconnect.
+      throw new MqttError('payload-too-large', `topic + payload (${messageSize(message)} bytes) is over queue.maxBytes (${this.queue.maxBytes})`);
+    }
     if (this.currentState === 'connected' && this.queue.length === 0 && (qos === 0 || this.inflight.size < this.options.maxInflight)) {
       this.send(message);
     } else {
