@@ -57,9 +57,15 @@ export class FakeConnection {
   closedByClient = false;
   ended = false;
   private parser = mqttPacket.parser({ protocolVersion: 4 });
+  /** Lets a test broker react to each packet the client writes. */
+  onPacket?: (packet: Packet) => void;
 
   constructor(readonly options: TcpConnectOptions, private readonly events: TcpSocketEvents) {
-    this.parser.on('packet', (o) => this.received.push(fromOracle(o as unknown as Record<string, unknown>)));
+    this.parser.on('packet', (o) => {
+      const packet = fromOracle(o as unknown as Record<string, unknown>);
+      this.received.push(packet);
+      this.onPacket?.(packet);
+    });
     this.parser.on('error', (e) => { throw e; });
   }
   /** The TCP (and TLS) handshake completes. */

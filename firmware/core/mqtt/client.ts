@@ -410,8 +410,8 @@ export class MqttClient extends Emitter<MqttClientEvents> {
         return;
       }
     } else if (now - this.lastSentAt >= keepAliveMs || now - this.lastReceivedAt >= keepAliveMs) {
-      this.write(encodePacket({ type: 'pingreq' }));
       this.pingSentAt = now;
+      this.write(encodePacket({ type: 'pingreq' }));
     }
     this.scheduleKeepAlive();
   }
