@@ -141,12 +141,15 @@ const worker = await xsnap({
 
 let passed = 0;
 let failed = badLines;
+// A crash of the bundle or the driver is reported, and every case XS did not answer fails.
 try {
   await worker.evaluate(fs.readFileSync(bundlePath, 'utf8'));
   await worker.evaluate(driver);
-} finally {
-  await worker.close();
+} catch (e) {
+  failed++;
+  console.log(`FAIL XS worker: ${e?.message ?? e}`);
 }
+await worker.close().catch(() => {});
 
 const describe = (o) => (o === undefined ? '(no result from XS)' : o.thrown !== undefined ? `threw ${o.thrown}` : o.json);
 cases.forEach((c, i) => {
