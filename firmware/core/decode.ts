@@ -7,6 +7,7 @@ import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
 import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
 import { decodeQingping, QINGPING_UUID } from './decoders/qingping.js';
+import { decodeHhccjcy10, decodeScaleV1, decodeScaleV2, HHCCJCY10_UUID, SCALE_V1_UUID, SCALE_V2_UUID } from './decoders/scales.js';
 import { fail, type DecodeContext, type DecodeResult } from './decoders/types.js';
 import type { AesEncryptBlock } from './host.js';
 
@@ -18,6 +19,9 @@ const DECODERS = new Map<number, ServiceDecoder>([
   [BTHOME_UUID, (d, mac, ctx, name) => decodeBthome(d, mac, name, ctx)],
   [ENVIRONMENTAL_SENSING_UUID, (d, mac, ctx) => decodeCustom181a(d, mac, ctx)],
   [QINGPING_UUID, (d, mac) => decodeQingping(d, mac)],
+  [SCALE_V1_UUID, (d, mac) => decodeScaleV1(d, mac)],
+  [SCALE_V2_UUID, (d, mac) => decodeScaleV2(d, mac)],
+  [HHCCJCY10_UUID, (d, mac) => decodeHhccjcy10(d, mac)],
 ]);
 
 export const KNOWN_UUIDS: readonly number[] = [...DECODERS.keys()];

@@ -1,11 +1,12 @@
 // BTHome v2 (service data UUID 0xFCD2), plain and encrypted.
 //
-// Byte 0 is the device info: bit 0 encrypted, bit 2 trigger-based, bits 5-7 version (2).
+// Byte 0 is the device info: bit 0 encrypted, bit 1 MAC included (6 bytes, reversed,
+// follow), bit 2 trigger-based, bits 5-7 version (2).
 // Then objects: id (1) and a value whose size the id fixes (0x53/0x54 carry a length
 // byte). Encrypted: device info | ciphertext | counter (4, LE) | MIC (4), AES-CCM with
 // a 13-byte nonce = MAC (display order) ‖ D2 FC ‖ device info ‖ counter, no AAD.
 
-import { concat, macBytes } from '../bytes/hex.js';
+import { concat, macBytes, macFromReversed, toHex } from '../bytes/hex.js';
 import { intLE, u32le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
 import { FAKE_PID, pidHex } from '../devices/table.js';
@@ -13,7 +14,7 @@ import { fail, type DecodeContext, type DecodeResult, type Reading, type Values 
 
 export const BTHOME_UUID = 0xfcd2;
 
-const INFO = { encrypted: 0x01, trigger: 0x04 } as const;
+const INFO = { encrypted: 0x01, macIncluded: 0x02, trigger: 0x04 } as const;
 
 // [id, value key, size, signed, divisor]. Keys follow Tasmota names where Tasmota has
 // one (Temperature, Humidity, Illuminance, Battery, ...), else BTHome's own names.
@@ -62,7 +63,7 @@ const MEASUREMENTS: Row[] = [
   [0x51, 'Acceleration', 2, false, 1000],
   [0x52, 'Gyroscope', 2, false, 1000],
   [0x55, 'VolumeStorage', 4, false, 1000],
-  [0x56, 'Conductivity', 2, false, 1],
+  [0x56, 'Fertility', 2, false, 1], // conductivity µS/cm: Tasmota's name for it (Flora)
   [0x57, 'Temperature', 1, true, 1],
   [0x58, 'Temperature', 1, true, 1 / 0.35],
   [0x59, 'Count', 1, true, 1],
@@ -74,6 +75,9 @@ const MEASUREMENTS: Row[] = [
   [0x5f, 'Precipitation', 2, false, 10],
   [0x60, 'Channel', 1, false, 1],
   [0x61, 'RotationalSpeed', 2, false, 1],
+  [0x62, 'Speed', 4, true, 1e6],
+  [0x63, 'Acceleration', 4, true, 1e6],
+  [0x64, 'LightLevel', 1, false, 1],
   [0xf0, 'DeviceTypeId', 2, false, 1],
   [0xf1, 'FirmwareVersion', 4, false, 1],
   [0xf2, 'FirmwareVersion', 3, false, 1],
@@ -81,7 +85,7 @@ const MEASUREMENTS: Row[] = [
 
 // Binary sensors, one byte each: 1 = on/open/detected.
 const BINARY: [number, string][] = [
-  [0x0f, 'Generic'], [0x10, 'Power'], [0x11, 'Opening'], [0x15, 'BatteryLow'], [0x16, 'BatteryCharging'],
+  [0x0f, 'Generic'], [0x10, 'PowerState'], [0x11, 'Opening'], [0x15, 'BatteryLow'], [0x16, 'BatteryCharging'],
   [0x17, 'CarbonMonoxide'], [0x18, 'Cold'], [0x19, 'Connectivity'], [0x1a, 'Door'], [0x1b, 'GarageDoor'],
   [0x1c, 'GasDetected'], [0x1d, 'Heat'], [0x1e, 'Light'], [0x1f, 'Lock'], [0x20, 'Leak'], [0x21, 'Motion'],
   [0x22, 'Moving'], [0x23, 'Occupancy'], [0x24, 'Plug'], [0x25, 'Presence'], [0x26, 'Problem'],
@@ -98,7 +102,7 @@ const RAW_ID = 0x54;
 const BUTTON_EVENT: Record<number, number> = { 1: 1, 2: 2, 3: 4, 4: 3, 5: 5, 6: 6, 0x80: 3 };
 
 const SIZE = new Map<number, number>();
-const DECODE = new Map<number, (v: Uint8Array, put: (key: string, n: number) => void, state: { buttons: number }) => void>();
+const DECODE = new Map<number, (v: Uint8Array, put: (key: string, n: number | string) => void, state: { buttons: number }) => void>();
 for (const [id, key, size, signed, divisor] of MEASUREMENTS) {
   SIZE.set(id, size);
   DECODE.set(id, (v, put) => put(key, round(intLE(v, 0, size, signed) / divisor)));
@@ -111,7 +115,8 @@ SIZE.set(BUTTON_ID, 1);
 DECODE.set(BUTTON_ID, (v, put, state) => {
   // Every button object is the next button, event 0 ("none") included, so the index is stable.
   state.buttons += 1;
-  if (v[0]) put('Button' + state.buttons, BUTTON_EVENT[v[0]] ?? v[0]);
+  const press = BUTTON_EVENT[v[0]!];
+  if (press !== undefined) put('Button' + state.buttons, press);
 });
 SIZE.set(DIMMER_ID, 2);
 DECODE.set(DIMMER_ID, (v, put) => {
@@ -119,6 +124,22 @@ DECODE.set(DIMMER_ID, (v, put) => {
   if (v[0] === 1) put('Dimmer', -v[1]!);
   else if (v[0] === 2) put('Dimmer', v[1]!);
 });
+
+DECODE.set(TEXT_ID, (v, put) => {
+  const text = printableAscii(v);
+  if (text !== undefined) put('Text', text); // invalid text is dropped, as bthome-ble does
+});
+DECODE.set(RAW_ID, (v, put) => put('Raw', toHex(v)));
+
+/** ASCII text, or undefined if any byte is not printable ASCII (no TextDecoder on every XS build). */
+function printableAscii(bytes: Uint8Array): string | undefined {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
+    s += String.fromCharCode(bytes[i]!);
+  }
+  return s;
+}
 
 /** Round away float noise from the divisions (e.g. 0.35 steps) without losing precision. */
 function round(n: number): number {
@@ -128,22 +149,33 @@ function round(n: number): number {
 export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, localName: string | undefined, ctx: DecodeContext): DecodeResult {
   const base = { format: 'bthome' as const, model: 'BTHome', type: 'BTHOME', pid: pidHex(FAKE_PID.BTHOME) };
   if (data.length < 1) return fail('too-short', 'BTHome service data is empty', { mac: sourceMac, ...base });
-  if (sourceMac === undefined) return fail('bad-input', 'BTHome frames carry no MAC: give the sender MAC', base);
   const info = data[0]!;
   const version = info >> 5;
   const encrypted = (info & INFO.encrypted) !== 0;
-  if (version !== 2) return fail('unsupported', `BTHome version ${version} is not supported (only v2)`, { mac: sourceMac, ...base, encrypted });
-
   let objects = data.subarray(1);
+  if (info & INFO.macIncluded) {
+    // Devices with a random address name themselves here; that MAC is the identity.
+    if (data.length < 7) return fail('too-short', 'BTHome frame truncated inside the MAC field', { mac: sourceMac, ...base, encrypted });
+    sourceMac = macFromReversed(data.subarray(1, 7));
+    objects = data.subarray(7);
+  }
+  if (sourceMac === undefined) return fail('bad-input', 'this BTHome frame carries no MAC: give the sender MAC', base);
+  if (version !== 2) return fail('unsupported', `BTHome version ${version} is not supported (only v2)`, { mac: sourceMac, ...base, encrypted });
+  if (!encrypted && ctx.keyFor(sourceMac)) {
+    // A device with a bind key that suddenly sends plain frames is someone else
+    // speaking in its name; accepting it would defeat the key (bthome-ble does the same).
+    return fail('not-encrypted', `plain BTHome frame from ${sourceMac}, which has a bind key: rejected`, { mac: sourceMac, ...base, encrypted });
+  }
+
   let counter: number | null = null;
   if (encrypted) {
     const key = ctx.keyFor(sourceMac);
     if (!key) return fail('no-key', `encrypted BTHome and no bind key for ${sourceMac}`, { mac: sourceMac, ...base, encrypted });
     if (key.length !== 16) return fail('bad-input', 'BTHome needs a 16-byte bind key', { mac: sourceMac, ...base, encrypted });
-    if (data.length < 1 + 1 + 8) return fail('too-short', `encrypted BTHome too short: ${data.length} bytes`, { mac: sourceMac, ...base, encrypted });
-    const counterBytes = data.subarray(data.length - 8, data.length - 4);
+    if (objects.length < 1 + 8) return fail('too-short', `encrypted BTHome too short: ${data.length} bytes`, { mac: sourceMac, ...base, encrypted });
+    const counterBytes = objects.subarray(objects.length - 8, objects.length - 4);
     const nonce = concat(macBytes(sourceMac), new Uint8Array([0xd2, 0xfc, info]), counterBytes);
-    const plain = ccmDecrypt({ aes: ctx.aes, key, nonce, tagLength: 4 }, data.subarray(1, data.length - 8), data.subarray(data.length - 4));
+    const plain = ccmDecrypt({ aes: ctx.aes, key, nonce, tagLength: 4 }, objects.subarray(0, objects.length - 8), objects.subarray(objects.length - 4));
     if (!plain) return fail('wrong-key', `BTHome tag does not verify for ${sourceMac}: wrong key or corrupted frame`, { mac: sourceMac, ...base, encrypted });
     objects = plain;
     counter = u32le(counterBytes, 0);
@@ -152,7 +184,7 @@ export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, lo
   const values: Values = {};
   const seen: Record<string, number> = {};
   // A second object of the same kind becomes Temperature2, Temperature3, ... as in BTHome's _2 suffix.
-  const put = (key: string, n: number): void => {
+  const put = (key: string, n: number | string): void => {
     const count = (seen[key] = (seen[key] ?? 0) + 1);
     values[count === 1 ? key : key + count] = n;
   };

@@ -34,16 +34,25 @@ function float(key: string, digits: number): Pick<ObjectSpec, 'size' | 'decode'>
   return { size: 4, decode: (v, out) => { out[key] = Math.round(f32le(v, 0) * f) / f; } };
 }
 
-/** Door/opening objects differ only in which raw values mean open and closed. */
-function door(open: number[], closed: number[]): Pick<ObjectSpec, 'size' | 'decode'> {
+/**
+ * Door/opening objects differ only in which raw values mean open and closed (and, for
+ * some, "left open"). Locks append more bytes after the state byte, hence minSize.
+ */
+function door(open: number[], closed: number[], leftOpen: number[] = []): Pick<ObjectSpec, 'minSize' | 'decode'> {
   return {
-    size: 1,
+    minSize: 1,
     decode: (v, out) => {
-      if (open.includes(v[0]!)) out.Door = 1;
-      else if (closed.includes(v[0]!)) out.Door = 0;
+      const state = v[0]!;
+      if (open.includes(state)) out.Door = 1;
+      else if (closed.includes(state)) out.Door = 0;
+      if (leftOpen.includes(state)) out.DoorLeftOpen = 1;
+      else if (closed.includes(state) && leftOpen.length) out.DoorLeftOpen = 0;
     },
   };
 }
+
+/** Switches that number their keys from 0 in the 0x4A0C..0x4A0E objects. */
+const ZERO_BASED_KEYS = ['XMWS01XS'];
 
 /** Multi-key switches of the 0x4Exx/0x560x/0x4A0x families: value byte = which key. */
 function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
@@ -51,11 +60,15 @@ function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
     decode: (v, out, model) => {
       // Tasmota reads XMWXKG01LM's button number from the object length; a single-key
       // device has one button, so we call it Button1 rather than copy that guess.
-      const key = model === 'XMWXKG01LM' || v.length === 0 ? 1 : v[0]!;
+      let key = model === 'XMWXKG01LM' || v.length === 0 ? 1 : v[0]!;
+      if (ZERO_BASED_KEYS.includes(model)) key += 1;
       out['Button' + key] = press;
     },
   };
 }
+
+/** K9B wall switches swap double and long press in 0x1001 (xiaomi-ble). */
+const SWAPPED_PRESS_MODELS = ['K9B-1BTN', 'K9B-2BTN', 'K9B-3BTN'];
 
 /** Models whose 0x1007/0x000F "illuminance" is really a light/dark flag (100 = light). */
 const LIGHT_FLAG_MODELS = ['MJYD02YL', 'MCCGQ02HL', 'RTCGQ02LM'];
@@ -79,11 +92,26 @@ function button(v: Uint8Array, out: Values, model: string): void {
   // Tasmota: press type 0/1/2 = single/double/hold; the knob counts presses in `value`.
   let press: number;
   if (knob && type === 3) press = value; // 1 = single, 2 = double, ...
-  else if (type <= 2) press = type + 1;
+  else if (type <= 2) press = SWAPPED_PRESS_MODELS.includes(model) && type > 0 ? (type === 1 ? PRESS.hold : PRESS.double) : type + 1;
   else if (type === 5) press = PRESS.single;
   else if (type === 6) press = PRESS.hold;
   else press = type + 1;
   out['Button' + num] = press;
+}
+
+/** 0x6E16: profile (1) | packed u32: mass 11 bits (/10 kg), heart rate 7 bits (+50), impedance 14 bits (/10). */
+function s400(v: Uint8Array, out: Values): void {
+  const packed = u32le(v, 1);
+  const mass = packed & 0x7ff;
+  const heartRate = (packed >>> 11) & 0x7f;
+  const impedance = Math.floor(packed / 0x40000);
+  out.ProfileId = v[0]!;
+  if (mass) out.Weight = mass / 10;
+  if (heartRate > 0 && heartRate < 127) out.HeartRate = heartRate + 50;
+  if (!mass && !heartRate && !impedance) out.Stabilized = 0; // reset: nobody on the scale
+  else if (!mass && !heartRate) { out.ImpedanceHigh = impedance / 10; out.Stabilized = 1; }
+  else if (impedance) { out.ImpedanceLow = impedance / 10; out.Stabilized = 0; }
+  else out.Stabilized = 1;
 }
 
 export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number, ObjectSpec>([
@@ -95,27 +123,27 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
     decode: (v, out, model) => {
       const lux = u24le(v, 0);
       out.Motion = 1;
-      out.Illuminance = lux;
       if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux >= 100 ? 1 : 0;
+      else out.Illuminance = lux;
     },
   }],
   [0x0010, {
     what: 'toothbrush', minSize: 1,
     decode: (v, out) => {
       out.Toothbrush = v[0] === 0 ? 1 : 0;
-      if (v.length > 1) out[v[0] === 0 ? 'Counter' : 'Score'] = v[1]!;
+      if (v.length > 1) out[v[0] === 0 ? 'Count' : 'Score'] = v[1]!;
     },
   }],
   [0x1001, { what: 'button / remote / knob', size: 3, decode: button }],
   [0x1004, { what: 'temperature', ...int('Temperature', 2, true, 10) }],
-  [0x1005, { what: 'power and temperature (kettle)', size: 2, decode: (v, out) => { out.Power = v[0]! ? 1 : 0; out.Temperature = v[1]!; } }],
+  [0x1005, { what: 'power and temperature (kettle)', size: 2, decode: (v, out) => { out.PowerState = v[0]! ? 1 : 0; out.Temperature = v[1]!; } }],
   [0x1006, { what: 'humidity', ...int('Humidity', 2, false, 10) }],
   [0x1007, {
     what: 'illuminance', size: 3,
     decode: (v, out, model) => {
       const lux = u24le(v, 0);
-      out.Illuminance = lux;
       if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux === 100 ? 1 : 0;
+      else out.Illuminance = lux;
     },
   }],
   [0x1008, { what: 'soil moisture', ...int('Moisture', 1, false) }],
@@ -126,14 +154,14 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
     decode: (v, out) => { out.Temperature = intLE(v, 0, 2, true) / 10; out.Humidity = u16le(v, 2) / 10; },
   }],
   [0x1010, { what: 'formaldehyde', ...int('Formaldehyde', 2, false, 100) }],
-  [0x1012, { what: 'power on/off', ...flag('Power') }],
+  [0x1012, { what: 'power on/off', ...flag('PowerState') }],
   [0x1013, { what: 'consumable', ...int('Consumable', 1, false) }],
   [0x1014, { what: 'water leak', ...flag('Leak') }],
   [0x1015, { what: 'smoke', ...flag('Smoke') }],
   [0x1017, { what: 'no-motion time', ...int('NMT', 4, false) }],
   [0x1018, { what: 'light', ...flag('Light') }],
   // 0x1019: 0 open, 1 closed, 2 "not closed after timeout" (still open), 3 device reset.
-  [0x1019, { what: 'door / window', ...door([0, 2], [1]) }],
+  [0x1019, { what: 'door / window', ...door([0, 2], [1], [2]) }],
   [0x101b, { what: 'no motion timeout', decode: (_v, out) => { out.Motion = 0; } }],
   [0x2000, {
     what: 'body temperature (two probes) and battery', size: 5,
@@ -153,10 +181,19 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x4806, { what: 'water leak', ...flag('Leak') }],
   [0x4808, { what: 'humidity (float)', ...float('Humidity', 1) }],
   [0x480c, { what: 'door / window state', ...door([0], [1]) }],
-  [0x4818, { what: 'no-motion time', ...int('NMT', 2, false) }],
+  [0x4818, {
+    what: 'no-motion time', size: 2,
+    // the app shows "motion" for up to 30 s after the last movement
+    decode: (v, out) => { const nmt = u16le(v, 0); out.NMT = nmt; out.Motion = nmt <= 30 ? 1 : 0; },
+  }],
   [0x483c, { what: 'seat pressure present', ...flag('Occupancy') }],
-  [0x484e, { what: 'occupancy status', ...flag('Occupancy', (b) => b === 1) }],
-  [0x487b, { what: 'top splash sensor', ...flag('Leak') }],
+  // XMOSB01XS sends 0 clear / 1 detected / 2 clear; the Linptech sensors any non-zero
+  [0x484e, { what: 'occupancy status', size: 1, decode: (v, out, model) => { out.Occupancy = (model === 'XMOSB01XS' ? v[0] === 1 : v[0]! > 0) ? 1 : 0; } }],
+  [0x4851, { what: 'occupied duration (minutes)', ...int('DurationDetected', 1, false) }],
+  [0x4852, { what: 'cleared duration (minutes)', ...int('DurationCleared', 1, false) }],
+  [0x483d, { what: 'pressure present duration', ...int('PressurePresentDuration', 4, false) }],
+  [0x483e, { what: 'pressure not present duration', ...int('PressureNotPresentDuration', 4, false) }],
+  [0x487b, { what: 'top splash sensor', ...flag('TopSplash') }],
   [0x4a01, { what: 'low battery', ...flag('BatteryLow') }],
   [0x4a08, {
     what: 'motion with illuminance (float)', size: 4,
@@ -165,10 +202,14 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x4a0c, { what: 'single press', ...keyPress(PRESS.single) }],
   [0x4a0d, { what: 'double press', ...keyPress(PRESS.double) }],
   [0x4a0e, { what: 'long press', ...keyPress(PRESS.hold) }],
-  [0x4a12, { what: 'opening event', ...door([1], [2]) }],
+  [0x4a12, { what: 'opening event', ...door([1], [2], []) }],
   [0x4a13, { what: 'button press', size: 1, decode: (_v, out) => { out.Button1 = PRESS.single; } }],
-  [0x4a1a, { what: 'door left open', size: 1, decode: (v, out) => { if (v[0] === 1) out.Door = 1; } }],
-  [0x4a68, { what: 'water alarm event', ...flag('Leak', (b) => b === 1) }],
+  [0x4a1a, { what: 'door left open', size: 1, decode: (v, out) => { if (v[0] === 1) { out.Door = 1; out.DoorLeftOpen = 1; } } }],
+  // SJWS02LM: 0/1 bottom submersion wet/dry, 2/3 top splash wet/dry
+  [0x4a68, {
+    what: 'water alarm event', size: 1,
+    decode: (v, out) => { const e = v[0]!; if (e <= 1) out.Leak = e === 0 ? 1 : 0; else if (e <= 3) out.TopSplash = e === 2 ? 1 : 0; },
+  }],
   [0x4c01, { what: 'temperature (float)', ...float('Temperature', 2) }],
   [0x4c02, { what: 'humidity (integer)', ...int('Humidity', 1, false) }],
   [0x4c03, { what: 'battery', ...int('Battery', 1, false) }],
@@ -179,9 +220,20 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x4e0e, { what: 'long press', ...keyPress(PRESS.hold) }],
   [0x4e16, {
     what: 'scale weight', size: 9,
-    decode: (v, out) => { out.Weight = u32le(v, 1) / 100; },
+    decode: (v, out) => { out.ProfileId = v[0]!; out.Weight = u32le(v, 1) / 100; },
+  }],
+  [0x3003, {
+    what: 'brushing', minSize: 1,
+    decode: (v, out) => { if (v[0]! <= 1) out.Toothbrush = v[0] === 0 ? 1 : 0; if (v.length === 6) out.Score = v[5]!; },
   }],
   [0x5003, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x5403, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x5413, { what: 'close-range occupancy', ...flag('OccupancyCloseRange') }],
+  [0x5810, { what: 'sleep state', size: 1, decode: (v, out) => { out.Asleep = v[0]! ^ 1 ? 1 : 0; } }],
+  [0x6012, { what: 'humidity (integer)', ...int('Humidity', 1, false) }],
+  [0x605d, { what: 'temperature (integer)', ...int('Temperature', 1, true) }],
+  [0x6e16, { what: 'body composition scale S400', size: 9, decode: s400 }],
+  [0x6461, { what: 'wearing state', size: 1, decode: (v, out) => { out.Wearing = v[0]! ^ 1 ? 1 : 0; } }],
   [0x560c, { what: 'single press', ...keyPress(PRESS.single) }],
   [0x560d, { what: 'double press', ...keyPress(PRESS.double) }],
   [0x560e, { what: 'long press', ...keyPress(PRESS.hold) }],

@@ -90,6 +90,11 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
     payload = decrypted.payload;
     reading.counter = decrypted.counter;
   } else {
+    if (ctx.keyFor(mac)) {
+      // A bound device encrypts every object; a plain one in its name is forged or
+      // corrupted (e.g. a flipped encryption bit), so it must not become a reading.
+      return fail('not-encrypted', `plain MiBeacon from ${mac}, which has a bind key: rejected`, { mac, ...base });
+    }
     if (data.length < i + 3) return fail('too-short', 'MiBeacon object header truncated', { mac, ...base });
     payload = data.subarray(i);
   }

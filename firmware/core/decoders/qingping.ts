@@ -20,6 +20,7 @@ const MODELS: Record<number, { model: string; pid: number }> = {
   0x12: { model: 'CGPR1', pid: 0x0a83 },
   0x18: { model: 'CGP23W', pid: 0xcc18 },
   0x24: { model: 'CGDN1', pid: 0xcc0e },
+  0x5d: { model: 'CGP22C', pid: 0xcc5d },
 };
 
 // TLV type -> [required length, decoder]

@@ -2,10 +2,13 @@
 
 import type { AesEncryptBlock } from '../host.js';
 
-/** Readings keyed as in Tasmota's SENSOR JSON ("Temperature", "Humidity", "Button1", ...). */
-export type Values = Record<string, number>;
+/**
+ * Readings keyed as in Tasmota's SENSOR JSON ("Temperature", "Humidity", "Button1", ...).
+ * Numbers almost always; BTHome text/raw objects are strings.
+ */
+export type Values = Record<string, number | string>;
 
-export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping';
+export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc';
 
 /** Why a frame gave no values. Stable codes, for counters and tests; `error` is the text. */
 export type ErrorCode =
@@ -16,6 +19,7 @@ export type ErrorCode =
   | 'no-key' // encrypted and no key for this device
   | 'wrong-key' // tag did not verify (wrong key or corrupted frame)
   | 'mac-mismatch' // MAC inside the frame is not the sender's
+  | 'not-encrypted' // plain frame from a device that has a key: possible downgrade
   | 'unknown-format'; // no service data we know
 
 export interface Reading {

@@ -130,7 +130,12 @@ const ROWS: Row[] = [
   // --- Qingping models that only speak 0xFDCD (no MiBeacon PID: fake 0xCC00 | Qingping id) ---
   [0xcc09, 'CGP1W', 'CGP1W', 'Temperature/Humidity/Pressure Monitor', 'Temperature Humidity Pressure Battery', 'Qingping'],
   [0xcc0e, 'CGDN1', 'CGDN1', 'Air Monitor Lite', 'Temperature Humidity PM2.5 PM10 CO2', 'Qingping'],
+  [0xcc5d, 'CGP22C', 'CGP22C', 'CO2/Temperature/Humidity Monitor', 'Temperature Humidity CO2 Battery', 'Qingping'],
   [0xcc18, 'CGP23W', 'CGP23W', 'Temperature/Humidity/Pressure Monitor', 'Temperature Humidity Pressure Battery', 'Qingping'],
+  // --- fixed-layout service data (fake PID = the service UUID) ---
+  [0x181d, 'XMTZC01HM/XMTZC04HM', 'MISCALE', 'Mi Smart Scale', 'Weight WeightNonStabilized Stabilized'],
+  [0x181b, 'XMTZC02HM/XMTZC05HM/NUN4049CN', 'MIBFS', 'Mi Body Composition Scale', 'Weight WeightNonStabilized Stabilized Impedance'],
+  [0xfd50, 'HHCCJCY10', 'HHCCJCY10', 'Plant Sensor (pink)', 'Temperature Illuminance Moisture Fertility Battery', 'HHCC'],
   // --- known to ble_monitor, not to xiaomi-ble ---
   [0x20db, 'MJZNZ018H', 'MJZNZ018H', 'Smart Pillow', ''],
   [0x64c5, 'PTX-F1-Display', 'PTXF1', 'Display Switch', BUTTON],
@@ -149,7 +154,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = ROWS.map(([pid, model, name, 
 const BY_PID = new Map<number, DeviceType>(DEVICE_TYPES.map((d) => [d.pid, d]));
 
 /** Fake product ids Tasmota writes into mi32cfg for devices that are not MiBeacons. */
-export const FAKE_PID = { ATC: 0x0a1c, PVVX: 0x944a, BTHOME: 0xb770 } as const;
+export const FAKE_PID = { ATC: 0x0a1c, PVVX: 0x944a, BTHOME: 0xb770, SCALE_V1: 0x181d, SCALE_V2: 0x181b, HHCCJCY10: 0xfd50 } as const;
 
 export function deviceByPid(pid: number): DeviceType | undefined {
   return BY_PID.get(pid);
