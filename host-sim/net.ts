@@ -14,17 +14,17 @@ export const nodeNet: Net = {
     let socket: net.Socket;
     if (options.tls) {
       const t = options.tls;
-      socket = tls.connect({
-        host: options.host,
-        port: options.port,
-        ca: typeof t.ca === 'string' ? t.ca : t.ca ? Buffer.from(t.ca) : undefined,
-        rejectUnauthorized: t.verify !== false,
-        // SNI must not be an IP address; certificate checks still use the host.
-        servername: t.serverName ?? (net.isIP(options.host) ? undefined : options.host),
-        checkServerIdentity: t.serverName
-          ? (_host, cert) => tls.checkServerIdentity(t.serverName as string, cert)
-          : undefined,
-      });
+      // Only set keys we mean: tls.connect treats an explicit `undefined` as a value.
+      const tlsOptions: tls.ConnectionOptions = { host: options.host, port: options.port, rejectUnauthorized: t.verify !== false };
+      if (t.ca !== undefined) tlsOptions.ca = typeof t.ca === 'string' ? t.ca : Buffer.from(t.ca);
+      // SNI must not be an IP address; the certificate is still checked against the host.
+      const name = t.serverName ?? (net.isIP(options.host) ? undefined : options.host);
+      if (name !== undefined) tlsOptions.servername = name;
+      if (t.serverName !== undefined) {
+        const serverName = t.serverName;
+        tlsOptions.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(serverName, cert);
+      }
+      socket = tls.connect(tlsOptions);
       socket.once('secureConnect', () => events.onConnect());
     } else {
       socket = net.connect({ host: options.host, port: options.port });
