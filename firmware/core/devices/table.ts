@@ -25,7 +25,7 @@ export interface DeviceType {
 const TH = 'Temperature Humidity Battery';
 const BUTTON = 'Button Battery';
 const LOCK = 'Lock Door Battery';
-const SCALE = 'Weight Impedance';
+const SCALE = 'Weight ImpedanceLow ImpedanceHigh HeartRate Stabilized';
 
 // [pid, model, name, description, entities, vendor?, bogusBattery?]
 type Row = [number, string, string, string, string, string?, boolean?];
@@ -51,9 +51,9 @@ const ROWS: Row[] = [
   [0x07bf, 'YLAI003', 'YLAI003', 'Wireless Switch', BUTTON],
   [0xb770, 'BTHome', 'BTHOME', 'BTHome v2 device', '', 'BTHome'],
   // --- every other MiBeacon product id known to xiaomi-ble ---
-  [0x0083, 'YM-K1501', 'YMK1501', 'Smart Kettle', 'Temperature Power'],
+  [0x0083, 'YM-K1501', 'YMK1501', 'Smart Kettle', 'Temperature PowerState'],
   [0x00db, 'MMC-T201-1', 'MMCT2011', 'Baby Thermometer', 'Temperature Battery'],
-  [0x0113, 'YM-K1501EU', 'YMK1501EU', 'Smart Kettle', 'Temperature Power'],
+  [0x0113, 'YM-K1501EU', 'YMK1501EU', 'Smart Kettle', 'Temperature PowerState'],
   [0x015d, 'HHCCPOT002', 'HHCCPOT002', 'Smart Flower Pot', 'Moisture Fertility'],
   [0x02df, 'JQJCY01YM', 'JQJCY01YM', 'Formaldehyde Sensor', 'Temperature Humidity Formaldehyde Battery'],
   [0x0380, 'DSL-C08', 'DSLC08', 'Door Lock', LOCK],
@@ -61,10 +61,10 @@ const ROWS: Row[] = [
   [0x03bc, 'GCLS002', 'GCLS002', 'Grow Care Garden', 'Temperature Illuminance Moisture Fertility Battery'],
   [0x03bf, 'YLYB01YL-BHFRC', 'YLYB01YL', 'Bathroom Heater Remote', 'Button'],
   [0x03d6, 'CGH1', 'CGH1', 'Door/Window Sensor', 'Door Light Battery'],
-  [0x040a, 'WX08ZM', 'WX08ZM', 'Mosquito Repellent', 'Power Consumable Battery'],
-  [0x045c, 'V-SK152', 'VSK152', 'Smart Kettle', 'Temperature Power'],
-  [0x0489, 'M1S-T500', 'M1ST500', 'Smart Toothbrush', 'Toothbrush Score Counter Battery'],
-  [0x04e1, 'XMMF01JQD', 'XMMF01JQD', 'Magic Cube', 'Rotation'],
+  [0x040a, 'WX08ZM', 'WX08ZM', 'Mosquito Repellent', 'PowerState Consumable Battery'],
+  [0x045c, 'V-SK152', 'VSK152', 'Smart Kettle', 'Temperature PowerState'],
+  [0x0489, 'M1S-T500', 'M1ST500', 'Smart Toothbrush', 'Toothbrush Score Count Battery'],
+  [0x04e1, 'XMMF01JQD', 'XMMF01JQD', 'Magic Cube', 'Button'],
   [0x04e6, 'YLYK01YL-VENFAN', 'YLYK01VF', 'Ventilator Fan Remote Control', 'Button'],
   [0x04e9, 'MJZNMSQ01YD', 'MJZNMSQ01YD', 'Door Lock', LOCK],
   [0x0599, 'MJZNMS03LM', 'MJZNMS03LM', 'Door Lock', LOCK],
@@ -73,14 +73,14 @@ const ROWS: Row[] = [
   [0x069e, 'ZNMS16LM', 'ZNMS16LM', 'Door Lock', LOCK],
   [0x069f, 'ZNMS17LM', 'ZNMS17LM', 'Door Lock', LOCK],
   [0x0784, 'XMZNMS04LM', 'XMZNMS04LM', 'Door Lock', LOCK],
-  [0x0806, 'T700', 'T700', 'Smart Toothbrush', 'Toothbrush Score Counter Battery'],
+  [0x0806, 'T700', 'T700', 'Smart Toothbrush', 'Toothbrush Score Count Battery'],
   [0x098c, 'XMZNMST02YD', 'XMZNMST02YD', 'Door Lock', LOCK],
   [0x0997, 'JTYJGD03MI', 'JTYJGD03MI', 'Smoke Detector', 'Smoke Button Battery'],
   [0x0a83, 'CGPR1', 'CGPR1', 'Motion/Light Sensor', 'Motion NMT Illuminance Light Battery'],
   [0x0a8d, 'RTCGQ02LM', 'RTCGQ02LM', 'Motion Sensor', 'Motion NMT Light Button Battery'],
   [0x0b48, 'CGG1-ENCRYPTED', 'CGG1E', 'Temperature/Humidity Sensor', TH],
   [0x0c3c, 'CGC1', 'CGC1', 'Alarm Clock', TH],
-  [0x0de7, 'SU001-T', 'SU001T', 'Odor Eliminator', 'Power Battery'],
+  [0x0de7, 'SU001-T', 'SU001T', 'Odor Eliminator', 'PowerState Battery'],
   [0x0dfd, 'K9B-3BTN', 'K9B3BTN', 'Switch (triple button)', 'Button'],
   [0x0e39, 'XMZNMS08LM', 'XMZNMS08LM', 'Door Lock', LOCK],
   [0x11c2, 'Lockin-SV40', 'SV40', 'Door Lock', LOCK],
@@ -88,7 +88,7 @@ const ROWS: Row[] = [
   [0x1568, 'K9B-1BTN', 'K9B1BTN', 'Switch (single button)', 'Button'],
   [0x1569, 'K9B-2BTN', 'K9B2BTN', 'Switch (double button)', 'Button'],
   [0x16e4, 'LYWSD02MMC', 'LYWSD02MMC', 'Temperature/Humidity Sensor', TH],
-  [0x1790, 'T700', 'T700', 'Smart Toothbrush', 'Toothbrush Score Counter Battery'],
+  [0x1790, 'T700', 'T700', 'Smart Toothbrush', 'Toothbrush Score Count Battery'],
   [0x1889, 'MS1BB(MI)', 'MS1BB', 'Door/Window Sensor', 'Door Button Battery'],
   [0x1949, 'XMWXKG01YL', 'XMWXKG01YL', 'Switch (double button)', BUTTON],
   [0x1c10, 'K9BB-1BTN', 'K9BB1BTN', 'Switch (single button)', BUTTON],
@@ -117,12 +117,12 @@ const ROWS: Row[] = [
   [0x520b, 'KS2BB', 'KS2BB', 'Temperature/Humidity Sensor with Button', 'Temperature Humidity Button Battery', 'Linptech'],
   [0x55b5, 'MJWSD06MMC', 'MJWSD06MMC', 'Temperature/Humidity Sensor', TH],
   [0x5968, 'XMWS01XS', 'XMWS01XS', 'Switch (double button)', BUTTON],
-  [0x59fa, 'M2457B1', 'M2457B1', 'Smart Band 10', ''],
-  [0x59fb, 'M2456B1', 'M2456B1', 'Smart Band 10 NFC', ''],
-  [0x59fc, 'M2456B1', 'M2456B1', 'Smart Band 10 Ceramic Edition', ''],
+  [0x59fa, 'M2457B1', 'M2457B1', 'Smart Band 10', 'Asleep Wearing'],
+  [0x59fb, 'M2456B1', 'M2456B1', 'Smart Band 10 NFC', 'Asleep Wearing'],
+  [0x59fc, 'M2456B1', 'M2456B1', 'Smart Band 10 Ceramic Edition', 'Asleep Wearing'],
   [0x5bea, 'MJWSD06MMC', 'MJWSD06MMC', 'Temperature/Humidity Sensor', TH],
   [0x5db1, 'MBS17', 'MBS17', 'Temperature/Humidity Sensor', TH],
-  [0x6188, 'M2456B1', 'M2456B1', 'Smart Band 10 Glimmer Edition', ''],
+  [0x6188, 'M2456B1', 'M2456B1', 'Smart Band 10 Glimmer Edition', 'Asleep Wearing'],
   [0x6375, 'SJWS02LM', 'SJWS02LM', 'Water Leak Sensor 2', 'Leak Battery'],
   [0x6a0f, 'ES5BB', 'ES5BB', 'Human Presence Sensor', 'Occupancy Illuminance', 'Linptech'],
   [0x78d1, 'MC-COMM', 'MCCOMM', 'Door/Window Sensor', 'Door Battery'],
@@ -137,7 +137,7 @@ const ROWS: Row[] = [
   [0x181b, 'XMTZC02HM/XMTZC05HM/NUN4049CN', 'MIBFS', 'Mi Body Composition Scale', 'Weight WeightNonStabilized Stabilized Impedance'],
   [0xfd50, 'HHCCJCY10', 'HHCCJCY10', 'Plant Sensor (pink)', 'Temperature Illuminance Moisture Fertility Battery', 'HHCC'],
   // --- known to ble_monitor, not to xiaomi-ble ---
-  [0x20db, 'MJZNZ018H', 'MJZNZ018H', 'Smart Pillow', ''],
+  [0x20db, 'MJZNZ018H', 'MJZNZ018H', 'Smart Pillow', 'Battery'],
   [0x64c5, 'PTX-F1-Display', 'PTXF1', 'Display Switch', BUTTON],
 ];
 
