@@ -278,6 +278,7 @@ for (const flavour of flavours) {
       };
       await publishSome(0, 100);
       await broker.kill();
+      await waitFor('the client to notice', () => !client.connected);
       await publishSome(100, 200); // while the broker is down: queued
       expect(client.connected).toBe(false);
       expect(client.stats.queued).toBeGreaterThanOrEqual(100); // these wait in the offline queue

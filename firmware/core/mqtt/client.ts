@@ -3,7 +3,7 @@
 // messages awaiting PUBACK, and the subscriptions. Timers come from the Clock port only,
 // so tests drive keep-alive and backoff with a fake clock.
 
-import type { Clock, Log, Net, Random, TcpSocket, TimerHandle } from '../host.js';
+import type { TcpSocket, TimerHandle } from '../host.js';
 import { Backoff } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { MqttConnectionRefusedError, MqttError } from './errors.js';
@@ -11,42 +11,17 @@ import { type MqttClientOptions, type ResolvedOptions, resolveOptions } from './
 import { encodePacket, encodePublishBytes, type Packet, type PublishPacket, type QoS } from './packets.js';
 import { PacketParser } from './parser.js';
 import { BoundedQueue } from './queue.js';
-import { topicMatches, validateTopicFilter, validateTopicName } from './topic.js';
+import { KeepAlive } from './keepalive.js';
+import { type MessageHandler, type SubackCallback, SubscriptionTable } from './subscriptions.js';
+import type {
+  DeliveryCallback, MqttClientEvents, MqttClientPorts, MqttClientState, PublishOptions, SubscribeOptions,
+} from './types.js';
+import { validateTopicFilter, validateTopicName } from './topic.js';
 import { utf8Encode } from './utf8.js';
 
-export interface MqttClientPorts {
-  net: Net;
-  clock: Clock;
-  random: Random;
-  log?: Log;
-}
-
-export type MessageHandler = (topic: string, payload: Uint8Array, packet: PublishPacket) => void;
-/** Called once per message: no error when delivered (QoS 1: PUBACK; QoS 0: written), else why it was not. */
-export type DeliveryCallback = (error?: MqttError) => void;
-
-export interface PublishOptions { qos?: 0 | 1; retain?: boolean }
-export interface SubscribeOptions {
-  qos?: 0 | 1;
-  /** First SUBACK for this call: the granted QoS, or an error when the broker refused the filter. */
-  onSuback?: (error: MqttError | undefined, grantedQos?: number) => void;
-}
-
-export type MqttClientState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped' | 'ended';
-
-export interface MqttClientEvents {
-  [name: string]: unknown[];
-  connect: [info: { sessionPresent: boolean }];
-  /** A connection that had reached CONNACK is gone; `error` says why unless it was end(). */
-  close: [error?: MqttError];
-  /** Connection failures, refusals, protocol violations, refused subscriptions. */
-  error: [error: MqttError];
-  /** The next attempt is scheduled after `delayMs`. */
-  reconnect: [info: { attempt: number; delayMs: number }];
-  message: [topic: string, payload: Uint8Array, packet: PublishPacket];
-  /** Messages evicted from the full offline queue (oldest first); `stats.dropped` counts them all. */
-  drop: [count: number];
-}
+export type {
+  DeliveryCallback, MessageHandler, MqttClientEvents, MqttClientPorts, MqttClientState, PublishOptions, SubackCallback, SubscribeOptions,
+};
 
 interface OutgoingMessage {
   topic: Uint8Array;
@@ -56,10 +31,6 @@ interface OutgoingMessage {
   callback?: DeliveryCallback;
   messageId?: number;
 }
-
-/** `acked`: the broker confirmed this filter at this QoS in the current session. */
-interface SubscriptionEntry { qos: 0 | 1; handlers: Set<MessageHandler>; acked: boolean }
-type SubackCallback = NonNullable<SubscribeOptions['onSuback']>;
 
 /** One socket's lifetime; events from an older one are ignored. */
 interface Connection { socket?: TcpSocket; closed: boolean; connackReceived: boolean; parser: PacketParser }
@@ -74,17 +45,11 @@ export class MqttClient extends Emitter<MqttClientEvents> {
   /** QoS 1 messages written and not acknowledged, in send order (Map keeps insertion order). */
   private readonly inflight = new Map<number, OutgoingMessage>();
   private readonly pendingAcks = new Map<number, (packet: Packet) => void>();
-  private readonly subscriptions = new Map<string, SubscriptionEntry>();
-  private readonly subackWaiters = new Map<string, SubackCallback[]>();
-  /** Filters dropped while offline; a persistent session on the broker still has them. */
-  private readonly offlineUnsubscribes = new Set<string>();
+  private readonly subscriptions = new SubscriptionTable();
+  private readonly keepAlive: KeepAlive;
   private nextMessageId = 1;
   private connectTimer: TimerHandle | undefined;
-  private keepAliveTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
-  private lastSentAt = 0;
-  private lastReceivedAt = 0;
-  private pingSentAt: number | undefined;
   private counters = { dropped: 0, published: 0, received: 0, connects: 0 };
 
   constructor(private readonly ports: MqttClientPorts, options: MqttClientOptions) {
@@ -97,6 +62,11 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     };
     this.backoff = this.options.reconnect === false ? undefined : new Backoff(this.options.reconnect, random);
     this.queue = new BoundedQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, messageSize);
+    this.keepAlive = new KeepAlive(ports.clock, this.options.keepAliveSeconds * 1000,
+      () => this.write(encodePacket({ type: 'pingreq' })),
+      (waitedMs) => {
+        if (this.conn) this.fail(this.conn, new MqttError('keepalive-timeout', `no PINGRESP from ${this.brokerName()} within ${waitedMs} ms`));
+      });
   }
 
   get state(): MqttClientState { return this.currentState; }
@@ -146,36 +116,13 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     validateTopicFilter(filter);
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1) throw new MqttError('invalid-options', `subscription QoS ${String(qos)} is not supported; use 0 or 1`);
-    this.offlineUnsubscribes.delete(filter);
-    const entry = this.subscriptions.get(filter);
-    if (entry) {
-      entry.handlers.add(handler);
-      if (entry.qos === qos && entry.acked) {
-        options.onSuback?.(undefined, qos);
-        return;
-      }
-      entry.qos = qos;
-      entry.acked = false;
-    } else {
-      this.subscriptions.set(filter, { qos, handlers: new Set([handler]), acked: false });
-    }
-    if (options.onSuback) {
-      const waiters = this.subackWaiters.get(filter);
-      if (waiters) waiters.push(options.onSuback);
-      else this.subackWaiters.set(filter, [options.onSuback]);
-    }
-    if (this.currentState === 'connected') this.sendSubscribe(filter);
+    const mustSend = this.subscriptions.add(filter, handler, qos, options.onSuback);
+    if (mustSend && this.currentState === 'connected') this.sendSubscribe(filter);
   }
 
   /** Removes `handler` (or all handlers) from `filter`; the broker is told once none is left. */
   unsubscribe(filter: string, handler?: MessageHandler): void {
-    const entry = this.subscriptions.get(filter);
-    if (!entry) return;
-    if (handler) entry.handlers.delete(handler);
-    if (handler && entry.handlers.size > 0) return;
-    this.subscriptions.delete(filter);
-    if (this.currentState === 'connected') this.sendUnsubscribe(filter);
-    else this.offlineUnsubscribes.add(filter);
+    if (this.subscriptions.remove(filter, handler, this.currentState === 'connected')) this.sendUnsubscribe(filter);
   }
 
   /** Disconnects cleanly (DISCONNECT, so no Will) and stops. Undelivered messages get a 'client-ended' error. */
@@ -193,6 +140,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     for (const message of [...this.inflight.values(), ...this.queue.drain()]) message.callback?.(error);
     this.inflight.clear();
     this.pendingAcks.clear();
+    this.subscriptions.clearWaiters();
     if (wasConnected) this.emit('close');
   }
 
@@ -237,7 +185,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
 
   private onData(conn: Connection, bytes: Uint8Array): void {
     if (conn !== this.conn) return;
-    this.lastReceivedAt = this.ports.clock.now();
+    this.keepAlive.received();
     let packets: Packet[];
     try {
       packets = conn.parser.push(bytes);
@@ -274,7 +222,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
         return onAck?.(packet);
       }
       case 'pingresp':
-        this.pingSentAt = undefined;
+        this.keepAlive.pingResponse();
         return;
       default:
         return this.fail(conn, protocolError(`a broker must not send ${packet.type.toUpperCase()}`));
@@ -297,21 +245,16 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     this.currentState = 'connected';
     this.counters.connects++;
     this.backoff?.reset();
-    this.lastReceivedAt = this.ports.clock.now();
-    this.pingSentAt = undefined;
     this.emit('connect', { sessionPresent });
     if (conn !== this.conn) return; // a listener ended the client
     // A new session knows none of our filters; a resumed one lacks those changed meanwhile.
-    for (const [filter, entry] of this.subscriptions) {
-      if (!sessionPresent) entry.acked = false;
-      if (!entry.acked) this.sendSubscribe(filter);
-    }
-    if (sessionPresent) for (const filter of this.offlineUnsubscribes) this.sendUnsubscribe(filter);
-    this.offlineUnsubscribes.clear();
+    const { subscribe, unsubscribe } = this.subscriptions.forNewSession(sessionPresent);
+    subscribe.forEach((filter) => this.sendSubscribe(filter));
+    unsubscribe.forEach((filter) => this.sendUnsubscribe(filter));
     // Unacknowledged QoS 1 messages go first, flagged DUP, in their original order (§4.4).
     for (const [messageId, m] of this.inflight) this.write(encodePublishBytes(m.topic, m.payload, 1, m.retain, true, messageId));
     this.pump();
-    this.scheduleKeepAlive();
+    if (conn === this.conn) this.keepAlive.start();
   }
 
   private onIncomingPublish(conn: Connection, packet: PublishPacket): void {
@@ -319,16 +262,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     if (packet.topic.length === 0 || packet.topic.includes('+') || packet.topic.includes('#')) {
       return this.fail(conn, protocolError(`PUBLISH to invalid topic "${packet.topic}"`));
     }
-    for (const [filter, entry] of this.subscriptions) {
-      if (!topicMatches(filter, packet.topic)) continue;
-      for (const handler of [...entry.handlers]) {
-        try {
-          handler(packet.topic, packet.payload, packet);
-        } catch (error) {
-          this.onListenerError(`message handler for ${filter}`, error);
-        }
-      }
-    }
+    this.subscriptions.dispatch(packet, (filter, error) => this.onListenerError(`message handler for ${filter}`, error));
     this.emit('message', packet.topic, packet.payload, packet);
     if (packet.qos === 1 && conn === this.conn) this.write(encodePacket({ type: 'puback', messageId: packet.messageId as number }));
   }
@@ -374,46 +308,10 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     if (this.conn) this.conn.closed = true;
     this.conn = undefined;
     this.clearTimer('connectTimer');
-    this.clearTimer('keepAliveTimer');
     this.clearTimer('reconnectTimer');
-    this.pingSentAt = undefined;
+    this.keepAlive.stop();
     // SUBACK/UNSUBACK can no longer arrive; subscriptions are re-sent on the next CONNACK.
     this.pendingAcks.clear();
-  }
-
-  // ---- keep-alive ----
-
-  /**
-   * One timer, re-armed from what actually happened: a PINGREQ goes out once keep-alive has
-   * passed without sending or without receiving; no PINGRESP within half of it means the
-   * broker is gone. Worst case from the broker's last sign of life: 1.5 × keep-alive.
-   */
-  private scheduleKeepAlive(): void {
-    const keepAliveMs = this.options.keepAliveSeconds * 1000;
-    if (keepAliveMs === 0) return;
-    const now = this.ports.clock.now();
-    const due = this.pingSentAt !== undefined
-      ? this.pingSentAt + keepAliveMs / 2
-      : Math.min(this.lastSentAt, this.lastReceivedAt) + keepAliveMs;
-    this.keepAliveTimer = this.ports.clock.setTimeout(() => this.onKeepAliveTimer(), Math.max(0, due - now));
-  }
-
-  private onKeepAliveTimer(): void {
-    this.keepAliveTimer = undefined;
-    const conn = this.conn;
-    if (!conn || this.currentState !== 'connected') return;
-    const keepAliveMs = this.options.keepAliveSeconds * 1000;
-    const now = this.ports.clock.now();
-    if (this.pingSentAt !== undefined) {
-      if (now - this.pingSentAt >= keepAliveMs / 2) {
-        this.fail(conn, new MqttError('keepalive-timeout', `no PINGRESP from ${this.brokerName()} within ${keepAliveMs / 2} ms`));
-        return;
-      }
-    } else if (now - this.lastSentAt >= keepAliveMs || now - this.lastReceivedAt >= keepAliveMs) {
-      this.pingSentAt = now;
-      this.write(encodePacket({ type: 'pingreq' }));
-    }
-    this.scheduleKeepAlive();
   }
 
   // ---- sending ----
@@ -452,24 +350,13 @@ export class MqttClient extends Emitter<MqttClientEvents> {
 
   /** One SUBSCRIBE per filter: SUBACK codes then map to filters without bookkeeping. */
   private sendSubscribe(filter: string): void {
-    const entry = this.subscriptions.get(filter);
-    if (!entry) return;
+    const qos = this.subscriptions.qosOf(filter);
+    if (qos === undefined) return;
     const messageId = this.allocateMessageId();
-    const qos = entry.qos;
     this.pendingAcks.set(messageId, (packet) => {
       if (packet.type !== 'suback') return;
-      const code = packet.granted[0];
-      const current = this.subscriptions.get(filter);
-      if (current && current.qos === qos && code !== 0x80) current.acked = true;
-      const waiters = this.subackWaiters.get(filter) ?? [];
-      this.subackWaiters.delete(filter);
-      if (code === 0x80) {
-        const error = new MqttError('subscribe-refused', `broker refused the subscription to "${filter}"`);
-        this.emit('error', error);
-        for (const waiter of waiters) waiter(error);
-      } else {
-        for (const waiter of waiters) waiter(undefined, code);
-      }
+      const refused = this.subscriptions.onSuback(filter, qos, packet.granted[0]);
+      if (refused) this.emit('error', refused);
     });
     this.write(encodePacket({ type: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }] }));
   }
@@ -483,7 +370,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
   private write(bytes: Uint8Array): void {
     const socket = this.conn?.socket;
     if (!socket) return;
-    this.lastSentAt = this.ports.clock.now();
+    this.keepAlive.sent();
     socket.write(bytes);
   }
 
@@ -496,7 +383,7 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     }
   }
 
-  private clearTimer(name: 'connectTimer' | 'keepAliveTimer' | 'reconnectTimer'): void {
+  private clearTimer(name: 'connectTimer' | 'reconnectTimer'): void {
     const handle = this[name];
     if (handle !== undefined) this.ports.clock.clearTimeout(handle);
     this[name] = undefined;

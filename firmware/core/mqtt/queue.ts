@@ -31,13 +31,6 @@ export class BoundedQueue<T> {
     return dropped;
   }
 
-  /** Puts items back at the front, keeping their order (used when a send has to wait). */
-  unshift(item: T): void {
-    if (this.head > 0) this.items[--this.head] = item;
-    else this.items.unshift(item);
-    this.totalBytes += this.sizeOf(item);
-  }
-
   peek(): T | undefined {
     return this.length > 0 ? this.items[this.head] : undefined;
   }
