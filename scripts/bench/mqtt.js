@@ -1,0 +1,115 @@
+// MQTT publish throughput: our client (compiled, from dist/) beside MQTT.js, both against
+// the same embedded aedes broker in the same run. A message counts once the broker has
+// taken it (aedes 'publish' event) and, for QoS 1, once its PUBACK is back at the client.
+// Prints one JSON line per figure. Run `npm run build` first.
+
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+
+const dist = new URL('../../dist/', import.meta.url);
+let MqttClient, nodeNet, nodeClock, nodeRandom;
+try {
+  ({ MqttClient } = await import(new URL('firmware/core/mqtt/client.js', dist)));
+  ({ nodeNet, nodeClock, nodeRandom } = await import(new URL('host-sim/net.js', dist)));
+} catch (error) {
+  console.error(`bench/mqtt: cannot load the compiled client from dist/ (${error.message}); run \`npm run build\` first`);
+  process.exit(1);
+}
+
+const COUNTS = { 0: 50_000, 1: 20_000 };
+const TOPIC = 'tele/mi32-bench/SENSOR';
+// A typical Tasmota MI32 SENSOR payload.
+const PAYLOAD = '{"Time":"2024-05-01T12:00:00","LYWSD03-a1b2c3":{"mac":"a4c138a1b2c3","Temperature":21.5,"Humidity":48.2,"DewPoint":10.2,"Battery":87,"RSSI":-71}}';
+const MAX_INFLIGHT = 64;
+
+const broker = await Aedes.createBroker();
+const server = createServer(broker.handle);
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const { port } = server.address();
+const url = `mqtt://127.0.0.1:${port}`;
+
+/** Resolves when the broker has taken `count` PUBLISH packets from `clientId`. */
+function brokerReceives(clientId, count) {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const onPublish = (_packet, client) => {
+      if (client?.id !== clientId || ++seen < count) return;
+      broker.off('publish', onPublish);
+      resolve();
+    };
+    broker.on('publish', onPublish);
+  });
+}
+
+const ours = {
+  name: 'mi32-xs',
+  async connect(clientId) {
+    const client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom }, {
+      url, clientId, maxInflight: MAX_INFLIGHT,
+      // Hold a whole burst: the bench publishes faster than any broker acknowledges.
+      queue: { maxMessages: 100_000, maxBytes: 64 * 1024 * 1024 },
+    });
+    client.on('error', (e) => console.error(`bench/mqtt: ${e.message}`));
+    const connected = new Promise((resolve) => client.on('connect', resolve));
+    client.connect();
+    await connected;
+    return client;
+  },
+  run(client, qos, count) {
+    return new Promise((resolve, reject) => {
+      let done = 0;
+      const callback = (error) => {
+        if (error) return reject(error);
+        if (++done === count) resolve();
+      };
+      for (let i = 0; i < count; i++) client.publish(TOPIC, PAYLOAD, { qos }, callback);
+    });
+  },
+  end: (client) => client.end(),
+};
+
+const reference = {
+  name: 'mqtt.js',
+  async connect(clientId) {
+    return mqtt.connectAsync(url, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
+  },
+  run(client, qos, count) {
+    return new Promise((resolve, reject) => {
+      let done = 0;
+      const callback = (error) => {
+        if (error) return reject(error);
+        if (++done === count) resolve();
+      };
+      for (let i = 0; i < count; i++) client.publish(TOPIC, PAYLOAD, { qos }, callback);
+    });
+  },
+  end: (client) => client.endAsync(),
+};
+
+async function measure(impl, qos, count) {
+  const clientId = `bench-${impl.name}-${qos}-${count}`;
+  const client = await impl.connect(clientId);
+  const taken = brokerReceives(clientId, count);
+  const start = process.hrtime.bigint();
+  await Promise.all([impl.run(client, qos, count), taken]);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await impl.end(client);
+  return seconds;
+}
+
+for (const qos of [0, 1]) {
+  for (const impl of [ours, reference]) {
+    await measure(impl, qos, 2000); // warm-up: JIT and broker paths
+    const messages = COUNTS[qos];
+    const seconds = await measure(impl, qos, messages);
+    const line = { bench: `mqtt.publish.qos${qos}`, impl: impl.name, msgsPerSec: Math.round(messages / seconds), messages, payloadBytes: PAYLOAD.length };
+    if (qos === 1 && impl === ours) line.maxInflight = MAX_INFLIGHT;
+    console.log(JSON.stringify(line));
+  }
+}
+
+server.close();
+await new Promise((resolve) => broker.close(resolve));
