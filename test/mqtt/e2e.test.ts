@@ -306,3 +306,28 @@ for (const flavour of flavours) {
     }, 90_000);
   });
 }
+
+describe('a TCP peer that is not a well-behaved broker', () => {
+  it('malformed bytes over a real socket: error, connection closed and reopened, nothing crashes', async () => {
+    const { createServer } = await import('node:net');
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.once('data', () => {
+        // First CONNACK is fine, then a PUBLISH with QoS 3: the stream can no longer be trusted.
+        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00, 0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01]));
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as { port: number };
+    const { client, errors } = ourClient({ url: `mqtt://127.0.0.1:${port}` });
+    client.publish('tele/kept', 'survives', { qos: 1 });
+    client.connect();
+    await waitFor('a second connection', () => connections >= 2);
+    expect(errors[0].code).toBe('malformed-packet');
+    expect(errors[0].message).toMatch(/QoS 3/);
+    expect(client.stats.inflight + client.stats.queued).toBe(1); // the message is still held
+  });
+});
