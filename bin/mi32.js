@@ -9,4 +9,4 @@ if (!existsSync(cli)) {
   process.exit(2);
 }
 const { main } = await import(cli);
-process.exitCode = await main(process.argv.slice(2));
+process.exit(await main(process.argv.slice(2)));

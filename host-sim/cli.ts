@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createNodeAes } from './crypto.js';
 import { decodeJsonlStream, decodeOne } from './decode-command.js';
+import { RUN_USAGE, runCommand, RunUsageError } from './run-command.js';
 
 const USAGE = `usage:
   mi32 decode HEX [--mac MAC] [--uuid fe95|fcd2|181a|fdcd] [--key KEY] [--ad]
@@ -11,7 +12,7 @@ const USAGE = `usage:
   mi32 decode --jsonl < lines
       one {"mac","uuid","data","key"} (or {"mac","ad","key"}) object per line in,
       one result per line out; a line that cannot be decoded gives {"error": ...}.
-`;
+${RUN_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -44,6 +45,7 @@ async function decodeCommand(args: string[]): Promise<number> {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   decode: decodeCommand,
+  run: runCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // parseArgs throws TypeErrors with codes for unknown or malformed options
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || e instanceof RunUsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`mi32 ${command}: ${err.message}\n${USAGE}`);
       return 2;
     }

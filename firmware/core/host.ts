@@ -65,3 +65,17 @@ export interface TcpSocket {
 export interface Net {
   connectTcp(options: TcpConnectOptions, events: TcpSocketEvents): TcpSocket;
 }
+
+/**
+ * Small-file storage (the device's flash file system; a folder in host-sim).
+ * Synchronous: files are a few KB and both littlefs and Node's fs do this cheaply.
+ * `rename` must replace the target atomically (littlefs lfs_rename, POSIX rename):
+ * atomic saves are built on it (store/atomic.ts).
+ */
+export interface Store {
+  read(name: string): Uint8Array | undefined;
+  write(name: string, data: Uint8Array): void;
+  rename(from: string, to: string): void;
+  remove(name: string): void;
+  exists(name: string): boolean;
+}

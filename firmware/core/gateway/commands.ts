@@ -1,0 +1,130 @@
+// The console command dispatcher: one table, used for serial/stdin, MQTT cmnd topics
+// and HTTP /cm?cmnd=. Replies are Tasmota-style JSON objects. A malformed command gets
+// {"<Command>":"Error","Error":"<what was wrong>"} and changes nothing.
+
+import { expandLegacyKey } from '../decoders/mibeacon.js';
+import { fromHex, toHex } from '../bytes/hex.js';
+
+export type Reply = Record<string, unknown>;
+
+/** The switches of MI32Option0..4, with Tasmota's documented meanings (see README). */
+export interface Options {
+  /** 0: real-time messages carry all known values of a sensor (1) or only updated ones (0). Default 1. */
+  allValues: 0 | 1;
+  /** 1: no per-sensor JSON at teleperiod. Default 0. */
+  noSummary: 0 | 1;
+  /** 2: publish a SENSOR message for every packet that changed a value. Default 0. */
+  directBridge: 0 | 1;
+  /** 3: add newly seen sensors automatically (documented meaning; Tasmota's code inverts it). Default 1, or 0 when mi32cfg listed devices. */
+  autoAdd: 0 | 1;
+  /** 4: active scanning (asks for scan responses). Default 0 = passive. */
+  activeScan: 0 | 1;
+}
+
+export const OPTION_KEYS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'autoAdd', 'activeScan'];
+
+/** What commands act on; the gateway implements it. */
+export interface CommandTarget {
+  options: Options;
+  setOption(key: keyof Options, value: 0 | 1): void;
+  telePeriod: number;
+  setTelePeriod(seconds: number): void;
+  topic: string;
+  setTopic(topic: string): void;
+  /** Store a key; says whether the MAC is a known device. */
+  setKey(mac: string, key: Uint8Array): { known: boolean };
+  /** Save the device list; returns how many devices were written. */
+  saveConfig(): number;
+}
+
+type Handler = (arg: string, target: CommandTarget, index: number) => Reply;
+
+class CommandError extends Error {}
+
+function error(message: string): never {
+  throw new CommandError(message);
+}
+
+function switchValue(arg: string): 0 | 1 {
+  if (arg === '0' || /^off$/i.test(arg)) return 0;
+  if (arg === '1' || /^on$/i.test(arg)) return 1;
+  return error(`expected 0 or 1, got "${arg}"`);
+}
+
+/** MI32Key <32 hex key><12 hex MAC>, or <24 hex legacy key><12 hex MAC> (YLKG07/08). */
+function mi32Key(arg: string, target: CommandTarget): Reply {
+  const clean = arg.replace(/[:\s-]/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(clean)) error('key and MAC must be hex digits');
+  if (clean.length !== 44 && clean.length !== 36) {
+    error(`expected 44 hex digits (32 key + 12 MAC) or 36 (24 legacy key + 12 MAC), got ${clean.length}`);
+  }
+  const keyHex = clean.slice(0, clean.length - 12);
+  const mac = clean.slice(-12).toUpperCase();
+  const key = expandLegacyKey(fromHex(keyHex)!);
+  const { known } = target.setKey(mac, key);
+  return { MI32Key: 'Done', MAC: mac, Key: toHex(key).toUpperCase(), ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }) };
+}
+
+const TOPIC_RE = /^[^#+/\s]{1,32}$/;
+
+const COMMANDS: Record<string, Handler> = {
+  mi32key: (arg, t) => (arg === '' ? error('usage: MI32Key <32 hex key><12 hex MAC>') : mi32Key(arg, t)),
+  mi32cfg: (arg, t) => {
+    if (arg !== '') error('MI32Cfg takes no argument');
+    const n = t.saveConfig();
+    return n === 0 ? error('no devices known: nothing written') : { MI32Cfg: 'Done', Devices: n };
+  },
+  mi32option: (arg, t, index) => {
+    const key = OPTION_KEYS[index];
+    if (key === undefined) error(`MI32Option${index} does not exist (0-4)`);
+    if (arg !== '') t.setOption(key, switchValue(arg));
+    return { [`MI32Option${index}`]: t.options[key] };
+  },
+  teleperiod: (arg, t) => {
+    if (arg !== '') {
+      if (!/^\d+$/.test(arg)) error(`expected seconds (0 = off, 10-3600), got "${arg}"`);
+      const n = Number(arg);
+      if (n !== 0 && (n < 10 || n > 3600)) error(`TelePeriod must be 0 or 10-3600, got ${n}`);
+      t.setTelePeriod(n);
+    }
+    return { TelePeriod: t.telePeriod };
+  },
+  topic: (arg, t) => {
+    if (arg !== '') {
+      if (!TOPIC_RE.test(arg)) error('topic must be 1-32 characters without spaces, "/", "+" or "#"');
+      t.setTopic(arg);
+    }
+    return { Topic: t.topic };
+  },
+};
+
+/** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3). */
+function splitName(word: string): { base: string; index: number } {
+  const m = /^(.*?)(\d*)$/.exec(word)!;
+  return { base: m[1]!.toLowerCase(), index: m[2] ? Number(m[2]) : 0 };
+}
+
+/** Run one command line ("MI32Option2 1"), or a command and argument given apart (MQTT). */
+export function runCommand(target: CommandTarget, line: string, argument?: string): Reply {
+  const text = line.trim();
+  const space = text.search(/\s/);
+  const word = space < 0 ? text : text.slice(0, space);
+  const arg = (argument ?? (space < 0 ? '' : text.slice(space + 1))).trim();
+  if (word === '') return { Command: 'Error', Error: 'empty command' };
+  const { base, index } = splitName(word);
+  const handler = COMMANDS[base];
+  if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${word}"` };
+  try {
+    return handler(arg, target, index);
+  } catch (e) {
+    if (e instanceof CommandError) return { [canonicalName(word)]: 'Error', Error: e.message };
+    throw e;
+  }
+}
+
+const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic' };
+
+function canonicalName(word: string): string {
+  const { base, index } = splitName(word);
+  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index) : '');
+}

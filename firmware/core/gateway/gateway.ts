@@ -1,0 +1,276 @@
+// The gateway application: advertisements in, Tasmota topics out. It owns the registry,
+// the options and settings, the teleperiod timer and the real-time batching, and runs
+// console commands from any source. Everything platform-specific arrives as ports.
+
+import type { AesEncryptBlock, Clock, Log, Store, TimerHandle } from '../host.js';
+import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
+import { writeAtomic, recoverAtomic } from '../store/atomic.js';
+import { type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
+import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
+import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import { markSent, sensorMessage, tasmotaTime } from './telemetry.js';
+
+/** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
+export interface MqttPort {
+  publish(topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1 }): void;
+  subscribe(filter: string, handler: (topic: string, payload: string) => void): void;
+  unsubscribe(filter: string): void;
+  /** Messages the client's offline queue dropped so far. */
+  dropped(): number;
+}
+
+export interface GatewayPorts {
+  clock: Clock;
+  store: Store;
+  log: Log;
+  aes: AesEncryptBlock;
+  /** Replies and notable events for the console (serial / stdout). */
+  console?: (line: string) => void;
+  /** Called when MI32Option4 changes: restart the scan passive or active. */
+  setActiveScan?: (active: boolean) => void;
+  /** Called when Topic changes: the MQTT connection must be remade (the Will names the topic). */
+  topicChanged?: (topic: string) => void;
+}
+
+export interface GatewaySettings {
+  topic: string;
+  telePeriod: number;
+}
+
+const SETTINGS_FILE = 'settings.json';
+/** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
+const REALTIME_BATCH_MS = 50;
+
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300 };
+
+export class Gateway implements CommandTarget {
+  readonly registry: Registry;
+  readonly options: Options = { allValues: 1, noSummary: 0, directBridge: 0, autoAdd: 1, activeScan: 0 };
+  private settings: GatewaySettings;
+  private mqtt: MqttPort | undefined;
+  private teleTimer: TimerHandle | undefined;
+  private realtimeTimer: TimerHandle | undefined;
+  private readonly bootTime: number;
+  private messages = { sensor: 0, realtime: 0 };
+
+  constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
+    this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
+    this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...settings };
+    this.bootTime = ports.clock.now();
+  }
+
+  get topic(): string { return this.settings.topic; }
+  get telePeriod(): number { return this.settings.telePeriod; }
+
+  /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
+  start(): string[] {
+    const cfg = loadConfig(this.ports.store);
+    for (const entry of cfg.entries) {
+      this.registry.add(entry.mac, entry.pid, entry.name);
+      if (entry.key) this.registry.setKey(entry.mac, entry.key);
+    }
+    // Documented MI32Option3: with a device list, only listed devices are tracked.
+    this.options.autoAdd = cfg.entries.length > 0 ? 0 : 1;
+    this.registry.autoAdd = this.options.autoAdd === 1;
+    for (const p of cfg.problems) this.ports.log.warn(`mi32cfg: ${p}`);
+    this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
+    this.scheduleTele();
+    return cfg.problems;
+  }
+
+  stop(): void {
+    if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
+    if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
+    this.teleTimer = this.realtimeTimer = undefined;
+  }
+
+  // --- MQTT ---------------------------------------------------------------------
+
+  topicOf(prefix: 'tele' | 'stat' | 'cmnd', leaf: string): string {
+    return `${prefix}/${this.settings.topic}/${leaf}`;
+  }
+
+  /** The Will the MQTT client must be created with. */
+  will(): { topic: string; payload: string; retain: boolean; qos: 1 } {
+    return { topic: this.topicOf('tele', 'LWT'), payload: 'Offline', retain: true, qos: 1 };
+  }
+
+  attachMqtt(mqtt: MqttPort): void {
+    this.mqtt = mqtt;
+    mqtt.subscribe(this.topicOf('cmnd', '+'), (topic, payload) => {
+      const command = topic.slice(topic.lastIndexOf('/') + 1);
+      this.command(command, 'mqtt', payload);
+    });
+  }
+
+  /** Call on every (re)connect: LWT Online, retained, replaces the broker's "Offline". */
+  mqttConnected(): void {
+    this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
+  }
+
+  private publish(leaf: string, payload: string, prefix: 'tele' | 'stat' = 'tele'): void {
+    try {
+      this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0 });
+    } catch (e) {
+      this.ports.log.error(`publish ${leaf} failed: ${(e as Error).message}`);
+    }
+  }
+
+  // --- advertisements -----------------------------------------------------------
+
+  handleAdvertisement(adv: Advertisement): Outcome[] {
+    const outcomes = this.registry.ingest(adv, this.ports.clock.now());
+    for (const o of outcomes) {
+      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.pending))) this.scheduleRealtime();
+      else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
+      else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
+    }
+    return outcomes;
+  }
+
+  private scheduleRealtime(): void {
+    if (this.realtimeTimer !== undefined) return;
+    this.realtimeTimer = this.ports.clock.setTimeout(() => {
+      this.realtimeTimer = undefined;
+      this.flushRealtime();
+    }, REALTIME_BATCH_MS);
+  }
+
+  /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
+  flushRealtime(): void {
+    const due = [...this.registry.slots.values()].filter((s) => s.pending && (s.urgent || this.options.directBridge));
+    const text = sensorMessage(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now());
+    if (text === undefined) return;
+    due.forEach(markSent);
+    this.messages.realtime++;
+    this.publish('SENSOR', text);
+  }
+
+  // --- teleperiod ---------------------------------------------------------------
+
+  private scheduleTele(): void {
+    if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
+    this.teleTimer = undefined;
+    if (this.settings.telePeriod === 0) return;
+    this.teleTimer = this.ports.clock.setTimeout(() => {
+      this.teleTimer = undefined;
+      this.teleperiod();
+      this.scheduleTele();
+    }, this.settings.telePeriod * 1000);
+  }
+
+  /** tele/<topic>/STATE and, unless MI32Option1, tele/<topic>/SENSOR with every heard device. */
+  teleperiod(): void {
+    const now = this.ports.clock.now();
+    this.publish('STATE', this.stateMessage(now));
+    if (this.options.noSummary) return;
+    const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0 && Object.keys(s.values).length > 0);
+    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true }, now);
+    if (text === undefined) return;
+    heard.forEach(markSent);
+    this.messages.sensor++;
+    this.publish('SENSOR', text);
+  }
+
+  stateMessage(now: number): string {
+    const up = Math.floor((now - this.bootTime) / 1000);
+    const t = this.registry.totals;
+    return JSON.stringify({
+      Time: tasmotaTime(now),
+      Uptime: uptimeText(up),
+      UptimeSec: up,
+      MI32: {
+        Devices: this.registry.slots.size,
+        Frames: t.frames,
+        Decoded: t.decoded,
+        Duplicates: t.duplicates,
+        DecryptFailures: t.decryptFailures,
+        Replays: t.replays,
+        Errors: t.errors,
+        Ignored: t.ignored,
+        Overflow: t.overflow,
+        MqttQueueDropped: this.mqtt?.dropped() ?? 0,
+      },
+    });
+  }
+
+  // --- commands -----------------------------------------------------------------
+
+  /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
+  command(line: string, source: 'console' | 'mqtt' | 'http', argument?: string): Reply {
+    const reply = runCommand(this, line, argument);
+    const text = JSON.stringify(reply);
+    this.ports.console?.(text);
+    this.publish('RESULT', text, 'stat');
+    if (source !== 'console') this.ports.log.info(`${source} command ${line} -> ${text}`);
+    return reply;
+  }
+
+  setOption(key: keyof Options, value: 0 | 1): void {
+    this.options[key] = value;
+    if (key === 'autoAdd') this.registry.autoAdd = value === 1;
+    if (key === 'activeScan') this.ports.setActiveScan?.(value === 1);
+  }
+
+  setTelePeriod(seconds: number): void {
+    this.settings.telePeriod = seconds;
+    this.saveSettings();
+    this.scheduleTele();
+  }
+
+  setTopic(topic: string): void {
+    if (topic === this.settings.topic) return;
+    if (this.mqtt) this.mqtt.unsubscribe(this.topicOf('cmnd', '+'));
+    this.settings.topic = topic;
+    this.saveSettings();
+    this.ports.topicChanged?.(topic);
+  }
+
+  setKey(mac: string, key: Uint8Array): { known: boolean } {
+    this.registry.setKey(mac, key);
+    return { known: this.registry.slots.has(mac) };
+  }
+
+  saveConfig(): number {
+    const entries: ConfigEntry[] = [...this.registry.slots.values()].map((s: Slot) => ({
+      mac: s.mac,
+      pid: s.pid,
+      ...(this.registry.keys.get(s.mac) ? { key: this.registry.keys.get(s.mac)! } : {}),
+      ...(s.name ? { name: s.name } : {}),
+    }));
+    if (entries.length) saveConfig(this.ports.store, entries);
+    return entries.length;
+  }
+
+  // --- settings -----------------------------------------------------------------
+
+  private loadSettings(): Partial<GatewaySettings> {
+    recoverAtomic(this.ports.store, SETTINGS_FILE);
+    const bytes = this.ports.store.read(SETTINGS_FILE);
+    if (!bytes) return {};
+    try {
+      const s = JSON.parse(utf8Decode(bytes)) as Partial<GatewaySettings>;
+      const out: Partial<GatewaySettings> = {};
+      if (typeof s.topic === 'string' && s.topic) out.topic = s.topic;
+      if (typeof s.telePeriod === 'number') out.telePeriod = s.telePeriod;
+      return out;
+    } catch {
+      this.ports.log.warn(`${SETTINGS_FILE} is not valid JSON; using defaults`);
+      return {};
+    }
+  }
+
+  private saveSettings(): void {
+    writeAtomic(this.ports.store, SETTINGS_FILE, utf8Encode(JSON.stringify(this.settings)));
+  }
+}
+
+/** Tasmota's "1T02:03:04" uptime form. */
+function uptimeText(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d}T${two(h)}:${two(m)}:${two(s)}`;
+}

@@ -1,0 +1,117 @@
+// mi32cfg: the device list and keys, in Tasmota's JSON shape, so a file written by
+// Tasmota loads here and the reverse:
+//   [{"MAC":"A4C138AABBCC","PID":"055b","key":"00112233445566778899AABBCCDDEEFF"}, ...]
+// MAC: 12 hex (uppercase on save), PID: 4 hex read as big-endian text (lowercase on
+// save), key: "" or 32 hex (uppercase on save), name: optional override.
+// Unlike Tasmota, one bad entry is reported and skipped instead of ending the parse, a
+// truncated file gives back its complete entries, and the load buffer has no 2 KB limit.
+
+import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
+import type { Store } from '../host.js';
+import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
+import { asideName, recoverAtomic, writeAtomic } from '../store/atomic.js';
+
+export const MI32CFG_FILE = 'mi32cfg';
+
+export interface ConfigEntry {
+  mac: string;
+  pid: number;
+  /** 16-byte bind key (or IRK for PID 0000), if any. */
+  key?: Uint8Array;
+  name?: string;
+}
+
+export interface ConfigLoad {
+  entries: ConfigEntry[];
+  /** Human-readable problems: bad entries, corrupt file (and where it was kept). */
+  problems: string[];
+  /** The file existed (even if partly unreadable). */
+  found: boolean;
+}
+
+/** Validate one raw JSON entry; a string is the reason it is unusable. */
+export function parseEntry(raw: unknown): ConfigEntry | string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'entry is not an object';
+  const e = raw as Record<string, unknown>;
+  if (typeof e.MAC !== 'string' || !/^[0-9a-fA-F]{12}$/.test(e.MAC)) return `MAC ${JSON.stringify(e.MAC)} is not 12 hex digits`;
+  if (typeof e.PID !== 'string' || !/^[0-9a-fA-F]{4}$/.test(e.PID)) return `PID ${JSON.stringify(e.PID)} of ${e.MAC} is not 4 hex digits`;
+  const entry: ConfigEntry = { mac: normalizeMac(e.MAC)!, pid: parseInt(e.PID, 16) };
+  if (e.key !== undefined && e.key !== '') {
+    if (typeof e.key !== 'string' || !/^[0-9a-fA-F]{32}$/.test(e.key)) return `key of ${e.MAC} must be "" or 32 hex digits`;
+    entry.key = fromHex(e.key)!;
+  }
+  if (e.name !== undefined && e.name !== '') {
+    if (typeof e.name !== 'string') return `name of ${e.MAC} must be a string`;
+    entry.name = e.name;
+  }
+  return entry;
+}
+
+/** Parse file text. A whole-file JSON error falls back to salvaging each complete {...} entry. */
+export function parseConfigText(text: string): { entries: ConfigEntry[]; problems: string[]; corrupt: boolean } {
+  const problems: string[] = [];
+  let raws: unknown[];
+  let corrupt = false;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) return { entries: [], problems: ['mi32cfg is not a JSON array'], corrupt: true };
+    raws = parsed;
+  } catch (e) {
+    corrupt = true;
+    problems.push(`mi32cfg is not valid JSON (${(e as Error).message}); reading the entries that are complete`);
+    raws = [];
+    for (const m of text.match(/\{[^{}]*\}/g) ?? []) {
+      try {
+        raws.push(JSON.parse(m));
+      } catch {
+        problems.push(`unreadable entry ${m.slice(0, 40)}`);
+      }
+    }
+  }
+  const entries: ConfigEntry[] = [];
+  const seen = new Set<string>();
+  for (const raw of raws) {
+    const entry = parseEntry(raw);
+    if (typeof entry === 'string') problems.push(entry);
+    else if (seen.has(entry.mac)) problems.push(`${entry.mac} is listed twice; the first entry is used`);
+    else {
+      seen.add(entry.mac);
+      entries.push(entry);
+    }
+  }
+  return { entries, problems, corrupt };
+}
+
+/**
+ * Load mi32cfg from the store. A corrupt file is renamed aside (never overwritten, so
+ * the only copy survives) and its readable entries are used.
+ */
+export function loadConfig(store: Store): ConfigLoad {
+  const recovery = recoverAtomic(store, MI32CFG_FILE);
+  const problems: string[] = [];
+  if (recovery === 'finished') problems.push('mi32cfg: finished a save that was interrupted');
+  const bytes = store.read(MI32CFG_FILE);
+  if (!bytes) return { entries: [], problems, found: false };
+  const parsed = parseConfigText(utf8Decode(bytes));
+  problems.push(...parsed.problems);
+  if (parsed.corrupt) {
+    const aside = asideName(store, MI32CFG_FILE);
+    store.rename(MI32CFG_FILE, aside);
+    problems.push(`corrupt mi32cfg kept as ${aside}; ${parsed.entries.length} entries recovered`);
+  }
+  return { entries: parsed.entries, problems, found: true };
+}
+
+/** Tasmota's file text: one object per line inside the array. */
+export function formatConfig(entries: readonly ConfigEntry[]): string {
+  const lines = entries.map((e) => {
+    const o: Record<string, string> = { MAC: e.mac, PID: e.pid.toString(16).padStart(4, '0'), key: e.key ? toHex(e.key).toUpperCase() : '' };
+    if (e.name) o.name = e.name;
+    return JSON.stringify(o);
+  });
+  return '[\n' + lines.join(',\n') + '\n]\n';
+}
+
+export function saveConfig(store: Store, entries: readonly ConfigEntry[]): void {
+  writeAtomic(store, MI32CFG_FILE, utf8Encode(formatConfig(entries)));
+}

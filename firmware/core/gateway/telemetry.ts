@@ -1,0 +1,97 @@
+// Tasmota's SENSOR JSON: one object per device under its name, keys in Tasmota's order,
+// temperature and humidity with one decimal (TempRes/HumRes 1), "TempUnit" appended.
+// Unlike today's Tasmota, teleperiod messages carry the readings (MI32Option1 0).
+
+import type { Values } from '../decoders/types.js';
+import type { Registry, Slot } from './registry.js';
+
+/** Keys in the order Tasmota writes them; others follow in arrival order, then the tail. */
+const HEAD = ['Temperature', 'Humidity', 'DewPoint', 'Illuminance', 'Moisture', 'Fertility'];
+const MIDDLE = ['Dimmer', 'Dimmer_P', 'Hold', 'Motion', 'Events', 'Door', 'NMT'];
+const TAIL = ['Battery', 'RSSI', 'Time', 'MAC'];
+const ONE_DECIMAL = new Set(['Temperature', 'Humidity', 'DewPoint']);
+
+/** Dew point by the Magnus formula with Tasmota's constants. */
+export function dewPoint(temperature: number, humidity: number): number {
+  if (humidity <= 0) return NaN;
+  const gamma = Math.log(humidity / 100) + (17.62 * temperature) / (243.5 + temperature);
+  return (243.5 * gamma) / (17.62 - gamma);
+}
+
+export type SensorMode = 'tele' | 'realtime';
+
+export interface SensorOptions {
+  /** MI32Option0: real-time messages carry all known values (true) or only updated ones. */
+  allValues: boolean;
+}
+
+/** The per-device object, as ordered [key, value] pairs. */
+export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptions): [string, number | string][] {
+  const source: Values = {};
+  const include = (key: string): boolean => mode === 'tele' || options.allValues || slot.updated.has(key);
+  for (const [k, v] of Object.entries(slot.values)) if (include(k)) source[k] = v;
+  if (mode === 'realtime') Object.assign(source, slot.momentary);
+  const t = slot.values.Temperature;
+  const h = slot.values.Humidity;
+  if (typeof t === 'number' && typeof h === 'number' && 'Temperature' in source && 'Humidity' in source) {
+    const dp = dewPoint(t, h);
+    if (Number.isFinite(dp)) source.DewPoint = dp;
+  }
+  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) {
+    if ('Motion' in slot.values || 'Door' in slot.values) source.Events = slot.events;
+  }
+  const out: [string, number | string][] = [];
+  const taken = new Set<string>();
+  const take = (k: string): void => {
+    if (k in source && !taken.has(k)) {
+      out.push([k, source[k]!]);
+      taken.add(k);
+    }
+  };
+  HEAD.forEach(take);
+  Object.keys(source).filter((k) => k.startsWith('Button')).sort().forEach(take);
+  MIDDLE.forEach(take);
+  Object.keys(source).filter((k) => !TAIL.includes(k)).forEach(take);
+  take('Battery');
+  out.push(['RSSI', slot.rssi]);
+  if (mode === 'tele') out.push(['Time', Math.floor(slot.lastSeen / 1000)]);
+  out.push(['MAC', slot.mac]);
+  return out;
+}
+
+/** JSON text with Tasmota's number formatting (one decimal for temperature/humidity). */
+export function formatValue(key: string, value: number | string): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (!Number.isFinite(value)) return 'null';
+  if (ONE_DECIMAL.has(key)) return value.toFixed(1);
+  return String(value);
+}
+
+function objectText(entries: [string, number | string][]): string {
+  return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + formatValue(k, v)).join(',') + '}';
+}
+
+/** "2026-11-21T08:00:00": Tasmota's local-time form; the gateway's clock is UTC. */
+export function tasmotaTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+/** Build tele/<topic>/SENSOR for the given slots; undefined when there is nothing to say. */
+export function sensorMessage(registry: Registry, slots: Slot[], mode: SensorMode, options: SensorOptions, now: number): string | undefined {
+  if (slots.length === 0) return undefined;
+  let tempUnit = false;
+  const parts = slots.map((slot) => {
+    const entries = sensorEntries(slot, mode, options);
+    if (entries.some(([k]) => k === 'Temperature')) tempUnit = true;
+    return JSON.stringify(registry.displayName(slot)) + ':' + objectText(entries);
+  });
+  return '{"Time":' + JSON.stringify(tasmotaTime(now)) + ',' + parts.join(',') + (tempUnit ? ',"TempUnit":"C"' : '') + '}';
+}
+
+/** After a real-time publish: the flags and momentary values it carried are spent. */
+export function markSent(slot: Slot): void {
+  slot.updated.clear();
+  slot.momentary = {};
+  slot.pending = false;
+  slot.urgent = false;
+}

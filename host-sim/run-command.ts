@@ -1,0 +1,203 @@
+// `mi32 run`: the whole firmware on Node. Replays a capture through the portable core's
+// Gateway, publishes through the core's MQTT client to a broker (an embedded aedes
+// unless --broker), and takes console commands on stdin. Only wiring lives here.
+
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { Gateway, type MqttPort } from '../firmware/core/gateway/gateway.js';
+import type { Log } from '../firmware/core/host.js';
+import { MqttClient } from '../firmware/core/mqtt/client.js';
+import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from './capture/index.js';
+import { createNodeAes } from './crypto.js';
+import { nodeClock, nodeNet, nodeRandom } from './net.js';
+import { DirStore } from './store.js';
+
+export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
+           [--teleperiod S] [--ca FILE] [--once] [--quiet]
+      Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
+      fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
+      an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
+      --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin.
+      Exits when the replay is over and stdin has ended, or right after the replay with --once.
+`;
+
+export class RunUsageError extends Error {}
+
+interface RunArgs {
+  capture?: string;
+  broker?: string;
+  topic?: string;
+  data: string;
+  cfg?: string;
+  speed: number; // Infinity = max
+  telePeriod?: number;
+  ca?: string;
+  once: boolean;
+  quiet: boolean;
+}
+
+function parseRunArgs(args: string[]): RunArgs {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      broker: { type: 'string' }, topic: { type: 'string' }, data: { type: 'string' }, cfg: { type: 'string' },
+      speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
+      once: { type: 'boolean' }, quiet: { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
+  let speed = 1;
+  if (values.speed !== undefined) {
+    speed = values.speed === 'max' ? Infinity : Number(values.speed);
+    if (!(speed > 0)) throw new RunUsageError(`--speed must be a positive number or "max", got "${values.speed}"`);
+  }
+  let telePeriod: number | undefined;
+  if (values.teleperiod !== undefined) {
+    telePeriod = Number(values.teleperiod);
+    if (!Number.isInteger(telePeriod) || telePeriod < 0) throw new RunUsageError('--teleperiod must be whole seconds');
+  }
+  if (values.topic !== undefined && !/^[^#+/\s]{1,32}$/.test(values.topic)) throw new RunUsageError('--topic must be 1-32 characters without spaces, "/", "+" or "#"');
+  return {
+    capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
+    speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true,
+  };
+}
+
+function stderrLog(quiet: boolean): Log {
+  const line = (level: string) => (message: string) => {
+    if (quiet && level === 'debug') return;
+    process.stderr.write(`${level.toUpperCase().padEnd(5)} ${message}\n`);
+  };
+  return { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const opts = parseRunArgs(args);
+  const log = stderrLog(opts.quiet);
+  const out = (text: string) => process.stdout.write(text + '\n');
+
+  let capture: CapturedAdvertisement[] = [];
+  if (opts.capture) {
+    const parsed = readCaptureSync(opts.capture); // throws only if the file cannot be read
+    for (const e of parsed.errors) log.warn(`capture ${opts.capture}: ${formatCaptureError(e)}`);
+    capture = parsed.advertisements.slice().sort((a, b) => a.t - b.t);
+    log.info(`capture ${opts.capture}: ${capture.length} advertisements (${parsed.format})`);
+  }
+
+  const store = new DirStore(opts.data);
+  if (opts.cfg && !existsSync(join(opts.data, 'mi32cfg'))) copyFileSync(opts.cfg, join(opts.data, 'mi32cfg'));
+
+  let broker: EmbeddedBroker | undefined;
+  let brokerUrl = opts.broker;
+  if (!brokerUrl) {
+    broker = await startEmbeddedBroker();
+    brokerUrl = broker.url;
+    log.info(`embedded MQTT broker (aedes) listening on ${broker.url}`);
+  }
+
+  let client: MqttClient | undefined;
+  const gateway: Gateway = new Gateway({
+    clock: nodeClock, store, log, aes: createNodeAes(),
+    console: (text) => out(text),
+    setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+    topicChanged: () => connect(),
+  }, { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) });
+
+  const mqttPort: MqttPort = {
+    publish: (topic, payload, o) => {
+      if (!opts.quiet) out(`${topic} ${payload}`);
+      client?.publish(topic, payload, o);
+    },
+    subscribe: (filter, handler) => client?.subscribe(filter, (t, p) => handler(t, utf8Decode(p))),
+    unsubscribe: (filter) => client?.unsubscribe(filter),
+    dropped: () => client?.stats.dropped ?? 0,
+  };
+
+  function connect(): void {
+    const old = client;
+    if (old) {
+      old.publish(old.options.will!.topic, 'Offline', { retain: true, qos: 1 });
+      old.end();
+    }
+    const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
+    client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom, log }, {
+      url: brokerUrl, will: gateway.will(), ...(ca ? { tls: { ca } } : {}),
+    });
+    client.on('connect', () => {
+      log.info(`MQTT connected to ${redact(brokerUrl!)} as ${client!.clientId}; topic ${gateway.topic}`);
+      gateway.mqttConnected();
+    });
+    client.on('error', (e) => log.warn(`MQTT: ${e.message}`));
+    client.on('close', (e) => { if (e) log.warn(`MQTT connection lost: ${e.message}; reconnecting`); });
+    client.on('drop', (n) => log.warn(`MQTT offline queue full: ${n} oldest messages dropped`));
+    gateway.attachMqtt(mqttPort);
+    client.connect();
+  }
+
+  gateway.start();
+  connect();
+
+  let stdinEnded = false;
+  let replayDone = capture.length === 0;
+  const finished = new Promise<void>((resolve) => {
+    const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
+    const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    rl.on('line', (line) => { if (line.trim()) gateway.command(line, 'console'); });
+    rl.on('close', () => { stdinEnded = true; check(); });
+    replay(capture, opts.speed, (adv) => gateway.handleAdvertisement(adv)).then(() => {
+      replayDone = true;
+      const t = gateway.registry.totals;
+      log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices`);
+      check();
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { replayDone = stdinEnded = true; resolve(); });
+  });
+  await finished;
+
+  // Last words: pending events, one teleperiod, then a clean "Offline".
+  gateway.flushRealtime();
+  if (opts.once) gateway.teleperiod();
+  gateway.stop();
+  if (client) {
+    client.publish(gateway.will().topic, 'Offline', { retain: true, qos: 1 });
+    await drain(client, 5000);
+    client.end();
+  }
+  await broker?.close();
+  process.stdin.destroy();
+  return 0;
+}
+
+/** Feed advertisements at their recorded times divided by `speed`; Infinity = as fast as possible. */
+async function replay(capture: CapturedAdvertisement[], speed: number, handle: (a: CapturedAdvertisement) => void): Promise<void> {
+  const start = Date.now();
+  for (let i = 0; i < capture.length; i++) {
+    const adv = capture[i]!;
+    if (speed === Infinity) {
+      if (i % 200 === 0) await new Promise((r) => setImmediate(r)); // let the socket write
+    } else {
+      const due = start + (adv.t - capture[0]!.t) / speed;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    handle(adv);
+  }
+}
+
+/** Wait until the client has nothing queued or in flight (or the timeout passes). */
+async function drain(client: MqttClient, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && client.connected && (client.stats.queued > 0 || client.stats.inflight > 0)) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
