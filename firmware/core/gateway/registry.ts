@@ -66,13 +66,8 @@ export type Outcome =
   | { kind: 'error'; slot?: Slot; error: string; code: string }
   | { kind: 'ignored'; reason: 'not-ours' | 'full' | 'auto-add-off' };
 
-export interface RegistryTotals {
-  frames: number;
-  decoded: number;
-  duplicates: number;
-  replays: number;
-  decryptFailures: number;
-  errors: number;
+/** The slot counters summed over all devices, plus frames no slot took. */
+export interface RegistryTotals extends SlotStats {
   ignored: number;
   /** Devices not admitted because the registry was full. */
   overflow: number;
