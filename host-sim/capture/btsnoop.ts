@@ -12,6 +12,7 @@
 // skipped quietly. Problems (bad header, truncated record, malformed report) are
 // returned as CaptureErrors; a truncated file yields every complete record before it.
 
+import { concat } from '../../firmware/core/bytes/hex.js';
 import { leAdvertisingReportEvent, leExtendedAdvertisingReportEvent, parseAdvertisingReports, type AdvertisingReport } from './hci.js';
 import type { CaptureError, CaptureResult, CapturedAdvertisement } from './types.js';
 
@@ -130,7 +131,7 @@ function joinFragments(r: AdvertisingReport, fragments: Map<string, Uint8Array>,
   if (!r.extended) return r.ad;
   const key = `${r.mac}/${r.addrType}/${r.sid}`;
   const before = fragments.get(key);
-  const ad = before ? concatBytes(before, r.ad) : r.ad;
+  const ad = before ? concat(before, r.ad) : r.ad;
   switch (r.dataStatus) {
     case 0:
       fragments.delete(key);
@@ -145,12 +146,6 @@ function joinFragments(r: AdvertisingReport, fragments: Map<string, Uint8Array>,
   }
 }
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 // ---- writer ---------------------------------------------------------------------
 
@@ -188,7 +183,7 @@ export function writeBtsnoop(packets: readonly HciPacket[], options: WriteOption
   for (const p of packets) {
     const type = p.type ?? H4.EVENT;
     const received = type === H4.EVENT || (p.received ?? false);
-    const data = datalink === DATALINK.UART ? concatBytes(new Uint8Array([type]), p.packet) : p.packet;
+    const data = datalink === DATALINK.UART ? concat(new Uint8Array([type]), p.packet) : p.packet;
     let flags: number;
     if (datalink === DATALINK.MONITOR) flags = (((options.index ?? 0) << 16) | monitorOpcode(type, received)) >>> 0;
     else flags = (received ? 1 : 0) | (type === H4.COMMAND || type === H4.EVENT ? 2 : 0);
@@ -201,15 +196,7 @@ export function writeBtsnoop(packets: readonly HciPacket[], options: WriteOption
     rv.setBigUint64(16, start + BigInt(Math.round(p.t * 1000)));
     chunks.push(rec, data);
   }
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }
 
 function monitorOpcode(type: number, received: boolean): number {

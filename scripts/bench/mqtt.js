@@ -44,6 +44,18 @@ function brokerReceives(clientId, count) {
   });
 }
 
+/** Both clients share the publish(topic, payload, {qos}, callback) shape: publish `count`, resolve on the last callback. */
+function publishAll(client, qos, count) {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    const callback = (error) => {
+      if (error) return reject(error);
+      if (++done === count) resolve();
+    };
+    for (let i = 0; i < count; i++) client.publish(TOPIC, PAYLOAD, { qos }, callback);
+  });
+}
+
 const ours = {
   name: 'mi32-xs',
   async connect(clientId) {
@@ -58,16 +70,7 @@ const ours = {
     await connected;
     return client;
   },
-  run(client, qos, count) {
-    return new Promise((resolve, reject) => {
-      let done = 0;
-      const callback = (error) => {
-        if (error) return reject(error);
-        if (++done === count) resolve();
-      };
-      for (let i = 0; i < count; i++) client.publish(TOPIC, PAYLOAD, { qos }, callback);
-    });
-  },
+  run: publishAll,
   end: (client) => client.end(),
 };
 
@@ -76,16 +79,7 @@ const reference = {
   async connect(clientId) {
     return mqtt.connectAsync(url, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
   },
-  run(client, qos, count) {
-    return new Promise((resolve, reject) => {
-      let done = 0;
-      const callback = (error) => {
-        if (error) return reject(error);
-        if (++done === count) resolve();
-      };
-      for (let i = 0; i < count; i++) client.publish(TOPIC, PAYLOAD, { qos }, callback);
-    });
-  },
+  run: publishAll,
   end: (client) => client.endAsync(),
 };
 

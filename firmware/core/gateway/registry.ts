@@ -156,6 +156,8 @@ export class Registry {
     slot.stats.frames++;
     slot.rssi = adv.rssi;
     slot.lastSeen = now;
+    // Tasmota names BTHome devices by their advertised name when they have one.
+    if (result.localName && slot.name === undefined && result.format === 'bthome') slot.name = result.localName;
     const verdict = this.checkCounter(slot, result);
     if (verdict !== 'new') {
       slot.stats[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
