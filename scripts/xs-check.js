@@ -88,6 +88,21 @@ if (fixtureCount === 0) {
 const nodeAes = createNodeAes();
 const nodeOutcomes = cases.map((c) => runNode(c.req, nodeAes));
 
+// ---- the gateway on the demo home capture: same scenario source in both engines ----
+
+const { GATEWAY_SCENARIO, SCENARIO_COMMANDS } = await import('./gateway-scenario.js');
+const demoDir = path.join(root, 'examples/demo');
+const demoAdvs = fs.readFileSync(path.join(demoDir, 'home.jsonl'), 'utf8').split('\n')
+  .filter((l) => l.trim() && !l.startsWith('#')).map((l) => JSON.parse(l))
+  .map((a) => ({ t: a.t, mac: core.normalizeMac(a.mac), rssi: a.rssi, ad: a.ad }));
+const demoCfg = fs.readFileSync(path.join(demoDir, 'mi32cfg'), 'utf8');
+let nodeScenario;
+try {
+  nodeScenario = (0, eval)(GATEWAY_SCENARIO)(core, demoCfg, demoAdvs, SCENARIO_COMMANDS);
+} catch (e) {
+  nodeScenario = [`threw ${e?.name}: ${e?.message}`];
+}
+
 // ---- XS side ----
 
 await import('@endo/init');
@@ -105,6 +120,10 @@ let next = 0;
 /** XS pulls the next request and hands back the previous outcome: one command per case. */
 function handleCommand(bytes) {
   const msg = JSON.parse(decoder.decode(bytes));
+  if (msg.scenario !== undefined) {
+    xsScenario = msg.scenario;
+    return encoder.encode('{}');
+  }
   if (msg.i !== undefined) xsOutcomes[msg.i] = msg.json !== undefined ? { json: msg.json } : { thrown: msg.thrown };
   const reply = next < cases.length ? { i: next, req: cases[next].req } : { done: true };
   next++;
@@ -149,6 +168,19 @@ try {
   failed++;
   console.log(`FAIL XS worker: ${e?.message ?? e}`);
 }
+let xsScenario;
+try {
+  const input = JSON.stringify([demoCfg, demoAdvs, SCENARIO_COMMANDS]);
+  await worker.evaluate(`(() => {
+    const [cfg, advs, commands] = ${input};
+    let result;
+    try { result = (${GATEWAY_SCENARIO})(MI32Core, cfg, advs, commands); }
+    catch (e) { result = ['threw ' + String(e && e.name) + ': ' + String(e && e.message)]; }
+    issueCommand(new TextEncoder().encode(JSON.stringify({ scenario: result })).buffer);
+  })();`);
+} catch (e) {
+  console.log(`FAIL XS gateway scenario: ${e?.message ?? e}`);
+}
 await worker.close().catch(() => {});
 
 const describe = (o) => (o === undefined ? '(no result from XS)' : o.thrown !== undefined ? `threw ${o.thrown}` : o.json);
@@ -167,6 +199,23 @@ cases.forEach((c, i) => {
   console.log(`FAIL ${c.label}: ${problem}\n  req:  ${JSON.stringify(c.req.ad ?? c.req.data)}${c.req.key ? ` key ${c.req.key}` : ''}\n  node: ${describe(n)}\n  xs:   ${describe(x)}`);
 });
 
+// Gateway scenario: every observed line must be the same, in the same order.
+const scenarioLines = Math.max(nodeScenario.length, xsScenario?.length ?? 0);
+let scenarioFailed = 0;
+for (let i = 0; i < scenarioLines; i++) {
+  const n = nodeScenario[i];
+  const x = xsScenario?.[i];
+  if (n !== undefined && n === x && !n.startsWith('threw')) continue;
+  scenarioFailed++;
+  if (scenarioFailed <= 5) console.log(`FAIL gateway scenario line ${i + 1}:\n  node: ${n}\n  xs:   ${x ?? '(none)'}`);
+}
+if (nodeScenario.length < 10) {
+  scenarioFailed++;
+  console.log(`FAIL gateway scenario produced only ${nodeScenario.length} lines`);
+}
+passed += scenarioLines - Math.min(scenarioFailed, scenarioLines);
+failed += scenarioFailed;
+console.log(`gateway scenario (demo home, ${demoAdvs.length} advertisements): ${scenarioLines} published/console lines compared`);
 console.log(`${fixtureCount} fixture lines from ${fixtureFiles.length} files; ${cases.length - fixtureCount} derived frames (truncations, bit flips)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -18,3 +18,4 @@ export { Registry } from './gateway/registry.js';
 export { runCommand } from './gateway/commands.js';
 export { loadConfig, saveConfig, parseConfigText, formatConfig } from './gateway/mi32cfg.js';
 export { MqttClient, MqttError } from './mqtt/index.js';
+export { utf8Encode, utf8Decode } from './mqtt/utf8.js';

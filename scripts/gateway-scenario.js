@@ -1,0 +1,55 @@
+// One gateway scenario, as source text, so the very same code runs in Node and in XS
+// (scripts/xs-check.js evaluates it in both and compares what was published). It feeds
+// a capture through the Gateway with a fake clock, an in-memory store and a recording
+// MQTT port, runs some console commands, and returns every line it observed.
+export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands) {
+  const out = [];
+  let now = 1767225600000; // 2026-01-01T00:00:00Z
+  let nextId = 1;
+  const timers = [];
+  const clock = {
+    now: () => now,
+    setTimeout(fn, ms) { const id = nextId++; timers.push({ at: now + ms, fn, id }); return id; },
+    clearTimeout(id) { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
+  };
+  function advanceTo(to) {
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const t = timers[0];
+      if (!t || t.at > to) break;
+      timers.shift();
+      now = t.at;
+      t.fn();
+    }
+    now = to;
+  }
+  const files = new Map();
+  const store = {
+    read: (n) => files.get(n),
+    write: (n, d) => { files.set(n, d.slice()); },
+    rename: (a, b) => { files.set(b, files.get(a)); files.delete(a); },
+    remove: (n) => { files.delete(n); },
+    exists: (n) => files.has(n),
+  };
+  files.set('mi32cfg', core.utf8Encode(cfgText));
+  const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
+  const gw = new core.Gateway({ clock, store, log, aes: core.createSoftAes(), console: (l) => out.push('console ' + l) }, { topic: 'xs', telePeriod: 60 });
+  gw.start();
+  gw.attachMqtt({
+    publish: (t, p, o) => { out.push(t + ' ' + p + (o && o.retain ? ' (retained)' : '')); },
+    subscribe() {}, unsubscribe() {}, dropped: () => 0,
+  });
+  gw.mqttConnected();
+  const t0 = now;
+  for (const a of advs) {
+    advanceTo(t0 + Math.round(a.t));
+    gw.handleAdvertisement({ mac: a.mac, rssi: a.rssi, ad: core.fromHex(a.ad) });
+  }
+  for (const c of commands) gw.command(c, 'console');
+  advanceTo(now + 120000);
+  out.push('mi32cfg ' + (files.has('mi32cfg') ? core.utf8Decode(files.get('mi32cfg')) : '(none)'));
+  return out;
+})`;
+
+/** Commands the scenario runs after the replay: good ones, bad ones, a save. */
+export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30'];
