@@ -17,11 +17,12 @@ import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
-           [--teleperiod S] [--ca FILE] [--once] [--quiet]
+           [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--once] [--quiet]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
-      --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin.
+      --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
+      (--cmd runs one before the replay starts).
       Exits when the replay is over and stdin has ended, or right after the replay with --once.
 `;
 
@@ -38,6 +39,8 @@ interface RunArgs {
   ca?: string;
   once: boolean;
   quiet: boolean;
+  /** Console commands to run before the replay starts (--cmd, repeatable). */
+  commands: string[];
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -47,7 +50,7 @@ function parseRunArgs(args: string[]): RunArgs {
     options: {
       broker: { type: 'string' }, topic: { type: 'string' }, data: { type: 'string' }, cfg: { type: 'string' },
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
-      once: { type: 'boolean' }, quiet: { type: 'boolean' },
+      once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -64,7 +67,7 @@ function parseRunArgs(args: string[]): RunArgs {
   if (values.topic !== undefined && !/^[^#+/\s]{1,32}$/.test(values.topic)) throw new RunUsageError('--topic must be 1-32 characters without spaces, "/", "+" or "#"');
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
-    speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true,
+    speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [],
   };
 }
 
@@ -83,6 +86,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   let capture: CapturedAdvertisement[] = [];
   if (opts.capture) {
+    if (!existsSync(opts.capture)) throw new RunUsageError(`capture file ${opts.capture} does not exist`);
     const parsed = readCaptureSync(opts.capture); // throws only if the file cannot be read
     for (const e of parsed.errors) log.warn(`capture ${opts.capture}: ${formatCaptureError(e)}`);
     capture = parsed.advertisements.slice().sort((a, b) => a.t - b.t);
@@ -140,6 +144,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   gateway.start();
+  for (const line of opts.commands) gateway.command(line, 'console');
   connect();
 
   let stdinEnded = false;
@@ -159,7 +164,9 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   await finished;
 
-  // Last words: pending events, one teleperiod, then a clean "Offline".
+  // Last words: pending events, one teleperiod, then a clean "Offline" — after the
+  // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
+  if (client && !client.connected) await waitConnected(client, 5000);
   gateway.flushRealtime();
   if (opts.once) gateway.teleperiod();
   gateway.stop();
@@ -187,6 +194,16 @@ async function replay(capture: CapturedAdvertisement[], speed: number, handle: (
     }
     handle(adv);
   }
+}
+
+function waitConnected(client: MqttClient, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    client.on('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Wait until the client has nothing queued or in flight (or the timeout passes). */

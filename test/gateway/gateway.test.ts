@@ -90,7 +90,10 @@ describe('gateway telemetry', () => {
     expect(messages).toHaveLength(1);
     expect(JSON.parse(messages[0]!)['YLYK01-112233']).toEqual({ Button2: 1, Button3: 2, RSSI: -60, MAC: 'F82441112233' });
     clock.advance(300_000);
-    expect(mqtt.on('tele/home/SENSOR')).toHaveLength(1); // nothing but a button: no summary to send
+    // the teleperiod lists the remote (as Tasmota does) but never repeats its presses
+    const tele = mqtt.on('tele/home/SENSOR');
+    expect(tele).toHaveLength(2);
+    expect(Object.keys(JSON.parse(tele[1]!)['YLYK01-112233'])).toEqual(['RSSI', 'Time', 'MAC']);
   });
 
   it('MI32Option2 bridges every change; MI32Option0 0 sends only what changed', () => {

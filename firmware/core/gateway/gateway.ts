@@ -164,7 +164,8 @@ export class Gateway implements CommandTarget {
     const now = this.ports.clock.now();
     this.publish('STATE', this.stateMessage(now));
     if (this.options.noSummary) return;
-    const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0 && Object.keys(s.values).length > 0);
+    // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
+    const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
     const text = sensorMessage(this.registry, heard, 'tele', { allValues: true }, now);
     if (text === undefined) return;
     heard.forEach(markSent);
