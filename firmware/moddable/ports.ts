@@ -1,0 +1,51 @@
+// Shapes shared by the Moddable adapters whose implementation differs per platform
+// (the manifest maps one specifier to the ESP32 or the lin file). Types only.
+
+import type { Log, Store } from "core/host";
+
+/** One advertising report, as the gateway takes it. */
+export interface ScannedAdvertisement {
+  mac: string;
+  rssi: number;
+  ad: Uint8Array;
+}
+
+export interface Scanner {
+  /** Start, or restart with the other mode (MI32Option4). */
+  start(active: boolean): void;
+  stop(): void;
+}
+
+export interface ScannerOptions {
+  deliver(advertisement: ScannedAdvertisement): void;
+  log: Log;
+  store: Store;
+  /** lin replay: the capture's name in the Store or the resources. */
+  capture?: string;
+  /** lin replay: recorded time divided by this. */
+  speed?: number;
+}
+
+export type CreateScanner = (options: ScannerOptions) => Scanner;
+
+/** The console transport: lines out, and (where there is an input) lines in. */
+export interface Console {
+  write(line: string): void;
+}
+
+export interface ConsoleOptions {
+  onLine(line: string): void;
+  log?: Log;
+}
+
+export type CreateConsole = (options: ConsoleOptions) => Console;
+
+export interface WifiOptions {
+  ssid?: string;
+  password?: string;
+  log: Log;
+  /** Called with true when an IP address is there, false when it is lost. */
+  onChange?: (online: boolean) => void;
+}
+
+export type StartWifi = (options: WifiOptions) => void;
