@@ -26,7 +26,7 @@ const TASMOTA_TYPES: Record<number, string> = {
 };
 
 /** One sample object per entity, and the values it must give. */
-const SAMPLES: Record<string, [MiObject, Record<string, number>]> = {
+const SAMPLES: Record<string, [MiObject, Record<string, number | string>]> = {
   Temperature: [[0x1004, bytes('d700')], { Temperature: 21.5 }],
   Humidity: [[0x1006, bytes('e001')], { Humidity: 48 }],
   Battery: [[0x100a, bytes('5a')], { Battery: 90 }],
@@ -47,6 +47,7 @@ const SAMPLES: Record<string, [MiObject, Record<string, number>]> = {
   Button: [[0x1001, bytes('010000')], { Button1: 1 }],
   Weight: [[0x4e16, bytes('01511800008a1b1169')], { ProfileId: 1, Weight: 62.25 }],
   Asleep: [[0x5810, bytes('00')], { Asleep: 1 }],
+  Lock: [[0x000b, bytes('20020001807c442f61')], { Lock: 0, KeyId: 'Fingerprint key id 2', LockMethod: 'biometrics', LockAction: 'unlock_outside_the_door' }],
   Wearing: [[0x6461, bytes('00')], { Wearing: 1 }],
 };
 

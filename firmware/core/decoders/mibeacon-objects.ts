@@ -4,6 +4,7 @@
 // knob and XMWXKG01LM handling follow Tasmota so the JSON matches).
 
 import { f32le, intLE, s8, u16le, u24le, u32le, u8 } from '../bytes/read.js';
+import { armed, chargingState, fingerprint, lockDoor, lockEvent } from './mibeacon-locks.js';
 import type { Values } from './types.js';
 
 type ObjectDecoder = (v: Uint8Array, out: Values, model: string) => void;
@@ -53,6 +54,12 @@ function door(open: number[], closed: number[], leftOpen: number[] = []): Pick<O
 
 /** Switches that number their keys from 0 in the 0x4A0C..0x4A0E objects. */
 const ZERO_BASED_KEYS = ['XMWS01XS'];
+
+/** 0x4804 / 0x4A12: 1 open, 2 closed; closing also clears the left-open and removed alarms. */
+function openingState(v: Uint8Array, out: Values): void {
+  if (v[0] === 1) out.Door = 1;
+  else if (v[0] === 2) Object.assign(out, { Door: 0, DoorLeftOpen: 0, DeviceForciblyRemoved: 0 });
+}
 
 /** Multi-key switches of the 0x4Exx/0x560x/0x4A0x families: value byte = which key. */
 function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
@@ -116,7 +123,10 @@ function s400(v: Uint8Array, out: Values): void {
 
 export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number, ObjectSpec>([
   [0x0003, { what: 'motion (nightlight)', decode: (_v, out) => { out.Motion = 1; } }],
-  [0x0007, { what: 'door (lock)', ...door([0, 2, 4], [1, 3, 5]) }],
+  [0x0006, { what: 'fingerprint', size: 5, decode: fingerprint }],
+  [0x0007, { what: 'door (lock)', minSize: 1, decode: lockDoor }],
+  [0x0008, { what: 'armed away', minSize: 1, decode: armed }],
+  [0x000b, { what: 'lock event', size: 9, decode: lockEvent }],
   [0x000a, { what: 'body temperature', size: 2, decode: (v, out) => { out.Temperature = intLE(v, 0, 2, true) / 100; } }],
   [0x000f, {
     what: 'motion with illuminance', size: 3,
@@ -176,7 +186,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x4801, { what: 'temperature (float)', ...float('Temperature', 1) }],
   [0x4802, { what: 'humidity (integer)', ...int('Humidity', 1, false) }],
   [0x4803, { what: 'battery', ...int('Battery', 1, false) }],
-  [0x4804, { what: 'opening state', ...door([1], [2]) }],
+  [0x4804, { what: 'opening state', size: 1, decode: openingState }],
   [0x4805, { what: 'illuminance (float)', ...float('Illuminance', 2) }],
   [0x4806, { what: 'water leak', ...flag('Leak') }],
   [0x4808, { what: 'humidity (float)', ...float('Humidity', 1) }],
@@ -202,7 +212,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x4a0c, { what: 'single press', ...keyPress(PRESS.single) }],
   [0x4a0d, { what: 'double press', ...keyPress(PRESS.double) }],
   [0x4a0e, { what: 'long press', ...keyPress(PRESS.hold) }],
-  [0x4a12, { what: 'opening event', ...door([1], [2], []) }],
+  [0x4a12, { what: 'opening event', size: 1, decode: openingState }],
   [0x4a13, { what: 'button press', size: 1, decode: (_v, out) => { out.Button1 = PRESS.single; } }],
   [0x4a1a, { what: 'door left open', size: 1, decode: (v, out) => { if (v[0] === 1) { out.Door = 1; out.DoorLeftOpen = 1; } } }],
   // SJWS02LM: 0/1 bottom submersion wet/dry, 2/3 top splash wet/dry
@@ -227,6 +237,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
     decode: (v, out) => { if (v[0]! <= 1) out.Toothbrush = v[0] === 0 ? 1 : 0; if (v.length === 6) out.Score = v[5]!; },
   }],
   [0x5003, { what: 'battery', ...int('Battery', 1, false) }],
+  [0x5422, { what: 'charging state', size: 1, decode: chargingState }],
   [0x5403, { what: 'battery', ...int('Battery', 1, false) }],
   [0x5413, { what: 'close-range occupancy', ...flag('OccupancyCloseRange') }],
   [0x5810, { what: 'sleep state', size: 1, decode: (v, out) => { out.Asleep = v[0]! ^ 1 ? 1 : 0; } }],

@@ -3,13 +3,14 @@
 // because the key to use belongs to the slot.
 
 import { decodeAdvertisement } from '../decode.js';
+import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
 import { deviceByPid, deviceName } from '../devices/table.js';
 import { isError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
 
 /** Values that report a moment (a press, a turn), not a state: sent once, never repeated. */
 export function isMomentary(key: string): boolean {
-  return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold';
+  return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || LOCK_EVENT_KEYS.includes(key);
 }
 
 /** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time). */
