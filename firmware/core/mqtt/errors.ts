@@ -19,10 +19,12 @@ export type MqttErrorCode =
   | 'client-ended'; // end() was called before the message was delivered
 
 export class MqttError extends Error {
+  // A class field defines an own property; assigning `this.name` would throw on XS, where
+  // Error.prototype is frozen after preload (Moddable's "strip": "*").
+  override readonly name: string = 'MqttError';
   readonly code: MqttErrorCode;
   constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'MqttError';
     this.code = code;
   }
 }
@@ -38,11 +40,11 @@ export const CONNACK_REASONS: Readonly<Record<number, string>> = {
 
 /** The broker answered CONNECT with a refusal. `returnCode` is the CONNACK code (1..5, or unknown). */
 export class MqttConnectionRefusedError extends MqttError {
+  override readonly name: string = 'MqttConnectionRefusedError';
   readonly returnCode: number;
   constructor(returnCode: number) {
     const reason = CONNACK_REASONS[returnCode] ?? `unknown return code ${returnCode}`;
     super('connection-refused', `connection refused by broker: ${reason} (CONNACK ${returnCode})`);
-    this.name = 'MqttConnectionRefusedError';
     this.returnCode = returnCode;
   }
 }
