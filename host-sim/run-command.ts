@@ -17,12 +17,12 @@ import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
-           [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--once] [--quiet]
+           [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
-      (--cmd runs one before the replay starts).
+      (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
       Exits when the replay is over and stdin has ended, or right after the replay with --once.
 `;
 
@@ -41,6 +41,8 @@ interface RunArgs {
   quiet: boolean;
   /** Console commands to run before the replay starts (--cmd, repeatable). */
   commands: string[];
+  /** Registry size (devices tracked at once). */
+  slots: number;
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -50,7 +52,7 @@ function parseRunArgs(args: string[]): RunArgs {
     options: {
       broker: { type: 'string' }, topic: { type: 'string' }, data: { type: 'string' }, cfg: { type: 'string' },
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
-      once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true },
+      once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -64,10 +66,12 @@ function parseRunArgs(args: string[]): RunArgs {
     telePeriod = Number(values.teleperiod);
     if (!Number.isInteger(telePeriod) || telePeriod < 0) throw new RunUsageError('--teleperiod must be whole seconds');
   }
+  const slots = values.slots === undefined ? 64 : Number(values.slots);
+  if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new RunUsageError('--slots must be a whole number from 1 to 1024');
   if (values.topic !== undefined && !/^[^#+/\s]{1,32}$/.test(values.topic)) throw new RunUsageError('--topic must be 1-32 characters without spaces, "/", "+" or "#"');
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
-    speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [],
+    speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
   };
 }
 
@@ -110,7 +114,7 @@ export async function runCommand(args: string[]): Promise<number> {
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
     topicChanged: () => connect(),
-  }, { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) });
+  }, { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) }, opts.slots);
 
   const mqttPort: MqttPort = {
     publish: (topic, payload, o) => {
