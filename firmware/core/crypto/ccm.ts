@@ -19,7 +19,7 @@ export function ccmEncrypt(p: CcmParams, plaintext: Uint8Array): Uint8Array {
   check(p);
   const tag = cbcMac(p, plaintext);
   const out = new Uint8Array(plaintext.length + p.tagLength);
-  out.set(ctr(p, plaintext, 1));
+  out.set(ctr(p, plaintext));
   const s0 = p.aes(p.key, counterBlock(p.nonce, 0));
   for (let i = 0; i < p.tagLength; i++) out[plaintext.length + i] = tag[i]! ^ s0[i]!;
   return out;
@@ -32,7 +32,7 @@ export function ccmEncrypt(p: CcmParams, plaintext: Uint8Array): Uint8Array {
 export function ccmDecrypt(p: CcmParams, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
   check(p);
   if (tag.length !== p.tagLength) return undefined;
-  const plaintext = ctr(p, ciphertext, 1);
+  const plaintext = ctr(p, ciphertext);
   const expected = cbcMac(p, plaintext);
   const s0 = p.aes(p.key, counterBlock(p.nonce, 0));
   let diff = 0;
@@ -45,7 +45,7 @@ export function ccmDecrypt(p: CcmParams, ciphertext: Uint8Array, tag: Uint8Array
  * verifiable tag, so their payload is decrypted this way and checked by plausibility.
  */
 export function ccmCtrOnly(p: Omit<CcmParams, 'tagLength' | 'aad'>, ciphertext: Uint8Array): Uint8Array {
-  return ctr(p, ciphertext, 1);
+  return ctr(p, ciphertext);
 }
 
 function check(p: CcmParams): void {
@@ -62,9 +62,10 @@ function counterBlock(nonce: Uint8Array, counter: number): Uint8Array {
   return b;
 }
 
-function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, input: Uint8Array, first: number): Uint8Array {
+/** Counter mode from counter 1 (counter 0 is reserved for the tag). */
+function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, input: Uint8Array): Uint8Array {
   const out = new Uint8Array(input.length);
-  for (let off = 0, n = first; off < input.length; off += 16, n++) {
+  for (let off = 0, n = 1; off < input.length; off += 16, n++) {
     const ks = p.aes(p.key, counterBlock(p.nonce, n));
     const end = Math.min(16, input.length - off);
     for (let i = 0; i < end; i++) out[off + i] = input[off + i]! ^ ks[i]!;

@@ -18,8 +18,9 @@ export const HHCCJCY10_UUID = 0xfd50;
 
 const KG_PER_LB = 0.45359237;
 
-function massKg(raw: number, pounds: boolean, catty: boolean): number {
-  const kg = pounds ? (raw / 100) * KG_PER_LB : catty ? raw / 200 : raw / 200;
+/** kg x 200 and catty x 100 are both kg / 200; only pounds need converting. */
+function massKg(raw: number, pounds: boolean): number {
+  const kg = pounds ? (raw / 100) * KG_PER_LB : raw / 200;
   return Math.round(kg * 1000) / 1000;
 }
 
@@ -37,7 +38,7 @@ export function decodeScaleV1(d: Uint8Array, mac: string | undefined): DecodeRes
   if (d.length !== 10) return fail('too-short', `Mi Scale frame must be 10 bytes, got ${d.length}`, { mac, ...base });
   if (!mac) return fail('bad-input', 'Mi Scale frames carry no MAC: give the sender MAC', base);
   const control = d[0]!;
-  const kg = massKg(u16le(d, 1), (control & 0x01) !== 0, (control & 0x10) !== 0);
+  const kg = massKg(u16le(d, 1), (control & 0x01) !== 0);
   return { mac, ...base, counter: null, values: massValues(kg, (control & 0x20) !== 0, (control & 0x80) !== 0) };
 }
 
@@ -45,10 +46,10 @@ export function decodeScaleV2(d: Uint8Array, mac: string | undefined): DecodeRes
   const base = { format: 'scale' as const, model: 'XMTZC02HM/XMTZC05HM/NUN4049CN', type: 'MIBFS', pid: pidHex(FAKE_PID.SCALE_V2), encrypted: false };
   if (d.length !== 13) return fail('too-short', `Mi Body Composition Scale frame must be 13 bytes, got ${d.length}`, { mac, ...base });
   if (!mac) return fail('bad-input', 'Mi Body Composition Scale frames carry no MAC: give the sender MAC', base);
-  // control bytes read MSB-first as one 16-bit word: bit 8 lb, bit 6 catty, bit 5 stable,
+  // control bytes read MSB-first as one 16-bit word: bit 8 lb, (bit 6 catty), bit 5 stable,
   // bit 7 removed, bit 1 impedance stable (xiaomi-ble's flag string positions 7/9/10/8/14)
   const c = (d[0]! << 8) | d[1]!;
-  const kg = massKg(u16le(d, 11), (c & 0x0100) !== 0, (c & 0x0040) !== 0);
+  const kg = massKg(u16le(d, 11), (c & 0x0100) !== 0);
   const values = massValues(kg, (c & 0x0020) !== 0, (c & 0x0080) !== 0);
   if (values.Stabilized === 1 && (c & 0x0002) !== 0) values.Impedance = u16le(d, 9);
   return { mac, ...base, counter: null, values };

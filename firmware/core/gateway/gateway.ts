@@ -121,7 +121,7 @@ export class Gateway implements CommandTarget {
   handleAdvertisement(adv: Advertisement): Outcome[] {
     const outcomes = this.registry.ingest(adv, this.ports.clock.now());
     for (const o of outcomes) {
-      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.pending))) this.scheduleRealtime();
+      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
     }
@@ -138,7 +138,7 @@ export class Gateway implements CommandTarget {
 
   /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.pending && (s.urgent || this.options.directBridge));
+    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
     const text = sensorMessage(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now());
     if (text === undefined) return;
     due.forEach(markSent);
@@ -233,12 +233,10 @@ export class Gateway implements CommandTarget {
   }
 
   saveConfig(): number {
-    const entries: ConfigEntry[] = [...this.registry.slots.values()].map((s: Slot) => ({
-      mac: s.mac,
-      pid: s.pid,
-      ...(this.registry.keys.get(s.mac) ? { key: this.registry.keys.get(s.mac)! } : {}),
-      ...(s.name ? { name: s.name } : {}),
-    }));
+    const entries: ConfigEntry[] = [...this.registry.slots.values()].map((s: Slot) => {
+      const key = this.registry.keys.get(s.mac);
+      return { mac: s.mac, pid: s.pid, ...(key ? { key } : {}), ...(s.name ? { name: s.name } : {}) };
+    });
     if (entries.length) saveConfig(this.ports.store, entries);
     return entries.length;
   }

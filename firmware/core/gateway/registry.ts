@@ -4,7 +4,7 @@
 
 import { decodeAdvertisement } from '../decode.js';
 import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
-import { deviceByPid, deviceName } from '../devices/table.js';
+import { deviceByPid, deviceName, unknownDeviceName } from '../devices/table.js';
 import { isError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
 
@@ -37,10 +37,8 @@ export interface Slot {
   values: Values;
   /** Momentary values of the last frame(s) not yet published. */
   momentary: Values;
-  /** Keys updated since the last real-time publish (for MI32Option0 0). */
+  /** Keys updated since the last publish (for MI32Option0 0); non-empty = something to send. */
   updated: Set<string>;
-  /** Something changed since the last real-time publish. */
-  pending: boolean;
   /** An event Tasmota always publishes at once is waiting. */
   urgent: boolean;
   /** Motion and door events since boot (Tasmota's "Events"). */
@@ -109,13 +107,12 @@ export class Registry {
       return undefined;
     }
     const device = deviceByPid(pid);
-    const hex = pid.toString(16).toUpperCase().padStart(4, '0');
     const slot: Slot = {
       mac, pid,
-      model: device?.model ?? `MI_${hex}`,
-      type: device?.name ?? `MI_${hex}`,
+      model: device?.model ?? unknownDeviceName(pid),
+      type: device?.name ?? unknownDeviceName(pid),
       ...(name ? { name } : {}),
-      values: {}, momentary: {}, updated: new Set(), pending: false, urgent: false, events: 0,
+      values: {}, momentary: {}, updated: new Set(), urgent: false, events: 0,
       rssi: 0, lastSeen: 0, counter: null,
       stats: { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0 },
       status: 'ok', behind: { count: 0, last: null },
@@ -187,12 +184,12 @@ export class Registry {
       slot.rssi = adv.rssi;
       slot.lastSeen = now;
       if (code === 'no-key') slot.status = 'needs-key';
-      if (code === 'wrong-key' || code === 'not-encrypted') {
+    }
+    if (code === 'wrong-key' || code === 'not-encrypted') {
+      if (slot) {
         slot.status = 'wrong-key';
         slot.stats.decryptFailures++;
-        this.totals.decryptFailures++;
       }
-    } else if (code === 'wrong-key' || code === 'not-encrypted') {
       this.totals.decryptFailures++;
     }
     return { kind: 'error', ...(slot ? { slot } : {}), error, code };
@@ -240,7 +237,6 @@ export class Registry {
       if (isMomentary(key)) slot.momentary[key] = value;
       else slot.values[key] = value;
       slot.updated.add(key);
-      slot.pending = true;
     }
   }
 

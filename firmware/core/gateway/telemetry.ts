@@ -92,6 +92,5 @@ export function sensorMessage(registry: Registry, slots: Slot[], mode: SensorMod
 export function markSent(slot: Slot): void {
   slot.updated.clear();
   slot.momentary = {};
-  slot.pending = false;
   slot.urgent = false;
 }
