@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Gateway, type MqttPort } from '../firmware/core/gateway/gateway.js';
+import { linkMqttClient, retireMqttClient } from '../firmware/core/gateway/mqtt-link.js';
 import type { Log } from '../firmware/core/host.js';
 import { MqttClient } from '../firmware/core/mqtt/client.js';
 import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
@@ -127,22 +128,12 @@ export async function runCommand(args: string[]): Promise<number> {
   };
 
   function connect(): void {
-    const old = client;
-    if (old) {
-      old.publish(old.options.will!.topic, 'Offline', { retain: true, qos: 1 });
-      old.end();
-    }
+    if (client) retireMqttClient(client);
     const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
     client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom, log }, {
       url: brokerUrl, will: gateway.will(), ...(ca ? { tls: { ca } } : {}),
     });
-    client.on('connect', () => {
-      log.info(`MQTT connected to ${redact(brokerUrl!)} as ${client!.clientId}; topic ${gateway.topic}`);
-      gateway.mqttConnected();
-    });
-    client.on('error', (e) => log.warn(`MQTT: ${e.message}`));
-    client.on('close', (e) => { if (e) log.warn(`MQTT connection lost: ${e.message}; reconnecting`); });
-    client.on('drop', (n) => log.warn(`MQTT offline queue full: ${n} oldest messages dropped`));
+    linkMqttClient(gateway, client, log, redact(brokerUrl!));
     gateway.attachMqtt(mqttPort);
     client.connect();
   }

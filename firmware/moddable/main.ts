@@ -8,6 +8,7 @@
 
 import config from "mc/config";
 import { Gateway, type MqttPort } from "core/gateway/gateway";
+import { linkMqttClient, retireMqttClient } from "core/gateway/mqtt-link";
 import { MqttClient } from "core/mqtt/client";
 import { utf8Decode } from "core/mqtt/utf8";
 import type { TlsOptions } from "core/host";
@@ -82,10 +83,7 @@ const mqttPort: MqttPort = {
 function connect(): void {
   const old = client;
   client = undefined;
-  if (old) {
-    if (old.options.will) old.publish(old.options.will.topic, "Offline", { retain: true, qos: 1 });
-    old.end();
-  }
+  if (old) retireMqttClient(old);
   const b = broker.settings;
   if (!b.host) {
     log.info("MQTT off: no broker (MqttHost, or mqttHost=... on the mcconfig line)");
@@ -104,13 +102,7 @@ function connect(): void {
       maxIncomingPacketBytes: 8192,
     });
     client = next;
-    next.on("connect", () => {
-      log.info(`MQTT connected to ${b.host}:${b.port} as ${next.clientId}; topic ${gw.topic}`);
-      gw.mqttConnected();
-    });
-    next.on("error", (e) => log.warn(`MQTT: ${e.message}`));
-    next.on("close", (e) => { if (e) log.warn(`MQTT connection lost: ${e.message}; reconnecting`); });
-    next.on("drop", (n) => log.warn(`MQTT offline queue full: ${n} oldest messages dropped`));
+    linkMqttClient(gw, next, log, `${b.host}:${b.port}`);
     gw.attachMqtt(mqttPort);
     next.connect();
   } catch (e) {
