@@ -79,3 +79,96 @@ export interface Store {
   remove(name: string): void;
   exists(name: string): boolean;
 }
+
+// --- GATT (the active client) ------------------------------------------------------
+
+/**
+ * A GATT error from the platform: `code` is one of the strings below when the platform can
+ * tell, `reason` the stack's own number (NimBLE / HCI reason) when it has one.
+ */
+export interface GattFailure {
+  code: 'not-connected' | 'refused' | 'not-found' | 'not-permitted' | 'failed';
+  message: string;
+  reason?: number;
+}
+
+/** GATT characteristic properties, the Bluetooth Core bit values (Moddable uses the same). */
+export const GATT_PROPERTY = {
+  read: 0x02,
+  writeWithoutResponse: 0x04,
+  write: 0x08,
+  notify: 0x10,
+  indicate: 0x20,
+} as const;
+
+/** A primary service; `uuid` is the canonical lower-case 128-bit form (core/gatt/uuid.ts). */
+export interface GattService {
+  uuid: string;
+  start: number;
+  end: number;
+}
+
+export interface GattCharacteristic {
+  uuid: string;
+  /** Value handle: reads, writes and notifications name it. */
+  handle: number;
+  /** GATT_PROPERTY bits. */
+  properties: number;
+}
+
+/** One open connection. Every request completes its callback exactly once, unless the
+ *  link drops first (then `onDisconnect` fires and pending callbacks are never called). */
+export interface GattConnection {
+  discoverServices(done: (error: GattFailure | undefined, services: GattService[]) => void): void;
+  discoverCharacteristics(service: GattService, done: (error: GattFailure | undefined, characteristics: GattCharacteristic[]) => void): void;
+  read(characteristic: GattCharacteristic, done: (error: GattFailure | undefined, value?: Uint8Array) => void): void;
+  write(characteristic: GattCharacteristic, value: Uint8Array, withResponse: boolean, done: (error: GattFailure | undefined) => void): void;
+  /** Writes the CCCD: notify when the characteristic has it, else indicate. */
+  subscribe(characteristic: GattCharacteristic, done: (error: GattFailure | undefined) => void): void;
+  unsubscribe(characteristic: GattCharacteristic, done: (error: GattFailure | undefined) => void): void;
+  /** Ends the connection; `onDisconnect` follows. */
+  disconnect(): void;
+}
+
+export interface GattConnectionEvents {
+  onConnect(connection: GattConnection): void;
+  /** The connection could not be made (no `onDisconnect` follows). */
+  onConnectFailed(error: GattFailure): void;
+  /** The link ended, by us or by the peer; `reason` is the stack's reason code when known. */
+  onDisconnect(reason: number): void;
+  onNotification(handle: number, value: Uint8Array): void;
+}
+
+/** The radio as a GATT client (central): one connection at a time is all the core asks for. */
+export interface GattLink {
+  /** 0 public, 1 random (2, 3: identity addresses). `mac` is 12 hex digits, display order. */
+  connect(peer: { mac: string; addrType: number }, events: GattConnectionEvents): void;
+  /** True when scanning must stop while a connection is made or open (the ESP32's single radio/NimBLE host). */
+  readonly pausesScan: boolean;
+}
+
+// --- user scripts -------------------------------------------------------------------
+
+/** Where and why a script failed: its name, the line when the engine tells it, and what happened. */
+export interface ScriptError {
+  message: string;
+  line?: number;
+  /** It ran past the host's time budget (a loop); the runtime stops such a script. */
+  timedOut?: boolean;
+}
+
+export type ScriptOutcome<T> = { ok: true; value: T } | { ok: false; error: ScriptError };
+
+/** A loaded script: call its functions (callbacks it registered) under the host's guard. */
+export interface LoadedScript {
+  call(fn: (...args: never[]) => unknown, args: unknown[]): ScriptOutcome<unknown>;
+}
+
+/**
+ * Evaluates user scripts in isolation: the script sees `globals` and the language's own
+ * built-ins, nothing of the firmware (Node: a vm context with a time budget; Moddable: a
+ * Compartment). Never throws: failures come back as outcomes.
+ */
+export interface ScriptHost {
+  load(name: string, source: string, globals: Record<string, unknown>): ScriptOutcome<LoadedScript>;
+}

@@ -35,11 +35,14 @@ export interface CommandTarget {
   setKey(mac: string, key: Uint8Array): { known: boolean };
   /** Save the device list; returns how many devices were written. */
   saveConfig(): number;
+  /** MI32Battery / MI32Time / MI32Unit over the GATT client (gateway/gatt-commands.ts). */
+  deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
 }
 
 type Handler = (arg: string, target: CommandTarget, index: number) => Reply;
 
-class CommandError extends Error {}
+/** A malformed or impossible command: becomes {"<Command>":"Error","Error":message}. */
+export class CommandError extends Error {}
 
 function error(message: string): never {
   throw new CommandError(message);
@@ -89,6 +92,9 @@ const COMMANDS: Record<string, Handler> = {
     }
     return { TelePeriod: t.telePeriod };
   },
+  mi32battery: (arg, t) => t.deviceGatt('battery', arg),
+  mi32time: (arg, t) => t.deviceGatt('clock', arg),
+  mi32unit: (arg, t) => t.deviceGatt('unit', arg),
   topic: (arg, t) => {
     if (arg !== '') {
       if (!TOPIC_RE.test(arg)) error('topic must be 1-32 characters without spaces, "/", "+" or "#"');
@@ -122,7 +128,8 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   }
 }
 
-const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic' };
+const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit' };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);

@@ -2,13 +2,15 @@
 // the options and settings, the teleperiod timer and the real-time batching, and runs
 // console commands from any source. Everything platform-specific arrives as ports.
 
-import type { AesEncryptBlock, Clock, Log, Store, TimerHandle } from '../host.js';
+import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
+import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
 import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic, recoverAtomic } from '../store/atomic.js';
 import { type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { markSent, sensorMessage, tasmotaTime } from './telemetry.js';
+import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -30,7 +32,14 @@ export interface GatewayPorts {
   setActiveScan?: (active: boolean) => void;
   /** Called when Topic changes: the MQTT connection must be remade (the Will names the topic). */
   topicChanged?: (topic: string) => void;
+  /** The radio as a GATT client; without it MI32Battery/Time/Unit and BLE.run report that. */
+  gatt?: GattLink;
+  /** Pauses and resumes scanning around connections when the link needs it. */
+  scan?: ScanControl;
+  gattTimeouts?: Partial<GattTimeouts>;
 }
+
+export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
 
 export interface GatewaySettings {
   topic: string;
@@ -52,11 +61,34 @@ export class Gateway implements CommandTarget {
   private realtimeTimer: TimerHandle | undefined;
   private readonly bootTime: number;
   private messages = { sensor: 0, realtime: 0 };
+  /** The active GATT client, when the platform has a link. */
+  readonly gatt: GattClient | undefined;
+  /** adv_watch/adv_block: advertisements from MACs it refuses are not seen at all. */
+  scanFilter: ((mac: string) => boolean) | undefined;
+  private readonly advertisementTaps: ((adv: Advertisement) => void)[] = [];
+  private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...settings };
     this.bootTime = ports.clock.now();
+    this.gatt = ports.gatt && new GattClient({
+      link: ports.gatt, clock: ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
+      ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
+      onEvent: (event) => {
+        for (const tap of this.gattEventTaps) tap(event);
+      },
+    });
+  }
+
+  /** Every advertisement the filter admits, before decoding (scripts' adv_cb). */
+  tapAdvertisements(tap: (adv: Advertisement) => void): void {
+    this.advertisementTaps.push(tap);
+  }
+
+  /** Notifications and peer disconnects from the GATT client. */
+  tapGattEvents(tap: (event: GattResult) => void): void {
+    this.gattEventTaps.push(tap);
   }
 
   get topic(): string { return this.settings.topic; }
@@ -79,6 +111,7 @@ export class Gateway implements CommandTarget {
   }
 
   stop(): void {
+    this.gatt?.close();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
     this.teleTimer = this.realtimeTimer = undefined;
@@ -108,6 +141,15 @@ export class Gateway implements CommandTarget {
     this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
   }
 
+  /** Publish to a full topic (scripts' tasmota.publish). */
+  publishRaw(topic: string, payload: string, retain = false): void {
+    try {
+      this.mqtt?.publish(topic, payload, { qos: 0, retain });
+    } catch (e) {
+      this.ports.log.error(`publish ${topic} failed: ${(e as Error).message}`);
+    }
+  }
+
   private publish(leaf: string, payload: string, prefix: 'tele' | 'stat' = 'tele'): void {
     try {
       this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0 });
@@ -119,6 +161,11 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
+    if (this.scanFilter && !this.scanFilter(adv.mac)) {
+      this.registry.totals.ignored++;
+      return [{ kind: 'ignored', reason: 'filtered' }];
+    }
+    for (const tap of this.advertisementTaps) tap(adv);
     const outcomes = this.registry.ingest(adv, this.ports.clock.now());
     for (const o of outcomes) {
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
@@ -198,13 +245,23 @@ export class Gateway implements CommandTarget {
   // --- commands -----------------------------------------------------------------
 
   /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
-  command(line: string, source: 'console' | 'mqtt' | 'http', argument?: string): Reply {
+  command(line: string, source: CommandSource, argument?: string): Reply {
     const reply = runCommand(this, line, argument);
+    this.result(reply);
+    if (source !== 'console') this.ports.log.info(`${source} command ${line} -> ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  /** A command's reply, now or later (GATT commands finish after their connections): console and stat/<topic>/RESULT. */
+  result(reply: Reply): void {
     const text = JSON.stringify(reply);
     this.ports.console?.(text);
     this.publish('RESULT', text, 'stat');
-    if (source !== 'console') this.ports.log.info(`${source} command ${line} -> ${text}`);
-    return reply;
+  }
+
+  deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply {
+    const ctx: GattCommandContext = { registry: this.registry, gatt: this.gatt, now: () => this.ports.clock.now(), result: (r) => this.result(r) };
+    return GATT_COMMANDS[kind](ctx, arg);
   }
 
   setOption(key: keyof Options, value: 0 | 1): void {
@@ -263,6 +320,8 @@ export class Gateway implements CommandTarget {
     writeAtomic(this.ports.store, SETTINGS_FILE, utf8Encode(JSON.stringify(this.settings)));
   }
 }
+
+const GATT_COMMANDS = { battery: batteryCommand, clock: clockCommand, unit: unitCommand };
 
 /** Tasmota's "1T02:03:04" uptime form. */
 function uptimeText(seconds: number): string {

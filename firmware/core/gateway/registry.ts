@@ -63,7 +63,7 @@ export type Outcome =
   | { kind: 'values'; slot: Slot; reading: Reading }
   | { kind: 'duplicate' | 'replay'; slot: Slot; reading: Reading }
   | { kind: 'error'; slot?: Slot; error: string; code: string }
-  | { kind: 'ignored'; reason: 'not-ours' | 'full' | 'auto-add-off' };
+  | { kind: 'ignored'; reason: 'not-ours' | 'full' | 'auto-add-off' | 'filtered' };
 
 /** The slot counters summed over all devices, plus frames no slot took. */
 export interface RegistryTotals extends SlotStats {

@@ -1,0 +1,93 @@
+// What the MI32Battery, MI32Time and MI32Unit commands do per model: which characteristic
+// to touch and how its bytes read. Data, not code paths: a new model is a new row.
+// Layouts as Tasmota's legacy MI32 driver and the lywsd02 / miflora libraries use them.
+
+import type { Values } from '../decoders/types.js';
+
+/** Xiaomi's vendor service on LYWSD02/LYWSD03MMC/MHO-C401 (stock firmware). */
+const XIAOMI_SVC = 'ebe0ccb0-7a0a-4b0c-8a1a-6ff2997da3a6';
+const xiaomi = (short: string) => `ebe0${short}-7a0a-4b0c-8a1a-6ff2997da3a6`;
+const sig = (short: string) => `0000${short}-0000-1000-8000-00805f9b34fb`;
+
+export interface BatteryRead {
+  /** 1 = read; 13 = one-shot subscribe: the first notification carries the reading. */
+  op: 1 | 13;
+  service: string;
+  characteristic: string;
+  /** Values from the bytes, or undefined when they make no sense (too short). */
+  decode(value: Uint8Array): Values | undefined;
+}
+
+export interface ClockWrite {
+  service: string;
+  characteristic: string;
+  encode(utcSeconds: number, tzHours: number): Uint8Array;
+}
+
+export interface UnitSetting {
+  service: string;
+  characteristic: string;
+  celsius: number;
+  fahrenheit: number;
+}
+
+export interface DeviceGatt {
+  battery?: BatteryRead;
+  clock?: ClockWrite;
+  unit?: UnitSetting;
+}
+
+const u16 = (v: Uint8Array, i: number) => v[i]! | (v[i + 1]! << 8);
+const s16 = (v: Uint8Array, i: number) => (u16(v, i) << 16) >> 16;
+
+/** Battery % from the cell voltage, as Tasmota estimated it for the LYWSD03MMC (2.1 V empty … 3.3 V full). */
+export function batteryFromMillivolts(mv: number): number {
+  return Math.max(0, Math.min(100, Math.round((mv - 2100) / 12)));
+}
+
+/**
+ * The LYWSD03MMC and MHO-C401 have no trustworthy battery characteristic; their
+ * temperature/humidity notification (ebe0ccc1) carries the cell voltage, so a one-shot
+ * subscribe yields temperature, humidity and the battery at once (Tasmota did the same).
+ */
+const NOTIFIED_READING: BatteryRead = {
+  op: 13,
+  service: XIAOMI_SVC,
+  characteristic: xiaomi('ccc1'),
+  decode: (v) => (v.length < 5 ? undefined : {
+    Temperature: s16(v, 0) / 100, Humidity: v[2]!, Voltage: u16(v, 3) / 1000, Battery: batteryFromMillivolts(u16(v, 3)),
+  }),
+};
+
+const BATTERY_BYTE = (service: string, characteristic: string): BatteryRead => ({
+  op: 1, service, characteristic, decode: (v) => (v.length < 1 || v[0]! > 100 ? undefined : { Battery: v[0]! }),
+});
+
+/** uint32 LE seconds + int8 timezone hours (lywsd02 library, Tasmota MI32Time). */
+const XIAOMI_CLOCK: ClockWrite = {
+  service: XIAOMI_SVC,
+  characteristic: xiaomi('ccb7'),
+  encode: (utc, tz) => {
+    const out = new Uint8Array(5);
+    new DataView(out.buffer).setUint32(0, utc >>> 0, true);
+    out[4] = tz & 0xff;
+    return out;
+  },
+};
+
+export const DEVICE_GATT: Readonly<Record<string, DeviceGatt>> = {
+  'LYWSD03MMC': { battery: NOTIFIED_READING, clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0x00, fahrenheit: 0x01 } },
+  'MHO-C401': { battery: NOTIFIED_READING, clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0x00, fahrenheit: 0x01 } },
+  // The LYWSD02 writes °C as 0xFF (lywsd02 library; Tasmota toggled between 0x01 and 0xFF).
+  'LYWSD02': { battery: BATTERY_BYTE(XIAOMI_SVC, xiaomi('ccc4')), clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0xff, fahrenheit: 0x01 } },
+  // Flora: 0x1a02 = [battery %][?][firmware ASCII] (miflora library).
+  'HHCCJCY01': { battery: BATTERY_BYTE(sig('1204'), sig('1a02')) },
+  'CGD1': { battery: BATTERY_BYTE(sig('180f'), sig('2a19')) },
+};
+
+export type DeviceOpKind = keyof DeviceGatt;
+
+/** Models that support an operation, for replies that say what would work. */
+export function modelsWith(kind: DeviceOpKind): string[] {
+  return Object.keys(DEVICE_GATT).filter((m) => DEVICE_GATT[m]![kind]);
+}

@@ -1,0 +1,175 @@
+// Runs user scripts beside the gateway. A script sees MI32, BLE, a small `tasmota` object
+// (cmd, publish, timers, log; named after the Berry module users know) and print(),
+// nothing else: the ScriptHost evaluates it in isolation. Every call into a script is
+// guarded: an error is reported with the script's name and line and the gateway goes on;
+// a script that runs past the host's time budget (a loop) is stopped.
+
+import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, TimerHandle } from '../host.js';
+import type { GattResult } from '../gatt/client.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { Advertisement } from '../gateway/registry.js';
+import { admits, BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
+import { createMi32Api } from './mi32-api.js';
+
+export interface ScriptRuntimeOptions {
+  host: ScriptHost;
+  gateway: Gateway;
+  clock: Clock;
+  log: Log;
+  /** Where print() and error reports go (serial / stdout). */
+  console?: (line: string) => void;
+}
+
+type Callback = (...args: never[]) => unknown;
+
+interface RunningScript {
+  name: string;
+  loaded?: LoadedScript;
+  ble: BleScriptState;
+  timers: Map<number, TimerHandle>;
+  errors: number;
+  stopped: boolean;
+}
+
+export interface ScriptStatus {
+  name: string;
+  running: boolean;
+  errors: number;
+}
+
+export class ScriptRuntime {
+  readonly filter: ScanFilter = { watch: new Map(), block: new Set() };
+  private readonly scripts: RunningScript[] = [];
+  private nextTimer = 1;
+
+  constructor(private readonly options: ScriptRuntimeOptions) {
+    const gw = options.gateway;
+    gw.scanFilter = (mac) => admits(this.filter, mac);
+    gw.tapAdvertisements((adv) => this.advertisement(adv));
+    gw.tapGattEvents((event) => this.gattEvent(event));
+  }
+
+  get status(): ScriptStatus[] {
+    return this.scripts.map((s) => ({ name: s.name, running: !s.stopped, errors: s.errors }));
+  }
+
+  /** Evaluate a script. A syntax error or a throw at top level is reported and returned; the gateway goes on. */
+  load(name: string, source: string): { ok: true } | { ok: false; error: string } {
+    const script: RunningScript = { name, ble: undefined!, timers: new Map(), errors: 0, stopped: false };
+    const ctx = { gatt: this.options.gateway.gatt, filter: this.filter, invoke: (fn: Callback, args: unknown[]) => this.invoke(script, fn, args) };
+    script.ble = new BleScriptState(ctx);
+    this.scripts.push(script);
+    const globals = {
+      MI32: createMi32Api(this.options.gateway.registry),
+      BLE: createBleApi(script.ble, ctx),
+      tasmota: this.tasmotaApi(script),
+      print: (...args: unknown[]) => this.print(script, args),
+    };
+    const outcome = this.options.host.load(name, source, globals);
+    if (!outcome.ok) {
+      const text = this.report(script, outcome.error);
+      this.stop(script);
+      return { ok: false, error: text };
+    }
+    script.loaded = outcome.value;
+    this.options.log.info(`script ${name} loaded`);
+    return { ok: true };
+  }
+
+  /** Stop every script: timers cleared, callbacks dropped. */
+  stopAll(): void {
+    for (const s of this.scripts) this.stop(s);
+  }
+
+  // --- calls into scripts ---------------------------------------------------------
+
+  private invoke(script: RunningScript, fn: Callback, args: unknown[]): void {
+    if (script.stopped) return;
+    if (!script.loaded) {
+      // Called while the script's top level still runs (the host guards that run).
+      (fn as (...a: unknown[]) => unknown)(...args);
+      return;
+    }
+    const outcome = script.loaded.call(fn, args);
+    if (!outcome.ok) {
+      this.report(script, outcome.error);
+      if (outcome.error.timedOut) this.stop(script);
+    }
+  }
+
+  private report(script: RunningScript, error: ScriptError): string {
+    script.errors++;
+    const where = error.line !== undefined ? `${script.name}:${error.line}` : script.name;
+    const text = error.timedOut ? `script ${where}: ${error.message}; the script is stopped` : `script ${where}: ${error.message}`;
+    this.options.log.error(text);
+    this.options.console?.(JSON.stringify({ Script: script.name, Error: error.message, ...(error.line !== undefined ? { Line: error.line } : {}) }));
+    return text;
+  }
+
+  private stop(script: RunningScript): void {
+    script.stopped = true;
+    for (const handle of script.timers.values()) this.options.clock.clearTimeout(handle);
+    script.timers.clear();
+    script.ble.advCallback = script.ble.connCallback = undefined;
+  }
+
+  private advertisement(adv: Advertisement): void {
+    for (const s of this.scripts) if (!s.stopped) s.ble.deliverAdvertisement(adv);
+  }
+
+  private gattEvent(event: GattResult): void {
+    for (const s of this.scripts) if (!s.stopped && s.ble.peers.has(event.mac)) s.ble.deliverGatt(event);
+  }
+
+  private print(script: RunningScript, args: unknown[]): void {
+    const text = args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ');
+    this.options.console?.(`${script.name}: ${text}`);
+  }
+
+  /** The subset of Berry's `tasmota` module that scripts here need. */
+  private tasmotaApi(script: RunningScript) {
+    const { clock, gateway, log } = this.options;
+    return {
+      /** Run a console command; returns its reply object. */
+      cmd: (line: unknown) => gateway.command(String(line), 'script'),
+      /** Publish to a full topic; objects are sent as JSON. */
+      publish: (topic: unknown, payload: unknown, retain?: unknown) => {
+        if (typeof topic !== 'string' || topic === '' || /[#+]/.test(topic)) throw new Error('tasmota.publish: topic must be a non-empty string without wildcards');
+        gateway.publishRaw(topic, typeof payload === 'string' ? payload : safeJson(payload), retain === true);
+      },
+      set_timer: (ms: unknown, fn: unknown) => {
+        if (typeof fn !== 'function') throw new Error('tasmota.set_timer: expected (milliseconds, function)');
+        const delay = Math.max(0, Number(ms) || 0);
+        const id = this.nextTimer++;
+        script.timers.set(id, clock.setTimeout(() => {
+          script.timers.delete(id);
+          this.invoke(script, fn as Callback, []);
+        }, delay));
+        return id;
+      },
+      remove_timer: (id: unknown) => {
+        const handle = script.timers.get(Number(id));
+        if (handle !== undefined) clock.clearTimeout(handle);
+        script.timers.delete(Number(id));
+      },
+      millis: () => clock.now(),
+      /** Seconds since the epoch (UTC), as Berry's tasmota.rtc()['utc']. */
+      rtc: () => ({ utc: Math.floor(clock.now() / 1000) }),
+      log: (message: unknown, level?: unknown) => {
+        const text = `${script.name}: ${String(message)}`;
+        const l = Number(level ?? 2);
+        if (l <= 1) log.error(text);
+        else if (l === 2) log.info(text);
+        else log.debug(text);
+      },
+    };
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return value instanceof Uint8Array ? `bytes('${[...value].map((b) => b.toString(16).padStart(2, '0')).join('')}')` : JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
