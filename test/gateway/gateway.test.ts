@@ -5,29 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serviceDataStructure } from '../../firmware/core/ad/structures.js';
-import { Gateway, type MqttPort } from '../../firmware/core/gateway/gateway.js';
+import { Gateway } from '../../firmware/core/gateway/gateway.js';
 import type { Log } from '../../firmware/core/host.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
 import { DirStore } from '../../host-sim/store.js';
 import { FakeClock } from '../mqtt/fakes.js';
 import { bytes, miBeacon } from '../helpers/frames.js';
+import { RecordingMqtt } from '../helpers/gateway.js';
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const KEY = '0123456789ABCDEFFEDCBA9876543210';
 const MAC = 'A4C138112233';
-
-class RecordingMqtt implements MqttPort {
-  sent: { topic: string; payload: string; retain?: boolean }[] = [];
-  handlers = new Map<string, (topic: string, payload: string) => void>();
-  publish(topic: string, payload: string, o?: { retain?: boolean }) { this.sent.push({ topic, payload, retain: o?.retain }); }
-  subscribe(filter: string, h: (t: string, p: string) => void) { this.handlers.set(filter, h); }
-  unsubscribe(filter: string) { this.handlers.delete(filter); }
-  dropped() { return 7; }
-  on(topic: string) { return this.sent.filter((m) => m.topic === topic).map((m) => m.payload); }
-  deliver(topic: string, payload: string) {
-    for (const [filter, h] of this.handlers) if (topic.startsWith(filter.slice(0, -1))) h(topic, payload);
-  }
-}
 
 function setup(cfg?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'gw-'));

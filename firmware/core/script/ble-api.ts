@@ -70,7 +70,8 @@ export class BleScriptState {
     if (!cb) return;
     const buf = this.connBuffer;
     if (buf && buf.length > 0) {
-      const data = result.handles ? handleBytes(result.handles) : result.value ?? new Uint8Array(0);
+      // A one-shot subscribe's result carries the first notification's value; a plain subscribe, its handles.
+      const data = result.value ?? (result.handles ? handleBytes(result.handles) : new Uint8Array(0));
       const n = Math.min(data.length, buf.length - 1, 255);
       buf[0] = n;
       buf.set(data.subarray(0, n), 1);
@@ -108,8 +109,16 @@ export function adIndexes(ad: Uint8Array): { svc: number; manu: number } {
   return { svc, manu };
 }
 
+/**
+ * A script's Uint8Array may come from another realm (the simulator's vm context), where
+ * `instanceof Uint8Array` is false; the brand check works across realms.
+ */
+export function isBytes(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
+}
+
 function macArg(value: unknown, fn: string): string {
-  const mac = value instanceof Uint8Array ? (value.length === 6 ? toHex(value).toUpperCase() : undefined)
+  const mac = isBytes(value) ? (value.length === 6 ? toHex(value).toUpperCase() : undefined)
     : typeof value === 'string' ? normalizeMac(value) : undefined;
   if (!mac) throw new Error(`BLE.${fn}: MAC must be 6 bytes or 12 hex digits`);
   return mac;
@@ -129,7 +138,7 @@ function uuidArg(value: unknown, fn: string): string {
 
 function bufferArg(value: unknown, fn: string): Uint8Array | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!(value instanceof Uint8Array)) throw new Error(`BLE.${fn}: the buffer must be a Uint8Array`);
+  if (!isBytes(value)) throw new Error(`BLE.${fn}: the buffer must be a Uint8Array`);
   return value;
 }
 
@@ -190,7 +199,8 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       if (op % 10 === GATT_OP.write) {
         const buf = state.connBuffer;
         if (!buf || buf.length < 1) throw new Error('BLE.run: a write takes its value from the conn_cb buffer ([len][data])');
-        request.value = buf.slice(1, 1 + Math.min(buf[0]!, buf.length - 1));
+        // A copy in this realm: the link gets the value as it was when run() was called.
+        request.value = new Uint8Array(buf.subarray(1, 1 + Math.min(buf[0]!, buf.length - 1)));
       }
       state.peers.add(state.mac);
       try {

@@ -8,7 +8,7 @@ import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, TimerHandle } f
 import type { GattResult } from '../gatt/client.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
-import { admits, BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
+import { admits, BleScriptState, createBleApi, isBytes, type ScanFilter } from './ble-api.js';
 import { createMi32Api } from './mi32-api.js';
 
 export interface ScriptRuntimeOptions {
@@ -168,7 +168,7 @@ export class ScriptRuntime {
 
 function safeJson(value: unknown): string {
   try {
-    return value instanceof Uint8Array ? `bytes('${[...value].map((b) => b.toString(16).padStart(2, '0')).join('')}')` : JSON.stringify(value) ?? String(value);
+    return isBytes(value) ? `bytes('${[...value].map((b) => b.toString(16).padStart(2, '0')).join('')}')` : JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }

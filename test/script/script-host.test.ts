@@ -1,0 +1,63 @@
+// The Node ScriptHost: isolation of names, errors with the script's line, loops cut off.
+import { describe, expect, it } from 'vitest';
+import { createNodeScriptHost } from '../../host-sim/script-host.js';
+
+const host = createNodeScriptHost({ budgetMs: 200 });
+
+describe('Node script host', () => {
+  it('runs the script with only the given globals', () => {
+    const seen: unknown[] = [];
+    const out = host.load('globals.js', 'report(typeof process, typeof require, typeof setTimeout, typeof MI32, [1,2].map((x) => x * 2));',
+      { report: (...a: unknown[]) => seen.push(...a), MI32: {} });
+    expect(out.ok).toBe(true);
+    expect(seen.slice(0, 4)).toEqual(['undefined', 'undefined', 'undefined', 'object']);
+    expect(seen[4]).toEqual([2, 4]);
+  });
+
+  it('reports a syntax error with the line', () => {
+    const out = host.load('broken.js', 'let a = 1;\nlet b = ;\n', {});
+    expect(out.ok).toBe(false);
+    if (!out.ok) {
+      expect(out.error.line).toBe(2);
+      expect(out.error.message).toMatch(/SyntaxError/);
+    }
+  });
+
+  it('reports a throw at top level with the line', () => {
+    const out = host.load('top.js', '\n\nnull.x;\n', {});
+    expect(out.ok).toBe(false);
+    if (!out.ok) {
+      expect(out.error.line).toBe(3);
+      expect(out.error.message).toMatch(/TypeError/);
+    }
+  });
+
+  it('a callback that throws reports its line, and the next call still works', () => {
+    let cb: ((n: number) => number) | undefined;
+    const out = host.load('cb.js', 'register((n) => {\n  if (n < 0) throw new Error("negative");\n  return n * 2;\n});', { register: (f: typeof cb) => { cb = f; } });
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    const bad = out.value.call(cb! as never, [-1]);
+    expect(bad).toEqual({ ok: false, error: { message: 'Error: negative', line: 2 } });
+    expect(out.value.call(cb! as never, [21])).toEqual({ ok: true, value: 42 });
+  });
+
+  it('cuts off a loop at top level and in a callback', () => {
+    const top = host.load('loop.js', 'for (;;) {}', {});
+    expect(top.ok).toBe(false);
+    if (!top.ok) expect(top.error.timedOut).toBe(true);
+    let cb: (() => void) | undefined;
+    const out = host.load('loop-cb.js', 'register(() => { while (true) {} });', { register: (f: typeof cb) => { cb = f; } });
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    const r = out.value.call(cb! as never, []);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.timedOut).toBe(true);
+  });
+
+  it('a throw of a non-Error value is still reported', () => {
+    const out = host.load('odd.js', 'throw 42;', {});
+    expect(out.ok).toBe(false);
+    if (!out.ok) expect(out.error.message).toBe('threw 42');
+  });
+});
