@@ -2,7 +2,7 @@
 // (scripts/xs-check.js evaluates it in both and compares what was published). It feeds
 // a capture through the Gateway with a fake clock, an in-memory store and a recording
 // MQTT port, runs some console commands, and returns every line it observed.
-export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands) {
+export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scripts, scriptHost) {
   const out = [];
   let now = 1767225600000; // 2026-01-01T00:00:00Z
   let nextId = 1;
@@ -40,6 +40,14 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands) {
     subscribe() {}, unsubscribe() {}, dropped: () => 0,
   });
   gw.mqttConnected();
+  // User scripts (examples/scripts) beside the gateway: Node's vm host or XS's Compartment host.
+  if (scripts && scripts.length) {
+    const runtime = new core.ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (l) => out.push('console ' + l) });
+    for (const s of scripts) {
+      const r = runtime.load(s.name, s.source);
+      out.push('script ' + s.name + ' ' + (r.ok ? 'loaded' : r.error));
+    }
+  }
   const t0 = now;
   for (const a of advs) {
     advanceTo(t0 + Math.round(a.t));
@@ -53,3 +61,9 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands) {
 
 /** Commands the scenario runs after the replay: good ones, bad ones, a save. */
 export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30'];
+
+/** Scripts the scenario runs in both engines: an example, and one whose callback throws on a known line. */
+export const SCENARIO_SCRIPTS = (fs, root) => [
+  { name: 'presence.js', source: fs.readFileSync(root + '/examples/scripts/presence.js', 'utf8') },
+  { name: 'thrower.js', source: "const buf = new Uint8Array(73);\nlet n = 0;\nBLE.adv_cb(() => { if (++n === 3) throw new Error('third advert'); }, buf);\n" },
+];

@@ -90,7 +90,9 @@ const nodeOutcomes = cases.map((c) => runNode(c.req, nodeAes));
 
 // ---- the gateway on the demo home capture: same scenario source in both engines ----
 
-const { GATEWAY_SCENARIO, SCENARIO_COMMANDS } = await import('./gateway-scenario.js');
+const { GATEWAY_SCENARIO, SCENARIO_COMMANDS, SCENARIO_SCRIPTS } = await import('./gateway-scenario.js');
+const { createNodeScriptHost } = await import(path.join(root, 'dist/host-sim/script-host.js'));
+const scenarioScripts = SCENARIO_SCRIPTS(fs, root);
 const demoDir = path.join(root, 'examples/demo');
 const demoAdvs = fs.readFileSync(path.join(demoDir, 'home.jsonl'), 'utf8').split('\n')
   .filter((l) => l.trim() && !l.startsWith('#')).map((l) => JSON.parse(l))
@@ -98,7 +100,7 @@ const demoAdvs = fs.readFileSync(path.join(demoDir, 'home.jsonl'), 'utf8').split
 const demoCfg = fs.readFileSync(path.join(demoDir, 'mi32cfg'), 'utf8');
 let nodeScenario;
 try {
-  nodeScenario = (0, eval)(GATEWAY_SCENARIO)(core, demoCfg, demoAdvs, SCENARIO_COMMANDS);
+  nodeScenario = (0, eval)(GATEWAY_SCENARIO)(core, demoCfg, demoAdvs, SCENARIO_COMMANDS, scenarioScripts, createNodeScriptHost());
 } catch (e) {
   nodeScenario = [`threw ${e?.name}: ${e?.message}`];
 }
@@ -170,11 +172,11 @@ try {
 }
 let xsScenario;
 try {
-  const input = JSON.stringify([demoCfg, demoAdvs, SCENARIO_COMMANDS]);
+  const input = JSON.stringify([demoCfg, demoAdvs, SCENARIO_COMMANDS, scenarioScripts]);
   await worker.evaluate(`(() => {
-    const [cfg, advs, commands] = ${input};
+    const [cfg, advs, commands, scripts] = ${input};
     let result;
-    try { result = (${GATEWAY_SCENARIO})(MI32Core, cfg, advs, commands); }
+    try { result = (${GATEWAY_SCENARIO})(MI32Core, cfg, advs, commands, scripts, MI32Core.createCompartmentScriptHost()); }
     catch (e) { result = ['threw ' + String(e && e.name) + ': ' + String(e && e.message)]; }
     issueCommand(new TextEncoder().encode(JSON.stringify({ scenario: result })).buffer);
   })();`);
