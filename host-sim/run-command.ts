@@ -3,7 +3,7 @@
 // unless --broker), and takes console commands on stdin. Only wiring lives here.
 
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Gateway, type MqttPort } from '../firmware/core/gateway/gateway.js';
@@ -16,15 +16,22 @@ import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from 
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
+import { ScriptRuntime } from '../firmware/core/script/runtime.js';
+import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
+import { createNodeScriptHost } from './script-host.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
+           [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
-      Exits when the replay is over and stdin has ended, or right after the replay with --once.
+      --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
+      simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
+      faults on demand (--fault A4C1381A2B01=no-response).
+      Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
 export class RunUsageError extends Error {}
@@ -44,6 +51,9 @@ interface RunArgs {
   commands: string[];
   /** Registry size (devices tracked at once). */
   slots: number;
+  scripts: string[];
+  peripherals?: string;
+  faults: string[];
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -54,6 +64,7 @@ function parseRunArgs(args: string[]): RunArgs {
       broker: { type: 'string' }, topic: { type: 'string' }, data: { type: 'string' }, cfg: { type: 'string' },
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
+      script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -73,6 +84,7 @@ function parseRunArgs(args: string[]): RunArgs {
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
   };
 }
 
@@ -109,12 +121,31 @@ export async function runCommand(args: string[]): Promise<number> {
     log.info(`embedded MQTT broker (aedes) listening on ${broker.url}`);
   }
 
+  for (const file of opts.scripts) if (!existsSync(file)) throw new RunUsageError(`script ${file} does not exist`);
+  let gattLink;
+  try {
+    gattLink = createSimGattLink(nodeClock, {
+      ...(opts.peripherals ? { peripherals: readPeripheralsFile(opts.peripherals) } : {}),
+      faults: opts.faults.map(parseFaultOption),
+      onEvent: (mac, e) => log.debug(`gatt sim ${mac}: ${e.kind}${e.detail ? ` ${e.detail}` : ''}`),
+    });
+  } catch (e) {
+    throw new RunUsageError((e as Error).message);
+  }
+  // The ESP32 cannot scan while it connects: advertisements that arrive then are missed.
+  const scan = { paused: false, missed: 0 };
+
   let client: MqttClient | undefined;
   const gateway: Gateway = new Gateway({
     clock: nodeClock, store, log, aes: createNodeAes(),
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
     topicChanged: () => connect(),
+    gatt: gattLink,
+    scan: {
+      pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
+      resume: () => { scan.paused = false; log.info('scan resumed'); },
+    },
   }, { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) }, opts.slots);
 
   const mqttPort: MqttPort = {
@@ -139,6 +170,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   gateway.start();
+  const scripts = new ScriptRuntime({ host: createNodeScriptHost(), gateway, clock: nodeClock, log, console: (text) => out(text) });
+  for (const file of opts.scripts) scripts.load(basename(file), readFileSync(file, 'utf8'));
   for (const line of opts.commands) gateway.command(line, 'console');
   connect();
 
@@ -149,15 +182,20 @@ export async function runCommand(args: string[]): Promise<number> {
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
     rl.on('line', (line) => { if (line.trim()) gateway.command(line, 'console'); });
     rl.on('close', () => { stdinEnded = true; check(); });
-    replay(capture, opts.speed, (adv) => gateway.handleAdvertisement(adv)).then(() => {
+    replay(capture, opts.speed, (adv) => {
+      if (scan.paused) scan.missed++;
+      else gateway.handleAdvertisement(adv);
+    }).then(() => {
       replayDone = true;
       const t = gateway.registry.totals;
-      log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices`);
+      log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
       check();
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { replayDone = stdinEnded = true; resolve(); });
   });
   await finished;
+  await gattIdle(gateway, 60000);
+  scripts.stopAll();
 
   // Last words: pending events, one teleperiod, then a clean "Offline" — after the
   // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
@@ -189,6 +227,13 @@ async function replay(capture: CapturedAdvertisement[], speed: number, handle: (
     }
     handle(adv);
   }
+}
+
+/** Wait until the GATT client has nothing running or queued (script and command requests finish). */
+async function gattIdle(gateway: Gateway, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const busy = () => gateway.gatt !== undefined && (gateway.gatt.busy || gateway.gatt.queued > 0);
+  while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
 }
 
 function waitConnected(client: MqttClient, timeoutMs: number): Promise<void> {

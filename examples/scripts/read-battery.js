@@ -35,9 +35,11 @@ function fromVoltage(buf) {
 const buf = new Uint8Array(64);
 const pending = [];                                 // requests in the order they were queued
 
-// Called for every result: error 0 = fine, op is 1 (read) or 3 (subscribe) or 103 (notification).
+// Called for every result (op 1 read, 3 subscribe; error 0 = fine) and for events:
+// 103 = a notification (the one-shot subscribe's; its result follows), 5 = a peer hung up
+// between requests. Only results answer a request.
 BLE.conn_cb((error, op, uuid, handle) => {
-  if (op === 103) return;                           // the one-shot subscribe's notification; its result follows
+  if (op !== 1 && op !== 3) return;
   const sensor = pending.shift();
   if (!sensor) return;
   if (error !== 0) {

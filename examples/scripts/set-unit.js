@@ -11,23 +11,18 @@ const DISPLAYS = [
 ];
 
 const buf = new Uint8Array(8);
-const queue = DISPLAYS.slice();
+const waiting = DISPLAYS.slice();                  // results come back in the order of run()
 
 BLE.conn_cb((error, op) => {
-  const d = queue.shift();
+  const d = waiting.shift();
   print(error === 0 ? `${d.mac}: unit is now ${UNIT}` : `${d.mac}: error ${error}`);
-  next();
 }, buf);
 
-// One write at a time: the buffer holds the value of the write being queued.
-function next() {
-  const d = queue[0];
-  if (!d) return;
-  buf[0] = 1;
-  buf[1] = d[UNIT];
+for (const d of DISPLAYS) {
+  buf[0] = 1;                                      // [len][value]: run() takes a copy now,
+  buf[1] = d[UNIT];                                // so the buffer can be refilled for the next one
   BLE.set_MAC(d.mac);
   BLE.set_svc('EBE0CCB0-7A0A-4B0C-8A1A-6FF2997DA3A6');
   BLE.set_chr('EBE0CCBE-7A0A-4B0C-8A1A-6FF2997DA3A6');
-  BLE.run(12, true);
+  BLE.run(12, true);                               // 12 = write, then disconnect; true = with response
 }
-next();

@@ -321,8 +321,10 @@ export class GattClient {
     this.disarmIdle();
     if (waiter) waiter();
     if (!expected) {
-      this.step?.fail(new StepFailure(GATT_ERROR.didDisconnect, `peer disconnected (reason 0x${reason.toString(16)})`));
-      this.options.onEvent?.({ mac: session.mac, op: GATT_OP.disconnect, error: reason, uuid16: 0, handle: 0, message: `disconnected by the peer (reason 0x${reason.toString(16)})` });
+      const text = `disconnected by the peer (reason 0x${reason.toString(16)})`;
+      // During a request its result says so (error 2); between requests it is an event (op 5, error = reason), as in Tasmota.
+      if (this.step) this.step.fail(new StepFailure(GATT_ERROR.didDisconnect, text));
+      else this.options.onEvent?.({ mac: session.mac, op: GATT_OP.disconnect, error: reason, uuid16: 0, handle: 0, message: text });
     }
     if (!this.running) this.pump();
   }
