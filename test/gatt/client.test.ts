@@ -6,6 +6,7 @@ import { parseUuid } from '../../firmware/core/gatt/uuid.js';
 import { SimGattLink } from '../../host-sim/gatt/sim-link.js';
 import type { FaultName } from '../../host-sim/gatt/faults.js';
 import { FakeClock } from '../mqtt/fakes.js';
+import { settle } from '../helpers/settle.js';
 import { silentLog } from '../helpers/gateway.js';
 
 const LYWSD02 = 'E72E01A1B2C3';
@@ -16,22 +17,6 @@ const chr = (short: string) => parseUuid(`ebe0${short}-7a0a-4b0c-8a1a-6ff2997da3
 const BATTERY = { service: XIAOMI, characteristic: chr('ccc4') };
 const UNIT = { service: XIAOMI, characteristic: chr('ccbe') };
 const DATA = { service: XIAOMI, characteristic: chr('ccc1') };
-
-/** Let promise continuations run between timers, and move the fake clock `ms` forward. */
-async function settle(clock: FakeClock, ms: number): Promise<void> {
-  const flush = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
-  let left = ms;
-  await flush();
-  for (;;) {
-    const next = clock.nextTimerIn();
-    if (next === undefined || next > left) break;
-    clock.advance(next);
-    left -= next;
-    await flush();
-  }
-  clock.advance(left);
-  await flush();
-}
 
 function setup(fault?: { mac: string; fault: FaultName }, timeouts = {}) {
   const clock = new FakeClock();
