@@ -136,7 +136,7 @@ describe('faults and failures', () => {
     const p = run(['--script', thrower, '--script', looper, '--script', join(EXAMPLES, 'read-battery.js'), '--cmd', 'TelePeriod 30']);
     expect((await p.exited).code, p.describe()).toBe(0);
     expect(p.stderr()).toMatch(/script thrower\.js:3: TypeError: Cannot read properties of null/);
-    expect(p.stderr()).toMatch(/script looper\.js: ran longer than \d+ ms \(a loop\?\); the script is stopped/);
+    expect(p.stderr()).toMatch(/script looper\.js:1: ran longer than \d+ ms \(a loop\?\) in the callback set here; the script is stopped/);
     expect(printed(p, 'read-battery.js').filter((l) => l.includes('battery'))).toHaveLength(5);
     expect(p.replies()).toContainEqual({ TelePeriod: 30 });
   }, 60_000);

@@ -27,6 +27,8 @@ export interface BleContext {
   gatt?: GattClient;
   filter: ScanFilter;
   invoke(fn: Callback, args: unknown[]): void;
+  /** Note where the script registered a callback, to name the line if it later loops. */
+  remember(fn: Callback): void;
 }
 
 /** Advertisement buffer: MAC(6) type(1) RSSI(1) len(1) AD bytes; Tasmota allows up to 64 AD bytes. */
@@ -153,6 +155,7 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       if (typeof cb !== 'function') throw new Error('BLE.adv_cb: expected a function (or nothing to stop)');
       const b = bufferArg(buf, 'adv_cb');
       if (!b || b.length < ADV_HEADER + 1) throw new Error(`BLE.adv_cb: needs a buffer of at least ${ADV_HEADER + 1} bytes (${ADV_HEADER + ADV_MAX_PAYLOAD} for full payloads)`);
+      ctx.remember(cb);
       state.advCallback = cb;
       state.advBuffer = b;
     },
@@ -169,6 +172,7 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
         return;
       }
       if (typeof cb !== 'function') throw new Error('BLE.conn_cb: expected a function (or nothing to stop)');
+      ctx.remember(cb);
       state.connCallback = cb;
       state.connBuffer = bufferArg(buf, 'conn_cb');
     },

@@ -24,6 +24,8 @@ type Callback = (...args: never[]) => unknown;
 
 interface RunningScript {
   name: string;
+  /** Line where each callback was registered (from the engine's stack, V8 and XS alike). */
+  callbackLines: WeakMap<Callback, number>;
   loaded?: LoadedScript;
   ble: BleScriptState;
   timers: Map<number, TimerHandle>;
@@ -55,8 +57,12 @@ export class ScriptRuntime {
 
   /** Evaluate a script. A syntax error or a throw at top level is reported and returned; the gateway goes on. */
   load(name: string, source: string): { ok: true } | { ok: false; error: string } {
-    const script: RunningScript = { name, ble: undefined!, timers: new Map(), errors: 0, stopped: false };
-    const ctx = { gatt: this.options.gateway.gatt, filter: this.filter, invoke: (fn: Callback, args: unknown[]) => this.invoke(script, fn, args) };
+    const script: RunningScript = { name, callbackLines: new WeakMap(), ble: undefined!, timers: new Map(), errors: 0, stopped: false };
+    const ctx = {
+      gatt: this.options.gateway.gatt, filter: this.filter,
+      invoke: (fn: Callback, args: unknown[]) => this.invoke(script, fn, args),
+      remember: (fn: Callback) => this.remember(script, fn),
+    };
     script.ble = new BleScriptState(ctx);
     this.scripts.push(script);
     const globals = {
@@ -92,9 +98,20 @@ export class ScriptRuntime {
     }
     const outcome = script.loaded.call(fn, args);
     if (!outcome.ok) {
-      this.report(script, outcome.error);
-      if (outcome.error.timedOut) this.stop(script);
+      const error = outcome.error;
+      // A loop cut off by the host has no line of its own: name the line that set the callback.
+      const line = error.line ?? script.callbackLines.get(fn);
+      this.report(script, line !== undefined && error.line === undefined ? { ...error, line, message: `${error.message} in the callback set here` } : error);
+      if (error.timedOut) this.stop(script);
     }
+  }
+
+  private remember(script: RunningScript, fn: Callback): void {
+    const stack = new Error().stack ?? '';
+    const file = script.name.replace(/\s/g, '_');
+    const at = stack.indexOf(`${file}:`);
+    const line = at >= 0 ? parseInt(stack.slice(at + file.length + 1), 10) : NaN;
+    if (Number.isInteger(line)) script.callbackLines.set(fn, line);
   }
 
   private report(script: RunningScript, error: ScriptError): string {
@@ -139,6 +156,7 @@ export class ScriptRuntime {
       },
       set_timer: (ms: unknown, fn: unknown) => {
         if (typeof fn !== 'function') throw new Error('tasmota.set_timer: expected (milliseconds, function)');
+        this.remember(script, fn as Callback);
         const delay = Math.max(0, Number(ms) || 0);
         const id = this.nextTimer++;
         script.timers.set(id, clock.setTimeout(() => {
