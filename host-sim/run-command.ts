@@ -170,7 +170,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   gateway.start();
-  const scripts = new ScriptRuntime({ host: createNodeScriptHost(), gateway, clock: nodeClock, log, console: (text) => out(text) });
+  const scripts = new ScriptRuntime({ host: createNodeScriptHost(), gateway, clock: nodeClock, log, console: (text) => out(text), store });
+  scripts.loadStored(); // DIR/autoexec.js, stored with ScriptSave, as on the device
   for (const file of opts.scripts) scripts.load(basename(file), readFileSync(file, 'utf8'));
   for (const line of opts.commands) gateway.command(line, 'console');
   connect();

@@ -25,8 +25,9 @@ function setup() {
   gw.start();
   const mqtt = new RecordingMqtt();
   gw.attachMqtt(mqtt);
-  const runtime = new ScriptRuntime({ host: createNodeScriptHost({ budgetMs: 200 }), gateway: gw, clock, log, console: (l) => consoleLines.push(l) });
-  return { clock, gw, mqtt, runtime, logLines, consoleLines };
+  const store = new MemoryStore();
+  const runtime = new ScriptRuntime({ host: createNodeScriptHost({ budgetMs: 200 }), gateway: gw, clock, log, console: (l) => consoleLines.push(l), store });
+  return { clock, gw, mqtt, runtime, logLines, consoleLines, store };
 }
 
 describe('scripts: MI32', () => {
@@ -132,5 +133,29 @@ BLE.adv_cb(() => {
     const { runtime } = setup();
     const out = runtime.load('nogatt.js', `BLE.conn_cb(() => {}, new Uint8Array(8)); BLE.set_MAC('A4C138112233'); BLE.run(1);`);
     expect(out).toEqual({ ok: false, error: 'script nogatt.js:1: Error: BLE.run: this platform has no GATT client' });
+  });
+});
+
+describe('scripts: stored with ScriptSave', () => {
+  it('ScriptSave stores autoexec.js, replaces the running one, and it loads again at the next start', () => {
+    const { gw, runtime, consoleLines, store, clock } = setup();
+    expect(gw.command('Script', 'console')).toEqual({ Script: [] });
+    const v1 = "print('v1'); tasmota.set_timer(100, () => print('tick v1'));";
+    expect(gw.command('ScriptSave', 'mqtt', v1)).toEqual({ ScriptSave: 'Done', Bytes: v1.length, Running: true });
+    expect(gw.command('ScriptSave', 'mqtt', "print('v2');")).toEqual({ ScriptSave: 'Done', Bytes: 12, Running: true });
+    clock.advance(200);
+    expect(consoleLines.filter((l) => l.startsWith('autoexec.js'))).toEqual(['autoexec.js: v1', 'autoexec.js: v2']); // v1's timer died with it
+    expect(gw.command('Script', 'console')).toEqual({ Script: [{ Name: 'autoexec.js', Running: true, Errors: 0 }] });
+    const next = new ScriptRuntime({ host: createNodeScriptHost(), gateway: gw, clock, log: recordingLog([]), console: (l) => consoleLines.push(l), store });
+    next.loadStored();
+    expect(consoleLines.at(-1)).toBe('autoexec.js: v2');
+    expect(store.exists('autoexec.js')).toBe(true);
+  });
+
+  it('a broken script is stored but reported; an empty or oversized one is refused', () => {
+    const { gw } = setup();
+    expect(gw.command('ScriptSave', 'mqtt', 'print(;')).toEqual({ ScriptSave: 'Done', Bytes: 7, Running: false, Error: expect.stringMatching(/^script autoexec\.js:1: SyntaxError/) });
+    expect(gw.command('ScriptSave', 'mqtt', '')).toEqual({ ScriptSave: 'Error', Error: expect.stringMatching(/usage: ScriptSave/) });
+    expect(gw.command('ScriptSave', 'mqtt', 'x'.repeat(20000))).toEqual({ ScriptSave: 'Error', Error: 'script is 20000 bytes; at most 16384' });
   });
 });

@@ -37,6 +37,8 @@ export interface CommandTarget {
   saveConfig(): number;
   /** MI32Battery / MI32Time / MI32Unit over the GATT client (gateway/gatt-commands.ts). */
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
+  /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
+  scriptCommand(kind: 'status' | 'save', arg: string): Reply;
 }
 
 type Handler = (arg: string, target: CommandTarget, index: number) => Reply;
@@ -95,6 +97,8 @@ const COMMANDS: Record<string, Handler> = {
   mi32battery: (arg, t) => t.deviceGatt('battery', arg),
   mi32time: (arg, t) => t.deviceGatt('clock', arg),
   mi32unit: (arg, t) => t.deviceGatt('unit', arg),
+  script: (arg, t) => (arg !== '' ? error('Script takes no argument (ScriptSave <source> stores one)') : t.scriptCommand('status', '')),
+  scriptsave: (arg, t) => (arg === '' ? error('usage: ScriptSave <JavaScript source> (the MQTT payload of cmnd/<topic>/ScriptSave)') : t.scriptCommand('save', arg)),
   topic: (arg, t) => {
     if (arg !== '') {
       if (!TOPIC_RE.test(arg)) error('topic must be 1-32 characters without spaces, "/", "+" or "#"');
@@ -129,7 +133,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit' };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave' };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);

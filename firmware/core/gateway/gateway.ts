@@ -6,7 +6,7 @@ import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
 import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic, recoverAtomic } from '../store/atomic.js';
-import { type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
+import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { markSent, sensorMessage, tasmotaTime } from './telemetry.js';
@@ -257,6 +257,14 @@ export class Gateway implements CommandTarget {
     const text = JSON.stringify(reply);
     this.ports.console?.(text);
     this.publish('RESULT', text, 'stat');
+  }
+
+  /** Set by the script runtime when scripting is on. */
+  scripts: { command(kind: 'status' | 'save', arg: string): Reply } | undefined;
+
+  scriptCommand(kind: 'status' | 'save', arg: string): Reply {
+    if (!this.scripts) throw new CommandError('scripting is not enabled on this build');
+    return this.scripts.command(kind, arg);
   }
 
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply {

@@ -4,7 +4,11 @@
 // guarded: an error is reported with the script's name and line and the gateway goes on;
 // a script that runs past the host's time budget (a loop) is stopped.
 
-import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, TimerHandle } from '../host.js';
+import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, Store, TimerHandle } from '../host.js';
+import type { Reply } from '../gateway/commands.js';
+import { CommandError } from '../gateway/commands.js';
+import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
+import { recoverAtomic, writeAtomic } from '../store/atomic.js';
 import type { GattResult } from '../gatt/client.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
@@ -18,7 +22,14 @@ export interface ScriptRuntimeOptions {
   log: Log;
   /** Where print() and error reports go (serial / stdout). */
   console?: (line: string) => void;
+  /** Holds the stored script (AUTOEXEC), like Tasmota's autoexec.be. */
+  store?: Store;
 }
+
+/** The stored script, run at start and replaced by ScriptSave. */
+export const AUTOEXEC = 'autoexec.js';
+/** Largest script ScriptSave accepts (bytes of UTF-8). */
+export const MAX_SCRIPT_BYTES = 16384;
 
 type Callback = (...args: never[]) => unknown;
 
@@ -49,6 +60,30 @@ export class ScriptRuntime {
     gw.scanFilter = (mac) => admits(this.filter, mac);
     gw.tapAdvertisements((adv) => this.advertisement(adv));
     gw.tapGattEvents((event) => this.gattEvent(event));
+    gw.scripts = { command: (kind, arg) => this.command(kind, arg) };
+  }
+
+  /** Load the stored script, if there is one. */
+  loadStored(): void {
+    const store = this.options.store;
+    if (!store) return;
+    recoverAtomic(store, AUTOEXEC);
+    const bytes = store.read(AUTOEXEC);
+    if (bytes) this.load(AUTOEXEC, utf8Decode(bytes));
+  }
+
+  /** Script (status) and ScriptSave <source> (store as autoexec.js, then run it instead of the old one). */
+  private command(kind: 'status' | 'save', arg: string): Reply {
+    if (kind === 'status') return { Script: this.status.map((s) => ({ Name: s.name, Running: s.running, Errors: s.errors })) };
+    const store = this.options.store;
+    if (!store) throw new CommandError('no storage for scripts on this build');
+    const bytes = utf8Encode(arg);
+    if (bytes.length > MAX_SCRIPT_BYTES) throw new CommandError(`script is ${bytes.length} bytes; at most ${MAX_SCRIPT_BYTES}`);
+    writeAtomic(store, AUTOEXEC, bytes);
+    for (const s of this.scripts.filter((x) => x.name === AUTOEXEC)) this.stop(s);
+    this.scripts.splice(0, this.scripts.length, ...this.scripts.filter((x) => x.name !== AUTOEXEC));
+    const loaded = this.load(AUTOEXEC, arg);
+    return { ScriptSave: 'Done', Bytes: bytes.length, ...(loaded.ok ? { Running: true } : { Running: false, Error: loaded.error }) };
   }
 
   get status(): ScriptStatus[] {
