@@ -5,7 +5,8 @@
 
 import Serial from "embedded:io/serial";
 import config from "mc/config";
-import { utf8Decode, utf8Encode } from "core/mqtt/utf8";
+import { utf8Encode } from "core/mqtt/utf8";
+import { decodeText } from "mi32/text";
 import { traceLine } from "mi32/log";
 import type { Console, ConsoleOptions, CreateConsole } from "mi32/ports";
 
@@ -53,10 +54,10 @@ export const createConsole: CreateConsole = (options: ConsoleOptions): Console =
         for (const byte of new Uint8Array(data)) {
           if (byte === 10 || byte === 13) {
             if (line.length) {
-              const text = utf8Decode(Uint8Array.from(line));
+              const bytes = Uint8Array.from(line);
               line = [];
               try {
-                options.onLine(text);
+                options.onLine(decodeText(bytes));
               } catch (e) {
                 options.log?.error(`console: ${(e as Error).message}`);
               }

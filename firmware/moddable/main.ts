@@ -10,7 +10,6 @@ import config from "mc/config";
 import { Gateway, type MqttPort } from "core/gateway/gateway";
 import { linkMqttClient, retireMqttClient } from "core/gateway/mqtt-link";
 import { MqttClient } from "core/mqtt/client";
-import { utf8Decode } from "core/mqtt/utf8";
 import type { TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
 import { createClock } from "mi32/clock";
@@ -21,6 +20,7 @@ import { createNet } from "mi32/net";
 import { moddableRandom } from "mi32/random";
 import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
+import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
 
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : typeof value === "number" ? String(value) : fallback);
@@ -72,9 +72,9 @@ const mqttPort: MqttPort = {
   publish: (topic, payload, options) => client?.publish(topic, payload, options),
   subscribe: (filter, handler) => client?.subscribe(filter, (topic, payload) => {
     const command = topic.slice(topic.lastIndexOf("/") + 1);
-    const reply = broker.handle(command, utf8Decode(payload));
+    const reply = broker.handle(command, decodeText(payload));
     if (reply) answer(reply, "mqtt", command);
-    else handler(topic, utf8Decode(payload));
+    else handler(topic, decodeText(payload));
   }),
   unsubscribe: (filter) => client?.unsubscribe(filter),
   dropped: () => client?.stats.dropped ?? 0,
@@ -113,7 +113,7 @@ function connect(): void {
 /** TLS: the CA from the Store (mqtt-ca.pem) if there is one, else Moddable's built-in CA list. */
 function caOption(): TlsOptions {
   const pem = store.read("mqtt-ca.pem");
-  return pem ? { ca: utf8Decode(pem) } : {};
+  return pem ? { ca: decodeText(pem) } : {};
 }
 
 // --- console ------------------------------------------------------------------------

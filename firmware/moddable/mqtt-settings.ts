@@ -4,7 +4,8 @@
 // `changed()` so main.ts reconnects. Replies have the core's shape, errors say what was wrong.
 
 import { recoverAtomic, writeAtomic } from "core/store/atomic";
-import { utf8Decode, utf8Encode } from "core/mqtt/utf8";
+import { utf8Encode } from "core/mqtt/utf8";
+import { decodeText } from "mi32/text";
 import type { Log, Store } from "core/host";
 
 export interface BrokerSettings {
@@ -98,7 +99,7 @@ export class MqttSettings {
     const bytes = this.store.read(FILE);
     if (!bytes) return {};
     try {
-      const s = JSON.parse(utf8Decode(bytes)) as Partial<Record<keyof BrokerSettings, unknown>>;
+      const s = JSON.parse(decodeText(bytes)) as Partial<Record<keyof BrokerSettings, unknown>>;
       const out: Partial<BrokerSettings> = {};
       if (typeof s.host === "string") out.host = s.host;
       if (typeof s.port === "number" && s.port > 0 && s.port < 65536) out.port = s.port;

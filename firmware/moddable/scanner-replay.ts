@@ -5,8 +5,8 @@
 import Resource from "Resource";
 import Timer from "timer";
 import { fromHex, normalizeMac } from "core/bytes/hex";
-import { utf8Decode } from "core/mqtt/utf8";
 import type { CreateScanner, Scanner, ScannerOptions } from "mi32/ports";
+import { decodeText } from "mi32/text";
 
 export const createScanner: CreateScanner = (options: ScannerOptions): Scanner => {
   let timer: Timer | undefined;
@@ -15,8 +15,8 @@ export const createScanner: CreateScanner = (options: ScannerOptions): Scanner =
   const load = (): string | undefined => {
     const name = options.capture ?? "capture.jsonl";
     const stored = options.store.read(name);
-    if (stored) return utf8Decode(stored);
-    if (Resource.exists(name)) return utf8Decode(new Uint8Array(new Resource(name).slice(0)));
+    if (stored) return decodeText(stored);
+    if (Resource.exists(name)) return String.fromArrayBuffer(new Resource(name).slice(0));
     options.log.info(`replay: no capture "${name}" in the store or resources; nothing to scan`);
     return undefined;
   };
