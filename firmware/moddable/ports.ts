@@ -1,7 +1,7 @@
 // Shapes shared by the Moddable adapters whose implementation differs per platform
 // (the manifest maps one specifier to the ESP32 or the lin file). Types only.
 
-import type { Log, Store } from "core/host";
+import type { GattLink, Log, Store } from "core/host";
 
 /** One advertising report, as the gateway takes it. */
 export interface ScannedAdvertisement {
@@ -49,3 +49,13 @@ export interface WifiOptions {
 }
 
 export type StartWifi = (options: WifiOptions) => void;
+
+export interface GattLinkOptions {
+  /** Give up (and cancel) a connect NimBLE has not answered after this long. Default 4000 ms,
+   *  under the core's connect step (5000 ms), so the radio is free again when the core
+   *  resumes scanning. */
+  connectTimeoutMs?: number;
+}
+
+/** The GATT client (mi32/gatt): the ECMA-419 central on ESP32, a stub that refuses on lin. */
+export type CreateGattLink = (log: Log, options?: GattLinkOptions) => GattLink;
