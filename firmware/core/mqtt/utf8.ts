@@ -67,8 +67,9 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
     // A run of ASCII is by far the common case for topics; take it in one go.
     if (b0 < 0x80) {
       let j = i + 1;
-      // Bounded run so fromCharCode.apply never meets the engine's argument limit.
-      const limit = Math.min(end, i + 4096);
+      // Bounded run: apply() puts every argument on the engine's stack, and XS on an ESP32
+      // has 384-512 slots (manifest creation.stack); 4096 overflowed it on the lin build.
+      const limit = Math.min(end, i + 128);
       while (j < limit && bytes[j] < 0x80) j++;
       text += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, j)));
       i = j;
