@@ -20,6 +20,9 @@ import { createNet } from "mi32/net";
 import { moddableRandom } from "mi32/random";
 import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
+import { createGattLink } from "mi32/gatt";
+import { ScriptRuntime } from "core/script/runtime";
+import { createCompartmentScriptHost } from "core/script/compartment-host";
 import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
 
@@ -51,6 +54,9 @@ gateway = new Gateway({
   console: (line) => consoleIo.write(line),
   setActiveScan: (active) => scanner.start(active),
   topicChanged: () => connect(),
+  // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
+  gatt: createGattLink(log),
+  scan: { pause: () => scanner.stop(), resume: () => scanner.start(gw.options.activeScan === 1) },
 }, {
   ...(buildTopic && !store.exists("settings.json") ? { topic: buildTopic } : {}),
   ...(Number.isInteger(telePeriod) && !store.exists("settings.json") ? { telePeriod } : {}),
@@ -140,6 +146,13 @@ function answer(reply: Reply, source: "console" | "mqtt", what: string): void {
 // --- start --------------------------------------------------------------------------
 
 gw.start();
+// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own Compartment.
+const scriptHost = createCompartmentScriptHost();
+if (scriptHost) {
+  new ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();
+} else {
+  log.warn("scripts off: this XS build has no Compartment");
+}
 scanner.start(gw.options.activeScan === 1);
 startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
 connect();
