@@ -40,21 +40,25 @@ export interface AdvertisementFields {
   malformed: boolean;
 }
 
-export function parseAdvertisement(ad: Uint8Array): AdvertisementFields {
-  const fields: AdvertisementFields = { serviceData: [], manufacturerData: [], serviceUuids: [], malformed: false };
+/**
+ * Visit each AD structure: its type, the index of its length byte, and its length (type +
+ * body). Stops at zero padding; returns false when a length points past the end.
+ */
+export function walkStructures(ad: Uint8Array, visit: (type: number, at: number, length: number) => void): boolean {
   let i = 0;
   while (i < ad.length) {
     const length = ad[i]!;
     if (length === 0) break; // zero padding ends the significant part
-    if (i + 1 + length > ad.length) {
-      fields.malformed = true;
-      break;
-    }
-    const type = ad[i + 1]!;
-    const body = ad.subarray(i + 2, i + 1 + length);
-    readStructure(fields, type, body);
+    if (i + 1 + length > ad.length) return false;
+    visit(ad[i + 1]!, i, length);
     i += 1 + length;
   }
+  return true;
+}
+
+export function parseAdvertisement(ad: Uint8Array): AdvertisementFields {
+  const fields: AdvertisementFields = { serviceData: [], manufacturerData: [], serviceUuids: [], malformed: false };
+  fields.malformed = !walkStructures(ad, (type, at, length) => readStructure(fields, type, ad.subarray(at + 2, at + 1 + length)));
   return fields;
 }
 

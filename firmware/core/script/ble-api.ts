@@ -3,6 +3,7 @@
 // in Tasmota's layouts, then the callback runs. Every call into the script goes through
 // `invoke`, the runtime's guard, so a throwing callback never reaches the gateway.
 
+import { walkStructures } from '../ad/structures.js';
 import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
 import { GATT_OP, VALID_OPS } from '../gatt/codes.js';
 import type { GattClient, GattRequest, GattResult } from '../gatt/client.js';
@@ -100,14 +101,10 @@ function handleBytes(handles: number[]): Uint8Array {
 export function adIndexes(ad: Uint8Array): { svc: number; manu: number } {
   let svc = 0;
   let manu = 0;
-  for (let i = 0; i < ad.length;) {
-    const len = ad[i]!;
-    if (len === 0 || i + 1 + len > ad.length) break;
-    const type = ad[i + 1]!;
-    if (len >= 3 && type === 0x16) svc = ADV_HEADER + i + 2;
-    if (len >= 3 && type === 0xff) manu = ADV_HEADER + i + 2;
-    i += len + 1;
-  }
+  walkStructures(ad, (type, at, length) => {
+    if (length >= 3 && type === 0x16) svc = ADV_HEADER + at + 2;
+    if (length >= 3 && type === 0xff) manu = ADV_HEADER + at + 2;
+  });
   return { svc, manu };
 }
 
