@@ -31,7 +31,7 @@ function selectSlots(registry: Registry, selector: string, kind: DeviceOpKind): 
   }
   const mac = normalizeMac(selector);
   const lower = selector.toLowerCase();
-  const slot = /^\d+$/.test(selector) ? slots[Number(selector)]
+  const slot = /^\d+$/.test(selector) ? registry.slotAt(Number(selector))
     : slots.find((s) => s.mac === mac || registry.displayName(s).toLowerCase() === lower);
   if (!slot) throw new CommandError(`no device "${selector}" (give a slot number from 0, a MAC or a name)`);
   if (!supported(slot)) throw new CommandError(`${registry.displayName(slot)} (${slot.model}) does not support this (models: ${modelsWith(kind).join(', ')})`);

@@ -121,6 +121,14 @@ export class Registry {
     return slot;
   }
 
+  /** The slot at `index`, counting from 0 in the order devices were added (Tasmota's slot numbers). */
+  slotAt(index: number): Slot | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.slots.size) return undefined;
+    let i = 0;
+    for (const slot of this.slots.values()) if (i++ === index) return slot;
+    return undefined;
+  }
+
   setKey(mac: string, key: Uint8Array): void {
     this.keys.set(mac, key);
     const slot = this.slots.get(mac);

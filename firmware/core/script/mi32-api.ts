@@ -1,9 +1,9 @@
 // The `MI32` object scripts see: Tasmota's Berry `import MI32` (reference §6.1), over the
-// gateway's registry. Slots are numbered from 0 in the order devices were added.
+// gateway's registry. Slots are numbered from 0 in the order devices were added (Registry.slotAt).
 // Unlike Tasmota, set_temp/set_hum keep decimals (Tasmota converts the argument to int).
 
 import { macBytes } from '../bytes/hex.js';
-import type { Registry, Slot } from '../gateway/registry.js';
+import type { Registry } from '../gateway/registry.js';
 
 export interface Mi32Api {
   devices(): number;
@@ -17,17 +17,10 @@ export interface Mi32Api {
 /** Tasmota only sets a value a device has (its "feature"); a device that reported none yet accepts any. */
 function setter(registry: Registry, key: string, check: (v: number) => boolean) {
   return (index: number, value: number): void => {
-    const slot = slotAt(registry, index);
+    const slot = registry.slotAt(index);
     if (!slot || typeof value !== 'number' || !check(value)) return;
     slot.values[key] = value;
   };
-}
-
-export function slotAt(registry: Registry, index: number): Slot | undefined {
-  if (!Number.isInteger(index) || index < 0 || index >= registry.slots.size) return undefined;
-  let i = 0;
-  for (const slot of registry.slots.values()) if (i++ === index) return slot;
-  return undefined;
 }
 
 export function createMi32Api(registry: Registry): Mi32Api {
@@ -35,11 +28,11 @@ export function createMi32Api(registry: Registry): Mi32Api {
     devices: () => registry.slots.size,
     // Tasmota: the name without the MAC suffix (custom name, else the type name).
     get_name: (index) => {
-      const slot = slotAt(registry, index);
+      const slot = registry.slotAt(index);
       return slot ? slot.name ?? slot.type : '';
     },
     get_MAC: (index) => {
-      const slot = slotAt(registry, index);
+      const slot = registry.slotAt(index);
       return slot ? macBytes(slot.mac) : new Uint8Array(0);
     },
     set_bat: setter(registry, 'Battery', (v) => v >= 0 && v <= 100),
