@@ -103,6 +103,8 @@ interface Session {
   closing: boolean;
   /** The first notification, awaited by a one-shot subscribe. */
   notifyWaiter?: (value: Uint8Array, handle: number) => void;
+  /** Our own disconnect, waiting for the link to be down. */
+  downWaiter?: () => void;
 }
 
 /** The step in flight: a disconnect or a timeout ends it. */
@@ -292,7 +294,7 @@ export class GattClient {
     try {
       await this.runStep<void>(this.timeouts.step, GATT_ERROR.didDisconnect, 'disconnect', (ok) => {
         session.notifyWaiter = undefined;
-        disconnectWaiters.set(session, ok);
+        session.downWaiter = ok;
         session.connection!.disconnect();
       });
     } catch {
@@ -315,8 +317,8 @@ export class GattClient {
   /** The link went down: expected (we closed it) or not (the peer, or the radio). */
   private linkDown(session: Session, reason: number): void {
     const expected = session.closing;
-    const waiter = disconnectWaiters.get(session);
-    disconnectWaiters.delete(session);
+    const waiter = session.downWaiter;
+    session.downWaiter = undefined;
     if (this.session === session) this.session = undefined;
     this.disarmIdle();
     if (waiter) waiter();
@@ -470,9 +472,6 @@ const OP_RUNNERS: Record<number, OpRunner> = {
     return { error: GATT_ERROR.none, message: 'unsubscribed' };
   },
 };
-
-/** Resolvers of "the link is down", per session (kept outside Session so `closing` stays a plain flag). */
-const disconnectWaiters = new WeakMap<Session, () => void>();
 
 function describe(error: GattFailure): string {
   return error.reason !== undefined ? `${error.message} (reason ${error.reason})` : error.message;
