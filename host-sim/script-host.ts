@@ -6,6 +6,7 @@
 
 import vm from 'node:vm';
 import type { LoadedScript, ScriptError, ScriptHost, ScriptOutcome } from '../firmware/core/host.js';
+import { lineInStack, scriptFileName } from '../firmware/core/script/stack-line.js';
 
 export interface NodeScriptHostOptions {
   /** Longest a single entry into a script may run, in ms. */
@@ -21,7 +22,7 @@ export function createNodeScriptHost(options: NodeScriptHostOptions = {}): Scrip
       const context = vm.createContext({ ...globals, console: { log: globals.print, error: globals.print } });
       let compiled: vm.Script;
       try {
-        compiled = new vm.Script(source, { filename: name });
+        compiled = new vm.Script(source, { filename: scriptFileName(name) });
       } catch (e) {
         return { ok: false, error: describe(e, name, budget) };
       }
@@ -67,8 +68,6 @@ export function describe(e: unknown, name: string, budget: number): ScriptError 
   const err = e as { message?: unknown; stack?: unknown; code?: unknown; name?: unknown } | null;
   if (err && err.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return { message: `ran longer than ${budget} ms (a loop?)`, timedOut: true };
   const message = err && typeof err.message === 'string' ? `${typeof err.name === 'string' ? err.name + ': ' : ''}${err.message}` : `threw ${String(e)}`;
-  const stack = err && typeof err.stack === 'string' ? err.stack : '';
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`${escaped}:(\\d+)`).exec(stack);
-  return m ? { message, line: Number(m[1]) } : { message };
+  const line = lineInStack(err && typeof err.stack === 'string' ? err.stack : '', scriptFileName(name));
+  return line !== undefined ? { message, line } : { message };
 }

@@ -10,6 +10,7 @@
 // a script are caught and reported with the line XS gives via the sourceURL.
 
 import type { LoadedScript, ScriptError, ScriptHost, ScriptOutcome } from '../host.js';
+import { lineInStack, scriptFileName } from './stack-line.js';
 
 interface CompartmentLike {
   evaluate(source: string): unknown;
@@ -33,7 +34,7 @@ export function createCompartmentScriptHost(): ScriptHost | undefined {
       try {
         const compartment = new Ctor({ globals: { ...globals, console: { log: globals.print, error: globals.print } } });
         // sourceURL names the script in XS stack frames: "(name:LINE)".
-        compartment.evaluate(`${source}\n//# sourceURL=${name.replace(/\s/g, '_')}`);
+        compartment.evaluate(`${source}\n//# sourceURL=${scriptFileName(name)}`);
       } catch (e) {
         return { ok: false, error: describeXsError(e, name) };
       }
@@ -47,12 +48,6 @@ export function describeXsError(e: unknown, name: string): ScriptError {
   const message = err && typeof err.message === 'string'
     ? `${typeof err.name === 'string' ? err.name + ': ' : ''}${err.message.replace(/^\(anonymous-\d+\): /, '')}`
     : `threw ${String(e)}`;
-  const stack = err && typeof err.stack === 'string' ? err.stack : '';
-  const file = name.replace(/\s/g, '_');
-  const at = stack.indexOf(`(${file}:`);
-  if (at >= 0) {
-    const line = parseInt(stack.slice(at + file.length + 2), 10);
-    if (Number.isInteger(line)) return { message, line };
-  }
-  return { message };
+  const line = lineInStack(err && typeof err.stack === 'string' ? err.stack : '', scriptFileName(name));
+  return line !== undefined ? { message, line } : { message };
 }

@@ -14,6 +14,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
 import { admits, BleScriptState, createBleApi, isBytes, type ScanFilter } from './ble-api.js';
 import { createMi32Api } from './mi32-api.js';
+import { lineInStack, scriptFileName } from './stack-line.js';
 
 export interface ScriptRuntimeOptions {
   host: ScriptHost;
@@ -142,11 +143,8 @@ export class ScriptRuntime {
   }
 
   private remember(script: RunningScript, fn: Callback): void {
-    const stack = new Error().stack ?? '';
-    const file = script.name.replace(/\s/g, '_');
-    const at = stack.indexOf(`${file}:`);
-    const line = at >= 0 ? parseInt(stack.slice(at + file.length + 1), 10) : NaN;
-    if (Number.isInteger(line)) script.callbackLines.set(fn, line);
+    const line = lineInStack(new Error().stack ?? '', scriptFileName(script.name));
+    if (line !== undefined) script.callbackLines.set(fn, line);
   }
 
   private report(script: RunningScript, error: ScriptError): string {
