@@ -129,7 +129,7 @@ describe('browser installer', () => {
     try {
       const page = await fetch(`${base}/`);
       expect(await page.text()).toContain('<script type="module" src="installer.js">');
-      expect(await (await fetch(`${base}/installer.js`)).text()).toContain("from './vendor/esptool.js'");
+      expect(await (await fetch(`${base}/installer.js`)).text()).toContain("import('./vendor/esptool.js')");
       const esptool = await fetch(`${base}/vendor/esptool.js`);
       expect(esptool.headers.get('content-type')).toMatch(/javascript/);
       expect(await esptool.text()).toMatch(/export\s*\{[^}]*ESPLoader/);

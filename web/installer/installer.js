@@ -5,8 +5,22 @@
 // esptool-js is esptool-js's own self-contained ES module build (bundle.js), served as
 // vendor/esptool.js.
 
-import { ESPLoader, Transport } from './vendor/esptool.js';
 import { md5hex } from './md5.js';
+
+// Loaded on demand rather than imported: a static import that fails (the folder served by a
+// plain static server has no vendor/esptool.js) stops the whole module before it can say so,
+// and the page would stay on "loading…" with no error.
+let esptool = null;
+async function loadEsptool() {
+  try {
+    esptool = await import('./vendor/esptool.js');
+  } catch (error) {
+    throw new Error(
+      'vendor/esptool.js could not be loaded: serve this page with `node scripts/flash/serve-installer.js`, ' +
+        `which provides it from esptool-js (a plain static server of web/installer does not). (${error?.message ?? error})`,
+    );
+  }
+}
 
 const CHIP_KEYS = { ESP32: 'esp32', 'ESP32-C3': 'esp32c3', 'ESP32-S3': 'esp32s3' };
 const $ = (id) => document.getElementById(id);
@@ -47,9 +61,9 @@ async function flash() {
   let transport;
   try {
     const port = await navigator.serial.requestPort();
-    transport = new Transport(port, false);
+    transport = new esptool.Transport(port, false);
     const terminal = { clean() {}, write: log, writeLine: log };
-    const loader = new ESPLoader({ transport, baudrate: Number($('baud').value), terminal });
+    const loader = new esptool.ESPLoader({ transport, baudrate: Number($('baud').value), terminal });
     status('connecting…');
     const description = await loader.main('default_reset');
     const chipKey = CHIP_KEYS[loader.chip.CHIP_NAME];
@@ -95,7 +109,7 @@ async function flash() {
 if (!('serial' in navigator)) {
   $('unsupported').hidden = false;
 }
-loadManifest().then(
+Promise.all([loadEsptool(), loadManifest()]).then(
   () => {
     $('flash').disabled = !('serial' in navigator);
   },
