@@ -20,6 +20,8 @@ describe('fixture corpus', () => {
       const result = decodeRequest(fx, aes);
       if (fx.expect.error) {
         expect(isError(result), `expected an error, got ${JSON.stringify(result)}`).toBe(true);
+        // the code says which refusal it was: a wrong key and a missing key must not pass for each other
+        expect(isError(result) && result.code).toBe(fx.expect.error);
         return;
       }
       expect(isError(result) ? result.error : undefined).toBeUndefined();

@@ -88,7 +88,7 @@ export interface Fixture {
   data?: string;
   ad?: string;
   key?: string;
-  expect: { error?: boolean; model?: string; pid?: string; encrypted?: boolean; values?: Record<string, unknown>; unsupported?: string[] };
+  expect: { error?: string; model?: string; pid?: string; encrypted?: boolean; values?: Record<string, unknown>; unsupported?: string[] };
 }
 
 export function loadFixtures(): Fixture[] {
