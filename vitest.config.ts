@@ -1,6 +1,19 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+// firmware/moddable imports the SDK's modules by bare name ("file", "timer", "socket", ...)
+// and the core as "core/...": the Moddable adapter tests (test/moddable) run those files
+// under Node against fakes of the SDK modules in test/moddable/fakes.
+const MODDABLE_FAKES = ['file', 'timer', 'socket', 'securesocket'];
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      ...MODDABLE_FAKES.map((name) => ({ find: new RegExp(`^${name}$`), replacement: here(`./test/moddable/fakes/${name}.ts`) })),
+      { find: /^core\/(.*)$/, replacement: here('./firmware/core/$1.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30000,

@@ -1,0 +1,40 @@
+// A fake of Moddable's `socket` (lwIP TCP) that a test drives: every Socket made is in
+// `sockets`; the test sends it the callback messages the SDK sends (1 connected,
+// 2 readable with a byte count, 3 writable, -1 disconnected, -2 error) and sets how much
+// send buffer is free, as lwIP reports through write() with no argument.
+export const sockets: FakeSocket[] = [];
+
+export class FakeSocket {
+  callback: (message: number, value?: number) => void = () => {};
+  /** Bytes the "send buffer" takes now; write() beyond it throws as lwIP's does. */
+  free = 1 << 16;
+  readonly written: number[] = [];
+  incoming: Uint8Array = new Uint8Array(0);
+  closed = false;
+  constructor(readonly options: Record<string, unknown>) {
+    if (options.host === 'throw.invalid') throw new Error('bad host');
+    sockets.push(this);
+  }
+  read(type: typeof ArrayBuffer): ArrayBuffer {
+    if (type !== ArrayBuffer) throw new Error('fake socket: only ArrayBuffer reads');
+    const out = this.incoming.slice().buffer;
+    this.incoming = new Uint8Array(0);
+    return out;
+  }
+  write(data?: ArrayBuffer): number | void {
+    if (data === undefined) return this.free;
+    if (data.byteLength > this.free) throw new Error("can't write all data");
+    this.written.push(...new Uint8Array(data));
+    this.free -= data.byteLength;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  /** Test side: deliver bytes as the SDK does (message 2 with the count). */
+  receive(bytes: Uint8Array): void {
+    this.incoming = bytes;
+    this.callback(2, bytes.length);
+  }
+}
+
+export { FakeSocket as Socket };
