@@ -7,7 +7,7 @@
 import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, Store, TimerHandle } from '../host.js';
 import type { Reply } from '../gateway/commands.js';
 import { CommandError } from '../gateway/commands.js';
-import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
+import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { readStoredText } from '../store/read-text.js';
 import type { GattResult } from '../gatt/client.js';
