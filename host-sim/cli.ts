@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createNodeAes } from './crypto.js';
 import { decodeJsonlStream, decodeOne } from './decode-command.js';
 import { RUN_USAGE, runCommand, RunUsageError } from './run-command.js';
+import { redactUrl } from '../firmware/core/mqtt/options.js';
 
 const USAGE = `usage:
   mi32 decode HEX [--mac MAC] [--uuid fe95|fcd2|181a|fdcd] [--key KEY] [--ad]
@@ -68,6 +69,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mi32 ${command}: ${err.message}\n${USAGE}`);
       return 2;
     }
-    throw e;
+    // A runtime failure: one line, no stack trace (it could carry a broker URL or a file's text).
+    process.stderr.write(`mi32 ${command}: ${oneLine(err instanceof Error ? err.message : String(e))}\n`);
+    return 1;
   }
+}
+
+function oneLine(text: string): string {
+  return redactUrl(text.replace(/\s*\n\s*/g, ' ')).slice(0, 500);
 }

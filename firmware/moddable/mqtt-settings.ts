@@ -3,9 +3,9 @@
 // except MqttPort). Persisted in the Store as mqtt.json (atomic); a change calls
 // `changed()` so main.ts reconnects. Replies have the core's shape, errors say what was wrong.
 
-import { recoverAtomic, writeAtomic } from "core/store/atomic";
+import { writeAtomic } from "core/store/atomic";
+import { jsonDepthProblem, readStoredText } from "core/store/read-text";
 import { utf8Encode } from "core/mqtt/utf8";
-import { decodeText } from "mi32/text";
 import type { Log, Store } from "core/host";
 
 export interface BrokerSettings {
@@ -46,9 +46,14 @@ export class MqttSettings {
     const error = this.apply(key as Key, arg, next);
     if (error) return { [name]: "Error", Error: error };
     const same = next.host === this.current.host && next.port === this.current.port && next.user === this.current.user && next.password === this.current.password;
-    this.current = next;
     if (!same) {
-      this.save();
+      // Saved first: on a read-only or full flash the old settings stay, and the reply says so.
+      try {
+        this.save(next);
+      } catch (e) {
+        return { [name]: "Error", Error: (e as Error).message };
+      }
+      this.current = next;
       this.changed();
     }
     return this.show(name);
@@ -95,16 +100,19 @@ export class MqttSettings {
   }
 
   private load(): Partial<BrokerSettings> {
-    recoverAtomic(this.store, FILE);
-    const bytes = this.store.read(FILE);
-    if (!bytes) return {};
+    // Unreadable, oversized or non-UTF-8: kept aside and reported (never its content: it holds the password).
+    const stored = readStoredText(this.store, FILE, 4096);
+    for (const problem of stored.problems) this.log.warn(`${problem}; using the build's broker settings`);
+    if (stored.kind !== "text") return {};
     try {
-      const s = JSON.parse(decodeText(bytes)) as Partial<Record<keyof BrokerSettings, unknown>>;
+      if (jsonDepthProblem(stored.text, 1)) throw new Error("nested too deep");
+      const s = JSON.parse(stored.text) as Partial<Record<keyof BrokerSettings, unknown>>;
+      if (s === null || typeof s !== "object") throw new Error("not an object");
       const out: Partial<BrokerSettings> = {};
-      if (typeof s.host === "string") out.host = s.host;
-      if (typeof s.port === "number" && s.port > 0 && s.port < 65536) out.port = s.port;
-      if (typeof s.user === "string") out.user = s.user;
-      if (typeof s.password === "string") out.password = s.password;
+      if (typeof s.host === "string" && /^[A-Za-z0-9.:_-]{0,64}$/.test(s.host)) out.host = s.host;
+      if (typeof s.port === "number" && Number.isInteger(s.port) && s.port > 0 && s.port < 65536) out.port = s.port;
+      if (typeof s.user === "string" && s.user.length <= 64 && !/[\s\u0000-\u001f]/.test(s.user)) out.user = s.user;
+      if (typeof s.password === "string" && s.password.length <= 64 && !/[\s\u0000-\u001f]/.test(s.password)) out.password = s.password;
       return out;
     } catch {
       this.log.warn(`${FILE} is not valid JSON; using the build's broker settings`);
@@ -112,7 +120,7 @@ export class MqttSettings {
     }
   }
 
-  private save(): void {
-    writeAtomic(this.store, FILE, utf8Encode(JSON.stringify(this.current)));
+  private save(settings: BrokerSettings): void {
+    writeAtomic(this.store, FILE, utf8Encode(JSON.stringify(settings)));
   }
 }

@@ -4,6 +4,7 @@
 
 import { expandLegacyKey } from '../decoders/mibeacon.js';
 import { fromHex, toHex } from '../bytes/hex.js';
+import { telePeriodProblem, topicProblem } from './validate.js';
 
 export type Reply = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ function error(message: string): never {
 function switchValue(arg: string): 0 | 1 {
   if (arg === '0' || /^off$/i.test(arg)) return 0;
   if (arg === '1' || /^on$/i.test(arg)) return 1;
-  return error(`expected 0 or 1, got "${arg}"`);
+  return error(`expected 0 or 1, got "${printable(arg)}"`);
 }
 
 /** MI32Key <32 hex key><12 hex MAC>, or <24 hex legacy key><12 hex MAC> (YLKG07/08). */
@@ -67,10 +68,14 @@ function mi32Key(arg: string, target: CommandTarget): Reply {
   const mac = clean.slice(-12).toUpperCase();
   const key = expandLegacyKey(fromHex(keyHex)!);
   const { known } = target.setKey(mac, key);
-  return { MI32Key: 'Done', MAC: mac, Key: toHex(key).toUpperCase(), ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }) };
+  // The reply goes to stat/<topic>/RESULT, which anyone on the broker may read: never the key.
+  return { MI32Key: 'Done', MAC: mac, Key: maskedKey(key), ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }) };
 }
 
-const TOPIC_RE = /^[^#+/\s]{1,32}$/;
+/** A bind key as replies show it: its last 4 hex digits, enough to tell keys apart. */
+export function maskedKey(key: Uint8Array): string {
+  return '...' + toHex(key).toUpperCase().slice(-4);
+}
 
 const COMMANDS: Record<string, Handler> = {
   mi32key: (arg, t) => (arg === '' ? error('usage: MI32Key <32 hex key><12 hex MAC>') : mi32Key(arg, t)),
@@ -87,9 +92,10 @@ const COMMANDS: Record<string, Handler> = {
   },
   teleperiod: (arg, t) => {
     if (arg !== '') {
-      if (!/^\d+$/.test(arg)) error(`expected seconds (0 = off, 10-3600), got "${arg}"`);
+      if (!/^\d{1,6}$/.test(arg)) error(`expected seconds (0 = off, 10-3600), got "${printable(arg)}"`);
       const n = Number(arg);
-      if (n !== 0 && (n < 10 || n > 3600)) error(`TelePeriod must be 0 or 10-3600, got ${n}`);
+      const problem = telePeriodProblem(n);
+      if (problem) error(problem);
       t.setTelePeriod(n);
     }
     return { TelePeriod: t.telePeriod };
@@ -101,7 +107,8 @@ const COMMANDS: Record<string, Handler> = {
   scriptsave: (arg, t) => (arg === '' ? error('usage: ScriptSave <JavaScript source> (the MQTT payload of cmnd/<topic>/ScriptSave)') : t.scriptCommand('save', arg)),
   topic: (arg, t) => {
     if (arg !== '') {
-      if (!TOPIC_RE.test(arg)) error('topic must be 1-32 characters without spaces, "/", "+" or "#"');
+      const problem = topicProblem(arg);
+      if (problem) error(problem);
       t.setTopic(arg);
     }
     return { Topic: t.topic };
@@ -123,13 +130,19 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   if (word === '') return { Command: 'Error', Error: 'empty command' };
   const { base, index } = splitName(word);
   const handler = COMMANDS[base];
-  if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${word}"` };
+  if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
     return handler(arg, target, index);
   } catch (e) {
-    if (e instanceof CommandError) return { [canonicalName(word)]: 'Error', Error: e.message };
-    throw e;
+    // Anything else (a save that failed on read-only or full flash, a bug) is an error
+    // reply too: a command must never take the gateway down.
+    return { [canonicalName(word)]: 'Error', Error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** An argument quoted back in an error: control characters shown as \uXXXX, at most 40 characters. */
+function printable(text: string): string {
+  return JSON.stringify(text.slice(0, 40)).slice(1, -1);
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',

@@ -4,12 +4,14 @@
 
 import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
-import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
-import { writeAtomic, recoverAtomic } from '../store/atomic.js';
+import { utf8Encode } from '../mqtt/utf8.js';
+import { writeAtomic } from '../store/atomic.js';
+import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
+import { telePeriodProblem, topicProblem } from './validate.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
-import { markSent, sensorMessage, tasmotaTime } from './telemetry.js';
+import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
@@ -47,6 +49,12 @@ export interface GatewaySettings {
 }
 
 const SETTINGS_FILE = 'settings.json';
+const SETTINGS_MAX_BYTES = 4096;
+/**
+ * Largest SENSOR payload: the MQTT client's default publish limit (maxPayloadBytes).
+ * A longer message is split per device, as Tasmota splits its MI32 output.
+ */
+export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
@@ -70,7 +78,7 @@ export class Gateway implements CommandTarget {
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
-    this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...settings };
+    this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
@@ -186,11 +194,11 @@ export class Gateway implements CommandTarget {
   /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
   flushRealtime(): void {
     const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
-    const text = sensorMessage(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now());
-    if (text === undefined) return;
+    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now(), SENSOR_MAX_BYTES);
+    if (texts.length === 0) return;
     due.forEach(markSent);
     this.messages.realtime++;
-    this.publish('SENSOR', text);
+    for (const text of texts) this.publish('SENSOR', text);
   }
 
   // --- teleperiod ---------------------------------------------------------------
@@ -213,11 +221,11 @@ export class Gateway implements CommandTarget {
     if (this.options.noSummary) return;
     // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
     const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
-    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true }, now);
-    if (text === undefined) return;
+    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true }, now, SENSOR_MAX_BYTES);
+    if (texts.length === 0) return;
     heard.forEach(markSent);
     this.messages.sensor++;
-    this.publish('SENSOR', text);
+    for (const text of texts) this.publish('SENSOR', text);
   }
 
   stateMessage(now: number): string {
@@ -248,7 +256,8 @@ export class Gateway implements CommandTarget {
   command(line: string, source: CommandSource, argument?: string): Reply {
     const reply = runCommand(this, line, argument);
     this.result(reply);
-    if (source !== 'console') this.ports.log.info(`${source} command ${line} -> ${JSON.stringify(reply)}`);
+    // Only the command's name: its argument may be a bind key, a password or a whole script.
+    if (source !== 'console') this.ports.log.info(`${source} command ${commandWord(line)} -> ${JSON.stringify(reply)}`);
     return reply;
   }
 
@@ -278,17 +287,19 @@ export class Gateway implements CommandTarget {
     if (key === 'activeScan') this.ports.setActiveScan?.(value === 1);
   }
 
+  // Settings are saved first and applied only when the save worked: a read-only or full
+  // flash gives an error reply (runCommand) and the gateway keeps its old settings.
   setTelePeriod(seconds: number): void {
+    this.saveSettings({ ...this.settings, telePeriod: seconds });
     this.settings.telePeriod = seconds;
-    this.saveSettings();
     this.scheduleTele();
   }
 
   setTopic(topic: string): void {
     if (topic === this.settings.topic) return;
+    this.saveSettings({ ...this.settings, topic });
     if (this.mqtt) this.mqtt.unsubscribe(this.topicOf('cmnd', '+'));
     this.settings.topic = topic;
-    this.saveSettings();
     this.ports.topicChanged?.(topic);
   }
 
@@ -302,34 +313,58 @@ export class Gateway implements CommandTarget {
       const key = this.registry.keys.get(s.mac);
       return { mac: s.mac, pid: s.pid, ...(key ? { key } : {}), ...(s.name ? { name: s.name } : {}) };
     });
-    if (entries.length) saveConfig(this.ports.store, entries);
+    if (entries.length) saveConfig(this.ports.store, entries); // throws StoreWriteError: an error reply
     return entries.length;
   }
 
   // --- settings -----------------------------------------------------------------
 
+  /** settings.json, each value checked again: a bad one is reported and its default used. */
   private loadSettings(): Partial<GatewaySettings> {
-    recoverAtomic(this.ports.store, SETTINGS_FILE);
-    const bytes = this.ports.store.read(SETTINGS_FILE);
-    if (!bytes) return {};
+    const read = readStoredText(this.ports.store, SETTINGS_FILE, SETTINGS_MAX_BYTES);
+    for (const p of read.problems) this.ports.log.warn(`${p}; using defaults`);
+    if (read.kind !== 'text') return {};
+    let raw: unknown;
     try {
-      const s = JSON.parse(utf8Decode(bytes)) as Partial<GatewaySettings>;
-      const out: Partial<GatewaySettings> = {};
-      if (typeof s.topic === 'string' && s.topic) out.topic = s.topic;
-      if (typeof s.telePeriod === 'number') out.telePeriod = s.telePeriod;
-      return out;
-    } catch {
-      this.ports.log.warn(`${SETTINGS_FILE} is not valid JSON; using defaults`);
+      const tooDeep = jsonDepthProblem(read.text, 1);
+      if (tooDeep) throw new Error(tooDeep);
+      raw = JSON.parse(read.text);
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
+    } catch (e) {
+      this.ports.log.warn(`${SETTINGS_FILE} is not valid (${(e as Error).message}); ${keepAside(this.ports.store, SETTINGS_FILE)}; using defaults`);
       return {};
     }
+    return this.checkSettings(raw as Record<string, unknown>, SETTINGS_FILE);
   }
 
-  private saveSettings(): void {
-    writeAtomic(this.ports.store, SETTINGS_FILE, utf8Encode(JSON.stringify(this.settings)));
+  /** The valid settings among `raw`; each invalid one is logged and left out (its default applies). */
+  private checkSettings(raw: Record<string, unknown>, from: string): Partial<GatewaySettings> {
+    const out: Partial<GatewaySettings> = {};
+    if (raw.topic !== undefined) {
+      const problem = typeof raw.topic === 'string' ? topicProblem(raw.topic) : 'topic is not a string';
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using topic "${DEFAULT_SETTINGS.topic}"`);
+      else out.topic = raw.topic as string;
+    }
+    if (raw.telePeriod !== undefined) {
+      const problem = typeof raw.telePeriod === 'number' ? telePeriodProblem(raw.telePeriod, 1) : 'telePeriod is not a number';
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
+      else out.telePeriod = raw.telePeriod as number;
+    }
+    return out;
+  }
+
+  private saveSettings(settings: GatewaySettings): void {
+    writeAtomic(this.ports.store, SETTINGS_FILE, utf8Encode(JSON.stringify(settings)));
   }
 }
 
 const GATT_COMMANDS = { battery: batteryCommand, clock: clockCommand, unit: unitCommand };
+
+/** The first word of a command line, at most 32 characters. */
+function commandWord(line: string): string {
+  const word = line.trim().split(/\s/, 1)[0] ?? '';
+  return JSON.stringify(word.slice(0, 32)).slice(1, -1);
+}
 
 /** Tasmota's "1T02:03:04" uptime form. */
 function uptimeText(seconds: number): string {

@@ -8,10 +8,16 @@
 
 import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
 import type { Store } from '../host.js';
-import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
-import { asideName, recoverAtomic, writeAtomic } from '../store/atomic.js';
+import { utf8Encode } from '../mqtt/utf8.js';
+import { writeAtomic } from '../store/atomic.js';
+import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
+import { deviceNameProblem } from './validate.js';
 
 export const MI32CFG_FILE = 'mi32cfg';
+/** Tasmota keeps the file under 2 KB; 64 KB holds hundreds of devices and bounds the parse. */
+export const MI32CFG_MAX_BYTES = 65_536;
+/** An array of flat objects: anything deeper is not a mi32cfg, and could overflow XS's stack. */
+const MAX_DEPTH = 2;
 
 export interface ConfigEntry {
   mac: string;
@@ -30,7 +36,7 @@ export interface ConfigLoad {
 }
 
 /** Validate one raw JSON entry; a string is the reason it is unusable. */
-export function parseEntry(raw: unknown): ConfigEntry | string {
+export function parseEntry(raw: unknown, problems: string[] = []): ConfigEntry | string {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'entry is not an object';
   const e = raw as Record<string, unknown>;
   if (typeof e.MAC !== 'string' || !/^[0-9a-fA-F]{12}$/.test(e.MAC)) return `MAC ${JSON.stringify(e.MAC)} is not 12 hex digits`;
@@ -42,7 +48,10 @@ export function parseEntry(raw: unknown): ConfigEntry | string {
   }
   if (e.name !== undefined && e.name !== '') {
     if (typeof e.name !== 'string') return `name of ${e.MAC} must be a string`;
-    entry.name = e.name;
+    // A bad name loses only the name: the entry (and its key) stays, under Tasmota's default name.
+    const problem = deviceNameProblem(e.name);
+    if (problem) problems.push(`${e.MAC}: ${problem}; the default name is used`);
+    else entry.name = e.name;
   }
   return entry;
 }
@@ -52,6 +61,8 @@ export function parseConfigText(text: string): { entries: ConfigEntry[]; problem
   const problems: string[] = [];
   let raws: unknown[];
   let corrupt = false;
+  const tooDeep = jsonDepthProblem(text, MAX_DEPTH);
+  if (tooDeep) return { entries: [], problems: [`mi32cfg is not a device list: ${tooDeep}`], corrupt: true };
   try {
     const parsed: unknown = JSON.parse(text);
     if (!Array.isArray(parsed)) return { entries: [], problems: ['mi32cfg is not a JSON array'], corrupt: true };
@@ -71,7 +82,7 @@ export function parseConfigText(text: string): { entries: ConfigEntry[]; problem
   const entries: ConfigEntry[] = [];
   const seen = new Set<string>();
   for (const raw of raws) {
-    const entry = parseEntry(raw);
+    const entry = parseEntry(raw, problems);
     if (typeof entry === 'string') problems.push(entry);
     else if (seen.has(entry.mac)) problems.push(`${entry.mac} is listed twice; the first entry is used`);
     else {
@@ -87,18 +98,13 @@ export function parseConfigText(text: string): { entries: ConfigEntry[]; problem
  * the only copy survives) and its readable entries are used.
  */
 export function loadConfig(store: Store): ConfigLoad {
-  const recovery = recoverAtomic(store, MI32CFG_FILE);
-  const problems: string[] = [];
-  if (recovery === 'finished') problems.push('mi32cfg: finished a save that was interrupted');
-  const bytes = store.read(MI32CFG_FILE);
-  if (!bytes) return { entries: [], problems, found: false };
-  const parsed = parseConfigText(utf8Decode(bytes));
+  const read = readStoredText(store, MI32CFG_FILE, MI32CFG_MAX_BYTES);
+  const problems = read.problems.slice();
+  if (read.kind === 'absent') return { entries: [], problems, found: false };
+  if (read.kind === 'bad') return { entries: [], problems, found: true };
+  const parsed = parseConfigText(read.text);
   problems.push(...parsed.problems);
-  if (parsed.corrupt) {
-    const aside = asideName(store, MI32CFG_FILE);
-    store.rename(MI32CFG_FILE, aside);
-    problems.push(`corrupt mi32cfg kept as ${aside}; ${parsed.entries.length} entries recovered`);
-  }
+  if (parsed.corrupt) problems.push(`corrupt mi32cfg ${keepAside(store, MI32CFG_FILE)}; ${parsed.entries.length} entries recovered`);
   return { entries: parsed.entries, problems, found: true };
 }
 

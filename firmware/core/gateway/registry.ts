@@ -7,6 +7,7 @@ import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
 import { deviceByPid, deviceName, unknownDeviceName } from '../devices/table.js';
 import { isError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
+import { usableName } from './validate.js';
 
 /** Values that report a moment (a press, a turn), not a state: sent once, never repeated. */
 export function isMomentary(key: string): boolean {
@@ -156,14 +157,14 @@ export class Registry {
         this.totals.ignored++;
         return { kind: 'ignored', reason: 'auto-add-off' };
       }
-      slot = this.add(result.mac, parseInt(result.pid ?? '0', 16), result.localName);
+      slot = this.add(result.mac, parseInt(result.pid ?? '0', 16), usableName(result.localName));
       if (!slot) return { kind: 'ignored', reason: 'full' };
     }
     slot.stats.frames++;
     slot.rssi = adv.rssi;
     slot.lastSeen = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
-    if (result.localName && slot.name === undefined && result.format === 'bthome') slot.name = result.localName;
+    if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
     const verdict = this.checkCounter(slot, result);
     if (verdict !== 'new') {
       slot.stats[verdict === 'duplicate' ? 'duplicates' : 'replays']++;

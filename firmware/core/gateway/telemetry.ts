@@ -3,6 +3,7 @@
 // Unlike today's Tasmota, teleperiod messages carry the readings (MI32Option1 0).
 
 import type { Values } from '../decoders/types.js';
+import { utf8Length } from '../mqtt/utf8.js';
 import type { Registry, Slot } from './registry.js';
 
 /** Keys in the order Tasmota writes them; others follow in arrival order, then the tail. */
@@ -76,16 +77,42 @@ export function tasmotaTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-/** Build tele/<topic>/SENSOR for the given slots; undefined when there is nothing to say. */
-export function sensorMessage(registry: Registry, slots: Slot[], mode: SensorMode, options: SensorOptions, now: number): string | undefined {
-  if (slots.length === 0) return undefined;
+/**
+ * Build tele/<topic>/SENSOR for the given slots: one message, or several when one would be
+ * longer than `maxBytes` (UTF-8). Each is a whole Tasmota SENSOR object with its own Time
+ * header (and TempUnit when it has a temperature), as Tasmota splits its MI32 output; a
+ * device is never cut in two. Empty when there is nothing to say.
+ */
+export function sensorMessages(registry: Registry, slots: Slot[], mode: SensorMode, options: SensorOptions, now: number, maxBytes = Infinity): string[] {
+  const head = '{"Time":' + JSON.stringify(tasmotaTime(now));
+  const unitTail = ',"TempUnit":"C"';
+  const messages: string[] = [];
+  let parts: string[] = [];
+  let bytes = 0;
   let tempUnit = false;
-  const parts = slots.map((slot) => {
+  const close = () => {
+    if (parts.length) messages.push(head + ',' + parts.join(',') + (tempUnit ? unitTail : '') + '}');
+    parts = [];
+    bytes = utf8Length(head) + unitTail.length + 1;
+    tempUnit = false;
+  };
+  close();
+  for (const slot of slots) {
     const entries = sensorEntries(slot, mode, options);
+    const part = JSON.stringify(registry.displayName(slot)) + ':' + objectText(entries);
+    const size = utf8Length(part) + 1;
+    if (parts.length > 0 && bytes + size > maxBytes) close();
+    parts.push(part);
+    bytes += size;
     if (entries.some(([k]) => k === 'Temperature')) tempUnit = true;
-    return JSON.stringify(registry.displayName(slot)) + ':' + objectText(entries);
-  });
-  return '{"Time":' + JSON.stringify(tasmotaTime(now)) + ',' + parts.join(',') + (tempUnit ? ',"TempUnit":"C"' : '') + '}';
+  }
+  close();
+  return messages;
+}
+
+/** The SENSOR message for `slots` in one piece (no size limit); undefined when there is nothing to say. */
+export function sensorMessage(registry: Registry, slots: Slot[], mode: SensorMode, options: SensorOptions, now: number): string | undefined {
+  return sensorMessages(registry, slots, mode, options, now)[0];
 }
 
 /** After a real-time publish: the flags and momentary values it carried are spent. */

@@ -50,7 +50,8 @@ export class MqttClient extends Emitter<MqttClientEvents> {
   private nextMessageId = 1;
   private connectTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
-  private counters = { dropped: 0, published: 0, received: 0, connects: 0 };
+  /** dropped: by the offline queue; unsent: still queued or unacknowledged at end(); oversized: incoming messages skipped. */
+  private counters = { dropped: 0, published: 0, received: 0, connects: 0, unsent: 0, oversized: 0 };
 
   constructor(private readonly ports: MqttClientPorts, options: MqttClientOptions) {
     super();
@@ -137,7 +138,9 @@ export class MqttClient extends Emitter<MqttClientEvents> {
       conn.socket.close();
     }
     const error = new MqttError('client-ended', 'client ended before the message was delivered');
-    for (const message of [...this.inflight.values(), ...this.queue.drain()]) message.callback?.(error);
+    const undelivered = [...this.inflight.values(), ...this.queue.drain()];
+    this.counters.unsent += undelivered.length;
+    for (const message of undelivered) message.callback?.(error);
     this.inflight.clear();
     this.pendingAcks.clear();
     this.subscriptions.clearWaiters();
@@ -245,20 +248,29 @@ export class MqttClient extends Emitter<MqttClientEvents> {
     this.currentState = 'connected';
     this.counters.connects++;
     this.backoff?.reset();
-    this.emit('connect', { sessionPresent });
-    if (conn !== this.conn) return; // a listener ended the client
+    // Unacknowledged QoS 1 messages go first, flagged DUP, in their original order (§4.4).
+    // Before the 'connect' listeners run: what they publish is new, and must not be sent
+    // a second time as a DUP (that was the doubled LWT "Online" on every first connect).
+    for (const [messageId, m] of this.inflight) this.write(encodePublishBytes(m.topic, m.payload, 1, m.retain, true, messageId));
     // A new session knows none of our filters; a resumed one lacks those changed meanwhile.
     const { subscribe, unsubscribe } = this.subscriptions.forNewSession(sessionPresent);
+    this.emit('connect', { sessionPresent });
+    if (conn !== this.conn) return; // a listener ended the client
     subscribe.forEach((filter) => this.sendSubscribe(filter));
     unsubscribe.forEach((filter) => this.sendUnsubscribe(filter));
-    // Unacknowledged QoS 1 messages go first, flagged DUP, in their original order (§4.4).
-    for (const [messageId, m] of this.inflight) this.write(encodePublishBytes(m.topic, m.payload, 1, m.retain, true, messageId));
     this.pump();
     if (conn === this.conn) this.keepAlive.start();
   }
 
   private onIncomingPublish(conn: Connection, packet: PublishPacket): void {
     if (packet.qos === 2) return this.fail(conn, protocolError('QoS 2 PUBLISH, but this client subscribes with QoS 0 or 1 only'));
+    if (packet.oversized !== undefined) {
+      // Skipped by the parser; the link stays up. Acked so the broker does not resend it forever.
+      this.counters.oversized++;
+      this.ports.log?.warn(`mqtt: ignored a message of ${packet.oversized} bytes on "${packet.topic}": over the limit of ${this.options.maxIncomingPacketBytes} bytes`);
+      if (packet.qos === 1) this.write(encodePacket({ type: 'puback', messageId: packet.messageId as number }));
+      return;
+    }
     if (packet.topic.length === 0 || packet.topic.includes('+') || packet.topic.includes('#')) {
       return this.fail(conn, protocolError(`PUBLISH to invalid topic "${packet.topic}"`));
     }

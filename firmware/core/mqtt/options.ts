@@ -5,6 +5,7 @@ import type { TlsOptions } from '../host.js';
 import type { BackoffOptions } from './backoff.js';
 import { MqttError } from './errors.js';
 import { MAX_REMAINING_LENGTH } from './packets.js';
+import { validateTopicName } from './topic.js';
 
 export interface WillOptions {
   topic: string;
@@ -96,6 +97,14 @@ export function resolveOptions(options: MqttClientOptions): ResolvedOptions {
     throw bad(`keepAliveSeconds ${resolved.keepAliveSeconds} is outside 0..65535`);
   }
   if (resolved.password !== undefined && resolved.username === undefined) throw bad('a password needs a username in MQTT 3.1.1');
+  // Checked now: a bad Will topic would otherwise only fail inside the socket's connect callback.
+  if (resolved.will) {
+    try {
+      validateTopicName(resolved.will.topic);
+    } catch (e) {
+      throw bad(`Will: ${(e as Error).message}`);
+    }
+  }
   if (!resolved.cleanSession && !resolved.clientId) throw bad('cleanSession false needs a fixed clientId');
   for (const [name, value] of [
     ['queue.maxMessages', resolved.queueMaxMessages], ['queue.maxBytes', resolved.queueMaxBytes],
@@ -123,12 +132,32 @@ export interface BrokerUrl {
 export function parseBrokerUrl(url: string): BrokerUrl {
   const match = /^(mqtts?|tcp|ssl|tls):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?(\[[0-9a-fA-F:.]+\]|[^:/?#[\]@]+)(?::(\d+))?\/?$/.exec(url);
   if (!match) {
-    throw new MqttError('invalid-options', `broker URL "${url}" is not mqtt://[user[:password]@]host[:port] or mqtts://...`);
+    throw new MqttError('invalid-options', `broker URL "${redactUrl(url)}" is not mqtt://[user[:password]@]host[:port] or mqtts://...`);
   }
   const [, scheme, user, pass, rawHost, port] = match;
   const parsed: BrokerUrl = { tls: scheme === 'mqtts' || scheme === 'ssl' || scheme === 'tls', host: rawHost.replace(/^\[|\]$/g, '') };
   if (port !== undefined) parsed.port = Number(port);
-  if (user !== undefined && user !== '') parsed.username = decodeURIComponent(user);
-  if (pass !== undefined) parsed.password = decodeURIComponent(pass);
+  try {
+    if (user !== undefined && user !== '') parsed.username = decodeURIComponent(user);
+    if (pass !== undefined) parsed.password = decodeURIComponent(pass);
+  } catch {
+    // decodeURIComponent's URIError would quote nothing, but say which part without showing it.
+    throw new MqttError('invalid-options', `broker URL "${redactUrl(url)}": bad %-escape in the user name or password`);
+  }
   return parsed;
+}
+
+/**
+ * The URL with its password replaced by "***", for logs and error messages. Works on
+ * malformed URLs too: everything up to the last "@" counts as user info (a password may
+ * hold "/", "@" or "?"; hiding too much is harmless, showing a password is not).
+ */
+export function redactUrl(url: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
+  const start = scheme ? scheme[0].length : 0;
+  const at = url.lastIndexOf('@');
+  if (at < start) return url;
+  const userInfo = url.slice(start, at);
+  const colon = userInfo.indexOf(':');
+  return url.slice(0, start) + (colon < 0 ? userInfo : userInfo.slice(0, colon) + ':***') + url.slice(at);
 }

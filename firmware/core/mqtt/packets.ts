@@ -42,6 +42,11 @@ export interface PublishPacket {
   dup: boolean;
   /** Present exactly when qos > 0. */
   messageId?: number;
+  /**
+   * Set by the parser on a PUBLISH over its size limit: the packet's length in bytes.
+   * Its payload was skipped, not read (empty here), and `topic` may be cut short.
+   */
+  oversized?: number;
 }
 export interface PubackPacket { type: 'puback'; messageId: number }
 export interface Subscription { topic: string; qos: QoS }

@@ -2,15 +2,36 @@
 // of socket reads into whole packets, whatever way the reads split or join them.
 // Anything that is not valid 3.1.1 throws MqttError('malformed-packet'): the caller must
 // then drop the connection, because the byte stream can no longer be trusted.
+// A PUBLISH over the size limit is not an error of the stream: anyone on the broker can
+// send one (a retained one comes back at every connect), so dropping the link would let
+// them keep the gateway offline. Its bytes are streamed past without buffering and it
+// comes out as a PUBLISH with `oversized` set and no payload, so the client can ack it.
 
 import { MqttError } from './errors.js';
-import { MAX_REMAINING_LENGTH, type Packet, type QoS, type Subscription } from './packets.js';
+import { MAX_REMAINING_LENGTH, type Packet, type PublishPacket, type QoS, type Subscription } from './packets.js';
 import { utf8Decode } from './utf8.js';
 
 const TYPE_NAMES = [
   'reserved(0)', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP',
   'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'reserved(15)',
 ];
+
+/** Bytes of a skipped PUBLISH's topic kept for the log line. */
+const SKIPPED_TOPIC_KEPT = 128;
+
+interface SkipState {
+  flags: number;
+  qos: number;
+  total: number;
+  remaining: number;
+  stage: 'topicLength' | 'topic' | 'messageId' | 'rest';
+  /** Bytes read of the current two-byte field, or of the topic. */
+  count: number;
+  value: number;
+  topicLength: number;
+  topic: number[];
+  messageId: number | undefined;
+}
 
 export class PacketParser {
   /** Fixed header bytes seen so far: type byte + up to 4 remaining-length bytes. */
@@ -20,8 +41,10 @@ export class PacketParser {
   private body: Uint8Array | null = null;
   private bodyFilled = 0;
   private broken: MqttError | null = null;
+  /** The oversized PUBLISH being skipped, if any. */
+  private skip: SkipState | null = null;
 
-  /** @param maxPacketBytes largest remaining length accepted; bigger packets throw before any allocation. */
+  /** @param maxPacketBytes largest remaining length read; a bigger PUBLISH is skipped, other bigger packets throw before any allocation. */
   constructor(private readonly maxPacketBytes = MAX_REMAINING_LENGTH) {}
 
   /** Feeds one socket read; returns the packets it completes, in order. */
@@ -39,6 +62,10 @@ export class PacketParser {
     const packets: Packet[] = [];
     let at = 0;
     while (at < chunk.length) {
+      if (this.skip) {
+        at = this.skipBytes(chunk, at, packets);
+        continue;
+      }
       if (this.body) {
         const take = Math.min(this.body.length - this.bodyFilled, chunk.length - at);
         this.body.set(chunk.subarray(at, at + take), this.bodyFilled);
@@ -63,6 +90,16 @@ export class PacketParser {
         continue;
       }
       const length = this.remainingLength();
+      if (length > this.maxPacketBytes && this.header[0] >> 4 === 3) {
+        const flags = this.header[0] & 0x0f;
+        const qos = (flags >> 1) & 3;
+        if (qos === 3) throw malformed('PUBLISH with QoS 3');
+        this.skip = {
+          flags, qos, total: length, remaining: length, stage: 'topicLength', count: 0, value: 0, topicLength: 0, topic: [], messageId: undefined,
+        };
+        this.headerLength = 0;
+        continue;
+      }
       if (length > this.maxPacketBytes) {
         throw new MqttError('packet-too-large',
           `${TYPE_NAMES[this.header[0] >> 4]} of ${length} bytes is over the limit of ${this.maxPacketBytes}`);
@@ -78,6 +115,58 @@ export class PacketParser {
       }
     }
     return packets;
+  }
+
+  /** Reads the topic and message id of an oversized PUBLISH, skips the rest; returns the new offset. */
+  private skipBytes(chunk: Uint8Array, start: number, packets: Packet[]): number {
+    const s = this.skip!;
+    let at = start;
+    while (at < chunk.length && s.remaining > 0) {
+      if (s.stage === 'rest') {
+        const take = Math.min(s.remaining, chunk.length - at);
+        s.remaining -= take;
+        at += take;
+        break;
+      }
+      const byte = chunk[at++];
+      s.remaining--;
+      if (s.stage === 'topic') {
+        if (s.topic.length < SKIPPED_TOPIC_KEPT) s.topic.push(byte);
+        if (++s.count === s.topicLength) {
+          s.count = 0;
+          s.stage = s.qos > 0 ? 'messageId' : 'rest';
+        }
+        continue;
+      }
+      s.value = (s.value << 8) | byte;
+      if (++s.count < 2) continue;
+      const value = s.value;
+      s.value = s.count = 0;
+      if (s.stage === 'topicLength') {
+        s.topicLength = value;
+        s.stage = value > 0 ? 'topic' : s.qos > 0 ? 'messageId' : 'rest';
+      } else {
+        if (value === 0) throw malformed('PUBLISH with message id 0');
+        s.messageId = value;
+        s.stage = 'rest';
+      }
+    }
+    if (s.remaining === 0) {
+      if (s.stage !== 'rest') throw malformed('PUBLISH is shorter than its fields');
+      this.skip = null;
+      let topic: string;
+      try {
+        topic = utf8Decode(Uint8Array.from(s.topic));
+      } catch {
+        topic = '';
+      }
+      const packet: PublishPacket = {
+        type: 'publish', topic, payload: new Uint8Array(0), qos: s.qos as QoS, retain: (s.flags & 1) === 1, dup: (s.flags & 8) !== 0, oversized: s.total,
+      };
+      if (s.messageId !== undefined) packet.messageId = s.messageId;
+      packets.push(packet);
+    }
+    return at;
   }
 
   private remainingLength(): number {

@@ -7,8 +7,9 @@
 import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, Store, TimerHandle } from '../host.js';
 import type { Reply } from '../gateway/commands.js';
 import { CommandError } from '../gateway/commands.js';
-import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
-import { recoverAtomic, writeAtomic } from '../store/atomic.js';
+import { utf8Encode } from '../mqtt/utf8.js';
+import { writeAtomic } from '../store/atomic.js';
+import { readStoredText } from '../store/read-text.js';
 import type { GattResult } from '../gatt/client.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
@@ -68,9 +69,10 @@ export class ScriptRuntime {
   loadStored(): void {
     const store = this.options.store;
     if (!store) return;
-    recoverAtomic(store, AUTOEXEC);
-    const bytes = store.read(AUTOEXEC);
-    if (bytes) this.load(AUTOEXEC, utf8Decode(bytes));
+    // An unreadable, oversized or non-UTF-8 autoexec.js is kept aside and reported; the gateway starts without it.
+    const stored = readStoredText(store, AUTOEXEC, MAX_SCRIPT_BYTES);
+    for (const problem of stored.problems) this.options.log.warn(`script: ${problem}`);
+    if (stored.kind === 'text') this.load(AUTOEXEC, stored.text);
   }
 
   /** Script (status) and ScriptSave <source> (store as autoexec.js, then run it instead of the old one). */

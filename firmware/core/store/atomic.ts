@@ -6,10 +6,23 @@ import type { Store } from '../host.js';
 
 const TEMP_SUFFIX = '.tmp';
 
+/** A save that did not happen (read-only or full flash, a directory in the way); the old file is intact. */
+export class StoreWriteError extends Error {}
+
 export function writeAtomic(store: Store, name: string, data: Uint8Array): void {
   const temp = name + TEMP_SUFFIX;
-  store.write(temp, data);
-  store.rename(temp, name);
+  try {
+    store.write(temp, data);
+    store.rename(temp, name);
+  } catch (e) {
+    // Best effort: a half-written temp would only be discarded at the next boot anyway.
+    try {
+      if (store.exists(temp)) store.remove(temp);
+    } catch {
+      // nothing more to do; the target was never touched
+    }
+    throw new StoreWriteError(`could not save ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /**

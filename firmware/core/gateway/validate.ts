@@ -1,0 +1,52 @@
+// Checks for the values a user can set and the gateway later puts into MQTT topics and
+// JSON keys. They run where a value enters (console, MQTT, CLI) and again when it is read
+// back from flash at start, so a bad value can never be saved and then fail every boot.
+
+/** C0 and C1 control characters, DEL, and U+2028/2029: invisible, and NUL ends a C string in brokers. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** A lone surrogate cannot be encoded as UTF-8, so no broker accepts it in a topic. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+export const TOPIC_MAX = 32;
+export const NAME_MAX = 32;
+
+/** Why `topic` cannot be the <topic> of tele/<topic>/..., or undefined when it can. */
+export function topicProblem(topic: string): string | undefined {
+  if (topic.length === 0 || topic.length > TOPIC_MAX) return `topic must be 1-${TOPIC_MAX} characters, got ${topic.length}`;
+  if (CONTROL.test(topic)) return 'topic must not contain control characters (NUL, 0x01-0x1F, DEL)';
+  if (LONE_SURROGATE.test(topic)) return 'topic is not valid Unicode (lone surrogate)';
+  if (/[\s/+#]/.test(topic)) return 'topic must not contain spaces, "/", "+" or "#"';
+  return undefined;
+}
+
+/**
+ * Why `seconds` is not a TelePeriod (0 = off, or min-3600), or undefined. The command keeps
+ * Tasmota's minimum of 10; `mi32 run --teleperiod` (tests, demos) may set less, and saves it.
+ */
+export function telePeriodProblem(seconds: number, min = 10): string | undefined {
+  if (!Number.isInteger(seconds) || (seconds !== 0 && (seconds < min || seconds > 3600))) {
+    return `TelePeriod must be 0 or ${min}-3600, got ${String(seconds)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Keys Tasmota writes at the top level of tele/<topic>/SENSOR (and STATE) next to the
+ * device objects: a device under one of these names would duplicate or shadow a key.
+ * Compared case-insensitively, since several JSON consumers fold case.
+ */
+const RESERVED_NAMES = new Set(['time', 'tempunit', 'humunit', 'pressureunit', 'speedunit', 'mi32', 'uptime', 'uptimesec']);
+
+/** Why `name` cannot be a device's name in the SENSOR JSON, or undefined. */
+export function deviceNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > NAME_MAX) return `name must be 1-${NAME_MAX} characters, got ${name.length}`;
+  if (CONTROL.test(name)) return 'name must not contain control characters';
+  if (LONE_SURROGATE.test(name)) return 'name is not valid Unicode (lone surrogate)';
+  if (RESERVED_NAMES.has(name.toLowerCase())) return `name "${name}" is a key of Tasmota's SENSOR JSON`;
+  return undefined;
+}
+
+/** An advertised name the registry may adopt, or undefined when it is not usable as one. */
+export function usableName(name: string | undefined): string | undefined {
+  return name !== undefined && deviceNameProblem(name) === undefined ? name : undefined;
+}
