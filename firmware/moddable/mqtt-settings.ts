@@ -109,10 +109,18 @@ export class MqttSettings {
       const s = JSON.parse(stored.text) as Partial<Record<keyof BrokerSettings, unknown>>;
       if (s === null || typeof s !== "object") throw new Error("not an object");
       const out: Partial<BrokerSettings> = {};
-      if (typeof s.host === "string" && /^[A-Za-z0-9.:_-]{0,64}$/.test(s.host)) out.host = s.host;
-      if (typeof s.port === "number" && Number.isInteger(s.port) && s.port > 0 && s.port < 65536) out.port = s.port;
-      if (typeof s.user === "string" && s.user.length <= 64 && !/[\s\u0000-\u001f]/.test(s.user)) out.user = s.user;
-      if (typeof s.password === "string" && s.password.length <= 64 && !/[\s\u0000-\u001f]/.test(s.password)) out.password = s.password;
+      const valid = {
+        host: typeof s.host === "string" && /^[A-Za-z0-9.:_-]{0,64}$/.test(s.host),
+        port: typeof s.port === "number" && Number.isInteger(s.port) && s.port > 0 && s.port < 65536,
+        user: typeof s.user === "string" && s.user.length <= 64 && !/[\s\u0000-\u001f]/.test(s.user),
+        password: typeof s.password === "string" && s.password.length <= 64 && !/[\s\u0000-\u001f]/.test(s.password),
+      };
+      for (const field of ["host", "port", "user", "password"] as const) {
+        if (s[field] === undefined) continue;
+        // A value the commands would refuse is not used; the report names the field, never the value.
+        if (valid[field]) (out as Record<string, unknown>)[field] = s[field];
+        else this.log.warn(`${FILE}: invalid ${field}; using the build's default`);
+      }
       return out;
     } catch {
       this.log.warn(`${FILE} is not valid JSON; using the build's broker settings`);
