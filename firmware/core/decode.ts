@@ -8,7 +8,7 @@ import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom1
 import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
 import { decodeQingping, QINGPING_UUID } from './decoders/qingping.js';
 import { decodeHhccjcy10, decodeScaleV1, decodeScaleV2, HHCCJCY10_UUID, SCALE_V1_UUID, SCALE_V2_UUID } from './decoders/scales.js';
-import { fail, type DecodeContext, type DecodeResult } from './decoders/types.js';
+import { fail, refuseUnauthenticated, type DecodeContext, type DecodeResult } from './decoders/types.js';
 import type { AesEncryptBlock } from './host.js';
 
 type ServiceDecoder = (data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string) => DecodeResult;
@@ -29,7 +29,7 @@ export const KNOWN_UUIDS: readonly number[] = [...DECODERS.keys()];
 export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string): DecodeResult {
   const decoder = DECODERS.get(uuid);
   if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${uuid.toString(16).padStart(4, '0')}`, { mac });
-  return decoder(data, mac, ctx, localName);
+  return refuseUnauthenticated(decoder(data, mac, ctx, localName), mac, ctx);
 }
 
 /**

@@ -78,8 +78,17 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
     }
   }
 
+  if (!(fc & FC.hasObject)) {
+    // No objects means no ciphertext and no tag, whatever the encryption bit says: the
+    // header (counter included) is anyone's to write. Devices send such beacons while
+    // pairing; for a keyed device they must change nothing, so they are an error here.
+    if (ctx.keyFor(mac)) {
+      return fail('not-encrypted', `MiBeacon from ${mac} carries no objects (a pairing or capability beacon): nothing authenticated, ignored`, { mac, ...base, encrypted: false, empty: true });
+    }
+    return { mac, model, type: base.type, pid: base.pid, format: 'mibeacon', encrypted: false, counter: data[4]!, values: {} };
+  }
+
   const reading: Reading = { mac, model, type: base.type, pid: base.pid, format: 'mibeacon', encrypted: base.encrypted, counter: data[4]!, values: {} };
-  if (!(fc & FC.hasObject)) return reading; // a beacon with no payload: alive, nothing to report
 
   let payload: Uint8Array;
   if (base.encrypted) {

@@ -32,6 +32,10 @@ export interface Reading {
   /** Product id as 4 lowercase hex digits (mi32cfg form); null when the format has none. */
   pid: string | null;
   format: Format;
+  /**
+   * The values came out of a decryption whose tag verified (legacy MiBeacon v2/v3: whose
+   * objects all parsed). Only such readings may move a keyed device's counter or values.
+   */
   encrypted: boolean;
   /** Frame/packet counter as the format defines it (32-bit for MiBeacon v4/v5 and BTHome). */
   counter: number | null;
@@ -51,6 +55,8 @@ export interface DecodeError {
   pid?: string | null;
   format?: Format;
   encrypted?: boolean;
+  /** A keyed device's frame without objects (pairing/capability beacon): legitimate, but authenticates nothing. */
+  empty?: true;
 }
 
 export type DecodeResult = Reading | DecodeError;
@@ -68,4 +74,18 @@ export interface DecodeContext {
 
 export function fail(code: ErrorCode, error: string, extra: Omit<DecodeError, 'error' | 'code'> = {}): DecodeError {
   return { error, code, ...extra };
+}
+
+/**
+ * A keyed device speaks only in frames whose tag verifies. A plain reading that names a
+ * keyed MAC, or that comes from a keyed sender but names another MAC (ATC/pvvx and
+ * Qingping frames carry their MAC), is someone speaking in its name: refused, whatever
+ * the format. The one check all decoders share, applied where service data is decoded.
+ */
+export function refuseUnauthenticated(r: DecodeResult, sourceMac: string | undefined, ctx: DecodeContext): DecodeResult {
+  if (isError(r) || r.encrypted) return r;
+  const keyed = ctx.keyFor(r.mac) ? r.mac : sourceMac !== undefined && sourceMac !== r.mac && ctx.keyFor(sourceMac) ? sourceMac : undefined;
+  if (keyed === undefined) return r;
+  return fail('not-encrypted', `plain ${r.format} frame naming ${r.mac}${sourceMac && sourceMac !== r.mac ? ` from ${sourceMac}` : ''}: ${keyed} has a bind key, so only authenticated frames count`,
+    { mac: r.mac, model: r.model, type: r.type, pid: r.pid, format: r.format, encrypted: false });
 }

@@ -33,7 +33,7 @@ export interface CommandTarget {
   topic: string;
   setTopic(topic: string): void;
   /** Store a key; says whether the MAC is a known device. */
-  setKey(mac: string, key: Uint8Array): { known: boolean };
+  setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string };
   /** Save the device list; returns how many devices were written. */
   saveConfig(): number;
   /** MI32Battery / MI32Time / MI32Unit over the GATT client (gateway/gatt-commands.ts). */
@@ -67,9 +67,14 @@ function mi32Key(arg: string, target: CommandTarget): Reply {
   const keyHex = clean.slice(0, clean.length - 12);
   const mac = clean.slice(-12).toUpperCase();
   const key = expandLegacyKey(fromHex(keyHex)!);
-  const { known } = target.setKey(mac, key);
+  const { known, dropped } = target.setKey(mac, key);
   // The reply goes to stat/<topic>/RESULT, which anyone on the broker may read: never the key.
-  return { MI32Key: 'Done', MAC: mac, Key: maskedKey(key), ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }) };
+  return {
+    MI32Key: 'Done', MAC: mac, Key: maskedKey(key),
+    ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }),
+    // keys for unseen devices are bounded: say which one made room
+    ...(dropped ? { Dropped: dropped } : {}),
+  };
 }
 
 /** A bind key as replies show it: its last 4 hex digits, enough to tell keys apart. */

@@ -10,7 +10,7 @@ import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
 import { telePeriodProblem, topicProblem } from './validate.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
-import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import { type Advertisement, type Outcome, Registry } from './registry.js';
 import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -303,16 +303,13 @@ export class Gateway implements CommandTarget {
     this.ports.topicChanged?.(topic);
   }
 
-  setKey(mac: string, key: Uint8Array): { known: boolean } {
-    this.registry.setKey(mac, key);
-    return { known: this.registry.slots.has(mac) };
+  setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {
+    return this.registry.setKey(mac, key);
   }
 
+  /** Every device in a slot and every configured one still waiting for a slot, with keys. */
   saveConfig(): number {
-    const entries: ConfigEntry[] = [...this.registry.slots.values()].map((s: Slot) => {
-      const key = this.registry.keys.get(s.mac);
-      return { mac: s.mac, pid: s.pid, ...(key ? { key } : {}), ...(s.name ? { name: s.name } : {}) };
-    });
+    const entries: ConfigEntry[] = this.registry.devices();
     if (entries.length) saveConfig(this.ports.store, entries); // throws StoreWriteError: an error reply
     return entries.length;
   }

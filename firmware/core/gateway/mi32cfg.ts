@@ -79,18 +79,36 @@ export function parseConfigText(text: string): { entries: ConfigEntry[]; problem
       }
     }
   }
-  const entries: ConfigEntry[] = [];
-  const seen = new Set<string>();
+  const byMac = new Map<string, ConfigEntry>();
   for (const raw of raws) {
     const entry = parseEntry(raw, problems);
     if (typeof entry === 'string') problems.push(entry);
-    else if (seen.has(entry.mac)) problems.push(`${entry.mac} is listed twice; the first entry is used`);
     else {
-      seen.add(entry.mac);
-      entries.push(entry);
+      const first = byMac.get(entry.mac);
+      if (first) problems.push(mergeDuplicate(first, entry));
+      else byMac.set(entry.mac, entry);
     }
   }
-  return { entries, problems, corrupt };
+  return { entries: [...byMac.values()], problems, corrupt };
+}
+
+/**
+ * A MAC listed twice becomes one device: the first entry's PID, and whichever key and
+ * name were given (a key is the one thing that cannot be typed again from the device;
+ * two different keys: the later one, as Tasmota's load applies them in order).
+ */
+function mergeDuplicate(first: ConfigEntry, later: ConfigEntry): string {
+  let note = 'merged';
+  if (later.key) {
+    if (first.key && !sameKey(first.key, later.key)) note = 'merged; it had two different keys, the later one is used';
+    first.key = later.key;
+  }
+  if (first.name === undefined && later.name !== undefined) first.name = later.name;
+  return `${first.mac} is listed twice; ${note}`;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

@@ -1,13 +1,25 @@
 // The device registry: one slot per device, holding its last values, RSSI, counters and
 // the frame-counter state that drops repeats and rejects replays. Decoding happens here
 // because the key to use belongs to the slot.
+//
+// Slots are few (64 by default) and anyone in radio range can invent MACs, so:
+// - configured devices (mi32cfg, MI32Cfg, MI32Key) are never displaced by auto-added ones;
+//   those that do not fit wait in `waiting` (kept, saved by MI32Cfg) until a slot frees up;
+// - auto-added devices are evicted least-recently-heard, but only once idle for `idleMs`,
+//   so a flood of one-frame MACs cannot push out sensors that are still talking;
+// - keys for devices never heard are bounded (MAX_PENDING_KEYS, oldest dropped);
+// - Overflow counts distinct refused MACs in bounded memory (distinct-count.ts).
 
 import { decodeAdvertisement } from '../decode.js';
 import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
 import { deviceByPid, deviceName, unknownDeviceName } from '../devices/table.js';
-import { isError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
+import { isError, type DecodeError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
 import { usableName } from './validate.js';
+import { DistinctCounter } from './distinct-count.js';
+import { checkCounter, RESYNC_RUN } from './replay-guard.js';
+
+export { RESYNC_RUN };
 
 /** Values that report a moment (a press, a turn), not a state: sent once, never repeated. */
 export function isMomentary(key: string): boolean {
@@ -52,6 +64,11 @@ export interface Slot {
   status: 'ok' | 'needs-key' | 'wrong-key';
   /** Counters of encrypted frames that were behind `counter`: a device reset shows as a run of them. */
   behind: { count: number; last: number | null };
+  /**
+   * The user listed this device (mi32cfg, MI32Cfg) or gave it a key (MI32Key): its slot is
+   * reserved, auto-added devices can never take it.
+   */
+  configured: boolean;
 }
 
 export interface Advertisement {
@@ -69,57 +86,81 @@ export type Outcome =
 /** The slot counters summed over all devices, plus frames no slot took. */
 export interface RegistryTotals extends SlotStats {
   ignored: number;
-  /** Devices not admitted because the registry was full. */
+  /** Distinct devices (MACs) refused because every slot was taken. */
   overflow: number;
 }
 
-/** Consecutive authenticated frames with rising counters, all behind the stored one, that resync a reset device. */
-export const RESYNC_RUN = 3;
+/** Keys given by MI32Key for devices not heard yet: at most this many wait, the oldest is dropped. */
+export const MAX_PENDING_KEYS = 32;
 
 export interface RegistryOptions {
   aes: AesEncryptBlock;
   limit?: number;
+  /** An auto-added device not heard for this long may give its slot to a newcomer. */
+  idleMs?: number;
+}
+
+/** A configured device without a slot: what MI32Cfg must write back. */
+export interface WaitingDevice {
+  pid: number;
+  name?: string;
+}
+
+export interface KeyResult {
+  /** The MAC has a slot. */
+  known: boolean;
+  /** The pending key dropped to make room (oldest first), if any. */
+  dropped?: string;
 }
 
 export class Registry {
+  static readonly DEFAULT_IDLE_MS = 5 * 60_000;
   readonly slots = new Map<string, Slot>();
-  /** Bind keys by MAC; a key may be set before its device is first heard. */
+  /** Bind keys of devices in slots and of configured devices waiting for one. */
   readonly keys = new Map<string, Uint8Array>();
+  /** Configured devices that did not fit: kept (and saved) until a slot is free. */
+  readonly waiting = new Map<string, WaitingDevice>();
   readonly limit: number;
+  readonly idleMs: number;
   autoAdd = true;
   readonly totals: RegistryTotals = { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0, ignored: 0, overflow: 0 };
-  private readonly overflowMacs = new Set<string>();
+  /** MI32Key for MACs with no slot and no configuration, in insertion order (oldest first). */
+  private readonly pendingKeys = new Map<string, Uint8Array>();
+  private readonly refused = new DistinctCounter();
   private readonly aes: AesEncryptBlock;
+  private readonly keyFor = (mac: string): Uint8Array | undefined => this.keys.get(mac) ?? this.pendingKeys.get(mac);
 
   constructor(options: RegistryOptions) {
     this.aes = options.aes;
     this.limit = options.limit ?? 64;
+    this.idleMs = options.idleMs ?? Registry.DEFAULT_IDLE_MS;
   }
 
-  /** Add (or update) a slot from configuration; not subject to autoAdd. */
+  get pendingKeyCount(): number {
+    return this.pendingKeys.size;
+  }
+
+  /**
+   * Add (or update) a configured device: not subject to autoAdd, never displaced by
+   * auto-added devices. When every slot holds a configured device it waits (kept, saved).
+   */
   add(mac: string, pid: number, name?: string): Slot | undefined {
     const existing = this.slots.get(mac);
     if (existing) {
       if (name !== undefined) existing.name = name || undefined;
+      existing.configured = true;
       return existing;
     }
-    if (this.slots.size >= this.limit) {
-      this.countOverflow(mac);
+    const kept = name ?? this.waiting.get(mac)?.name;
+    const device: WaitingDevice = { pid, ...(kept ? { name: kept } : {}) };
+    // configuration takes slots from auto-added devices only; between configured
+    // devices, first come (in file order) first served, the rest wait
+    if (this.slots.size >= this.limit && !this.evictFor('configuration', 0)) {
+      this.waiting.set(mac, device);
       return undefined;
     }
-    const device = deviceByPid(pid);
-    const slot: Slot = {
-      mac, pid,
-      model: device?.model ?? unknownDeviceName(pid),
-      type: device?.name ?? unknownDeviceName(pid),
-      ...(name ? { name } : {}),
-      values: {}, momentary: {}, updated: new Set(), urgent: false, events: 0,
-      rssi: 0, lastSeen: 0, counter: null,
-      stats: { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0 },
-      status: 'ok', behind: { count: 0, last: null },
-    };
-    this.slots.set(mac, slot);
-    return slot;
+    this.waiting.delete(mac);
+    return this.createSlot(mac, device.pid, device.name, true);
   }
 
   /** The slot at `index`, counting from 0 in the order devices were added (Tasmota's slot numbers). */
@@ -130,13 +171,44 @@ export class Registry {
     return undefined;
   }
 
-  setKey(mac: string, key: Uint8Array): void {
-    this.keys.set(mac, key);
+  /**
+   * A bind key from the user. A device in a slot becomes configured (its slot reserved);
+   * a key for a device never heard waits, bounded. The same key again changes nothing:
+   * resetting the counter would let old frames through again.
+   */
+  setKey(mac: string, key: Uint8Array): KeyResult {
     const slot = this.slots.get(mac);
-    if (slot) {
-      slot.status = 'ok';
-      slot.counter = null; // a new key starts a new counter history
+    if (slot || this.waiting.has(mac)) {
+      const old = this.keys.get(mac);
+      this.keys.set(mac, key);
+      if (slot) {
+        slot.configured = true;
+        if (!old || !sameBytes(old, key)) {
+          slot.status = 'ok';
+          slot.counter = null; // a new key starts a new counter history
+          slot.behind = { count: 0, last: null };
+        }
+      }
+      return { known: slot !== undefined };
     }
+    this.pendingKeys.delete(mac);
+    this.pendingKeys.set(mac, key);
+    if (this.pendingKeys.size <= MAX_PENDING_KEYS) return { known: false };
+    const oldest = this.pendingKeys.keys().next().value!;
+    this.pendingKeys.delete(oldest);
+    return { known: false, dropped: oldest };
+  }
+
+  /** Every configured or auto-added device with its key, slots first: what MI32Cfg writes. */
+  devices(): { mac: string; pid: number; key?: Uint8Array; name?: string }[] {
+    const out: { mac: string; pid: number; key?: Uint8Array; name?: string }[] = [];
+    const push = (mac: string, pid: number, name: string | undefined): void => {
+      const key = this.keys.get(mac);
+      out.push({ mac, pid, ...(key ? { key } : {}), ...(name ? { name } : {}) });
+    };
+    for (const s of this.slots.values()) push(s.mac, s.pid, s.name);
+    for (const [mac, w] of this.waiting) push(mac, w.pid, w.name);
+    return out;
   }
 
   displayName(slot: Slot): string {
@@ -145,27 +217,27 @@ export class Registry {
 
   ingest(adv: Advertisement, now: number): Outcome[] {
     this.totals.frames++;
-    const results = decodeAdvertisement(adv.ad, adv.mac, { aes: this.aes, keyFor: (mac) => this.keys.get(mac) });
+    const results = decodeAdvertisement(adv.ad, adv.mac, { aes: this.aes, keyFor: this.keyFor });
     return results.map((r) => this.apply(adv, r, now));
   }
 
   private apply(adv: Advertisement, result: DecodeResult, now: number): Outcome {
-    if (isError(result)) return this.applyError(adv, now, result.code, result.error, result.mac, result.pid);
+    if (isError(result)) return this.applyError(adv, now, result);
     let slot = this.slots.get(result.mac);
     if (!slot) {
-      if (!this.autoAdd) {
+      const admitted = this.admit(result.mac, parseInt(result.pid ?? '0', 16), now, usableName(result.localName));
+      if (typeof admitted === 'string') {
         this.totals.ignored++;
-        return { kind: 'ignored', reason: 'auto-add-off' };
+        return { kind: 'ignored', reason: admitted };
       }
-      slot = this.add(result.mac, parseInt(result.pid ?? '0', 16), usableName(result.localName));
-      if (!slot) return { kind: 'ignored', reason: 'full' };
+      slot = admitted;
     }
     slot.stats.frames++;
     slot.rssi = adv.rssi;
     slot.lastSeen = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
     if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
-    const verdict = this.checkCounter(slot, result);
+    const verdict = checkCounter(slot, result);
     if (verdict !== 'new') {
       slot.stats[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
       this.totals[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
@@ -178,63 +250,103 @@ export class Registry {
     return { kind: 'values', slot, reading: result };
   }
 
-  private applyError(adv: Advertisement, now: number, code: string, error: string, mac: string | undefined, pid: string | null | undefined): Outcome {
+  private applyError(adv: Advertisement, now: number, e: DecodeError): Outcome {
+    const { code, error } = e;
     if (code === 'unknown-format') {
       this.totals.ignored++;
       return { kind: 'ignored', reason: 'not-ours' };
     }
     this.totals.errors++;
-    let slot = this.slots.get(mac ?? adv.mac);
+    const mac = e.mac ?? adv.mac;
+    let slot = this.slots.get(mac);
     // A device we cannot decrypt yet still gets a slot, so the user sees it needs a key.
-    if (!slot && code === 'no-key' && this.autoAdd && pid) slot = this.add(mac ?? adv.mac, parseInt(pid, 16));
+    if (!slot && code === 'no-key' && e.pid) {
+      const admitted = this.admit(mac, parseInt(e.pid, 16), now);
+      if (typeof admitted !== 'string') slot = admitted;
+    }
     if (slot) {
       slot.stats.frames++;
       slot.stats.errors++;
+    }
+    // A plain frame in a keyed device's name proves nothing about the device: it must
+    // not change its status, RSSI or last-heard time (that is what a spoofer would want).
+    if (code === 'not-encrypted') {
+      if (!e.empty) this.totals.decryptFailures++;
+      return { kind: 'error', ...(slot ? { slot } : {}), error, code };
+    }
+    if (slot) {
       slot.rssi = adv.rssi;
       slot.lastSeen = now;
       if (code === 'no-key') slot.status = 'needs-key';
-    }
-    if (code === 'wrong-key' || code === 'not-encrypted') {
-      if (slot) {
+      if (code === 'wrong-key') {
         slot.status = 'wrong-key';
         slot.stats.decryptFailures++;
       }
-      this.totals.decryptFailures++;
     }
+    if (code === 'wrong-key') this.totals.decryptFailures++;
     return { kind: 'error', ...(slot ? { slot } : {}), error, code };
   }
 
   /**
-   * Same counter as last time: the device repeats frames, so it is a duplicate. For
-   * encrypted frames a counter behind the last one is a replay, unless RESYNC_RUN
-   * authenticated frames in a row rise from there (the device was reset).
+   * A slot for a device heard for the first time (since boot or since it was evicted).
+   * Configured devices and those the user gave a key take one from auto-added devices
+   * (or from a configured device never heard since boot); auto-added newcomers only
+   * from an idle auto-added device. Refused MACs are counted once each in Overflow.
    */
-  private checkCounter(slot: Slot, r: Reading): 'new' | 'duplicate' | 'replay' {
-    if (r.counter === null) return 'new';
-    const bits = counterBits(r);
-    const last = slot.counter;
-    if (last === null) {
-      slot.counter = r.counter;
-      return 'new';
+  private admit(mac: string, pid: number, now: number, name?: string): Slot | 'full' | 'auto-add-off' {
+    const waiting = this.waiting.get(mac);
+    const configured = waiting !== undefined || this.pendingKeys.has(mac);
+    if (!configured && !this.autoAdd) return 'auto-add-off';
+    if (this.slots.size >= this.limit && !this.evictFor(configured ? 'configured' : 'auto', now)) {
+      this.totals.overflow = this.refused.add(mac);
+      return 'full';
     }
-    const span = 2 ** bits;
-    const diff = (((r.counter - last) % span) + span) % span;
-    if (diff === 0) return 'duplicate';
-    if (diff < span / 2 || !r.encrypted) {
-      slot.counter = r.counter;
-      slot.behind = { count: 0, last: null };
-      return 'new';
+    const pending = this.pendingKeys.get(mac);
+    if (pending) {
+      this.pendingKeys.delete(mac);
+      this.keys.set(mac, pending);
     }
-    const b = slot.behind;
-    if (b.last !== null && r.counter === b.last) return 'duplicate';
-    b.count = b.last !== null && r.counter > b.last ? b.count + 1 : 1;
-    b.last = r.counter;
-    if (b.count >= RESYNC_RUN) {
-      slot.counter = r.counter;
-      slot.behind = { count: 0, last: null };
-      return 'new';
+    this.waiting.delete(mac);
+    return this.createSlot(mac, waiting?.pid ?? pid, waiting?.name ?? name, configured);
+  }
+
+  /**
+   * Free one slot, if the rules allow; true when one was freed. `auto`: a newcomer found
+   * by auto-add, which may only take an idle auto-added slot. `configuration`: loading
+   * mi32cfg, any auto-added slot. `configured`: a configured device heard, which may also
+   * take the slot of a configured device not heard since boot (that one waits instead).
+   */
+  private evictFor(newcomer: 'auto' | 'configuration' | 'configured', now: number): boolean {
+    let victim: Slot | undefined;
+    for (const s of this.slots.values()) {
+      if (s.configured || this.keys.has(s.mac)) continue;
+      if (newcomer === 'auto' && now - s.lastSeen < this.idleMs) continue;
+      if (!victim || s.lastSeen < victim.lastSeen) victim = s;
     }
-    return 'replay';
+    if (!victim && newcomer === 'configured') {
+      // every slot is configured: one never heard since boot makes room, and waits
+      for (const s of this.slots.values()) if (s.lastSeen === 0) { victim = s; break; }
+    }
+    if (!victim) return false;
+    this.slots.delete(victim.mac);
+    if (victim.configured) this.waiting.set(victim.mac, { pid: victim.pid, ...(victim.name ? { name: victim.name } : {}) });
+    return true;
+  }
+
+  private createSlot(mac: string, pid: number, name: string | undefined, configured: boolean): Slot {
+    const device = deviceByPid(pid);
+    const slot: Slot = {
+      mac, pid,
+      model: device?.model ?? unknownDeviceName(pid),
+      type: device?.name ?? unknownDeviceName(pid),
+      ...(name ? { name } : {}),
+      values: {}, momentary: {}, updated: new Set(), urgent: false, events: 0,
+      rssi: 0, lastSeen: 0, counter: null,
+      stats: { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0 },
+      status: 'ok', behind: { count: 0, last: null }, configured,
+    };
+    this.slots.set(mac, slot);
+    return slot;
   }
 
   private merge(slot: Slot, values: Values): void {
@@ -248,20 +360,10 @@ export class Registry {
       slot.updated.add(key);
     }
   }
-
-  private countOverflow(mac: string): void {
-    if (!this.overflowMacs.has(mac)) {
-      this.overflowMacs.add(mac);
-      this.totals.overflow++;
-    }
-    // remember only a bounded number of refused MACs, so a flood cannot grow memory
-    if (this.overflowMacs.size > 256) this.overflowMacs.clear();
-  }
 }
 
-/** Width of the counter a format carries, for wrap-around comparison. */
-function counterBits(r: Reading): number {
-  if (r.format === 'mibeacon' && r.encrypted) return 32;
-  if (r.format === 'bthome' && r.encrypted) return 32;
-  return 8;
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
