@@ -140,7 +140,7 @@ describe('gateway commands', () => {
     expect(gw.command('MI32Key 00112233445566778899AABBCCDDEEFFF82441112233', 'console')).toMatchObject({ MI32Key: 'Done', MAC: 'F82441112233' });
     // The reply shows only the last 4 digits (it is published on stat/<topic>/RESULT); the expanded key is kept.
     expect(gw.command('MI32Key 112233445566AABBCCDDEEFFC4B1D2E3F405', 'console')).toMatchObject({ Key: '...EEFF', Note: expect.stringMatching(/not seen yet/) });
-    expect(Buffer.from(gw.registry.keys.get('C4B1D2E3F405')!).toString('hex').toUpperCase()).toBe('1122334455668D3D3C97AABBCCDDEEFF');
+    expect(Buffer.from(gw.registry.keyOf('C4B1D2E3F405')!).toString('hex').toUpperCase()).toBe('1122334455668D3D3C97AABBCCDDEEFF');
     expect(gw.command('MI32Cfg', 'console')).toEqual({ MI32Cfg: 'Done', Devices: 2 });
     expect(JSON.parse(readFileSync(join(dir, 'mi32cfg'), 'utf8'))).toEqual([
       { MAC, PID: '055b', key: KEY },

@@ -22,7 +22,7 @@ describe('MI32Key', () => {
         ? (mqtt.deliver('cmnd/mi32/MI32Key', KEY + MAC), JSON.parse(mqtt.on('stat/mi32/RESULT').at(-1)!))
         : gw.command(`MI32Key ${KEY}${MAC}`, source);
       expect(reply).toMatchObject({ MI32Key: 'Done', MAC, Key: '...3210' });
-      expect(gw.registry.keys.get(MAC)).toBeDefined();
+      expect(gw.registry.keyOf(MAC)).toBeDefined();
       expect(leaks([...mqtt.sent.map((m) => m.payload), ...logLines, ...consoleLines])).toEqual([]);
     });
   }

@@ -140,6 +140,11 @@ export class Registry {
     return this.pendingKeys.size;
   }
 
+  /** The bind key in use for `mac`: a configured device's, or one waiting for its device to be heard. */
+  keyOf(mac: string): Uint8Array | undefined {
+    return this.keyFor(mac);
+  }
+
   /**
    * Add (or update) a configured device: not subject to autoAdd, never displaced by
    * auto-added devices. When every slot holds a configured device it waits (kept, saved).
