@@ -5,7 +5,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // firmware/moddable imports the SDK's modules by bare name ("file", "timer", "socket", ...)
 // and the core as "core/...": the Moddable adapter tests (test/moddable) run those files
 // under Node against fakes of the SDK modules in test/moddable/fakes.
-const MODDABLE_FAKES = ['file', 'timer', 'socket', 'securesocket'];
+const MODDABLE_FAKES = ['file', 'timer', 'socket', 'securesocket', 'bleclient'];
 
 export default defineConfig({
   resolve: {

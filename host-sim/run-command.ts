@@ -15,6 +15,7 @@ import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
 import { topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from './capture/index.js';
+import { addrTypeCode } from './capture/types.js';
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
@@ -195,7 +196,7 @@ export async function runCommand(args: string[]): Promise<number> {
     rl.on('close', () => { stdinEnded = true; check(); });
     replay(capture, opts.speed, (adv) => {
       if (scan.paused) scan.missed++;
-      else gateway.handleAdvertisement(adv);
+      else gateway.handleAdvertisement({ mac: adv.mac, rssi: adv.rssi, ad: adv.ad, addrType: addrTypeCode(adv.addrType) });
     }).then(() => {
       replayDone = true;
       const t = gateway.registry.totals;

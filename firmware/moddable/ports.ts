@@ -8,6 +8,8 @@ export interface ScannedAdvertisement {
   mac: string;
   rssi: number;
   ad: Uint8Array;
+  /** NimBLE's address type (0 public, 1 random, 2/3 resolvable), as Tasmota hands it to adv_cb. */
+  addrType?: number;
 }
 
 export interface Scanner {

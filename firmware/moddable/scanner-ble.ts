@@ -33,7 +33,11 @@ class GatewayScanner extends BLEClient {
     try {
       const ad = new Uint8Array(device.scanResponse.buffer);
       if (ad.length === 0) return;
-      this.options.deliver({ mac: macFromReversed(new Uint8Array(device.address)), rssi: device.rssi, ad });
+      const address = new Uint8Array(device.address);
+      // new Uint8Array(undefined) is empty, not an error: a report without a 6-byte address
+      // would reach the registry as the device "".
+      if (address.length !== 6) throw new Error(`report without a 6-byte address (${address.length} bytes)`);
+      this.options.deliver({ mac: macFromReversed(address), rssi: device.rssi, ad, addrType: device.addressType });
     } catch (e) {
       this.options.log.error(`advertisement: ${(e as Error).message}`);
     }

@@ -36,7 +36,7 @@ export const createScanner: CreateScanner = (options: ScannerOptions): Scanner =
         const line = lines[index]!.trim();
         const number = ++index;
         if (!line) continue;
-        let record: { t?: unknown; mac?: unknown; rssi?: unknown; ad?: unknown };
+        let record: { t?: unknown; mac?: unknown; rssi?: unknown; ad?: unknown; addrType?: unknown };
         try {
           record = JSON.parse(line) as typeof record;
         } catch {
@@ -58,7 +58,7 @@ export const createScanner: CreateScanner = (options: ScannerOptions): Scanner =
           return;
         }
         delivered++;
-        options.deliver({ mac, rssi: record.rssi, ad });
+        options.deliver({ mac, rssi: record.rssi, ad, addrType: record.addrType === "random" || record.addrType === 1 ? 1 : 0 });
       }
       options.log.info(`replay done: ${delivered} advertisements`);
     };

@@ -14,6 +14,11 @@ export interface CapturedAdvertisement {
   ad: Uint8Array;
 }
 
+/** The address type as the gateway and scripts number it (Tasmota's, NimBLE's): 0 public, 1 random. */
+export function addrTypeCode(type: CapturedAdvertisement['addrType']): number {
+  return type === 'random' ? 1 : 0;
+}
+
 /** One problem in a capture. Where it was: `line` (JSONL, 1-based) or `record`/`offset` (btsnoop). */
 export interface CaptureError {
   error: string;

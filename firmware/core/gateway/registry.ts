@@ -75,6 +75,8 @@ export interface Advertisement {
   mac: string;
   rssi: number;
   ad: Uint8Array;
+  /** The sender's address type as Tasmota numbers it (NimBLE's): 0 public, 1 random (2/3 resolvable); byte 6 of adv_cb's buffer. */
+  addrType?: number;
 }
 
 export type Outcome =
