@@ -107,7 +107,8 @@ export class ScriptRuntime {
       tasmota: this.tasmotaApi(script),
       print: (...args: unknown[]) => this.print(script, args),
     };
-    const outcome = this.options.host.load(name, source, globals);
+    const events = { fatal: (error: ScriptError) => this.fail(script, error) };
+    const outcome = this.options.host.load(name, source, globals, events);
     if (!outcome.ok) {
       const text = this.report(script, outcome.error);
       this.stop(script);
@@ -138,19 +139,26 @@ export class ScriptRuntime {
       // A loop cut off by the host has no line of its own: name the line that set the callback.
       const line = error.line ?? script.callbackLines.get(fn);
       this.report(script, line !== undefined && error.line === undefined ? { ...error, line, message: `${error.message} in the callback set here` } : error);
-      if (error.timedOut) this.stop(script);
+      if (error.timedOut || error.fatal) this.stop(script);
     }
   }
 
+  /** The host says the script died between calls (out of memory): report it once and stop it. */
+  private fail(script: RunningScript, error: ScriptError): void {
+    if (script.stopped) return;
+    this.report(script, error);
+    this.stop(script);
+  }
+
   private remember(script: RunningScript, fn: Callback): void {
-    const line = lineInStack(new Error().stack ?? '', scriptFileName(script.name));
+    const line = this.options.host.callbackLine?.(fn) ?? lineInStack(new Error().stack ?? '', scriptFileName(script.name));
     if (line !== undefined) script.callbackLines.set(fn, line);
   }
 
   private report(script: RunningScript, error: ScriptError): string {
     script.errors++;
     const where = error.line !== undefined ? `${script.name}:${error.line}` : script.name;
-    const text = error.timedOut ? `script ${where}: ${error.message}; the script is stopped` : `script ${where}: ${error.message}`;
+    const text = error.timedOut || error.fatal ? `script ${where}: ${error.message}; the script is stopped` : `script ${where}: ${error.message}`;
     this.options.log.error(text);
     this.options.console?.(JSON.stringify({ Script: script.name, Error: error.message, ...(error.line !== undefined ? { Line: error.line } : {}) }));
     return text;
@@ -161,6 +169,7 @@ export class ScriptRuntime {
     for (const handle of script.timers.values()) this.options.clock.clearTimeout(handle);
     script.timers.clear();
     script.ble.advCallback = script.ble.connCallback = undefined;
+    script.loaded?.dispose?.();
   }
 
   private advertisement(adv: Advertisement): void {
