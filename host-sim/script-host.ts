@@ -85,7 +85,7 @@ class Sandbox implements LoadedScript {
   });
 
   constructor(
-    private readonly name: string,
+    name: string,
     private readonly globals: Record<string, unknown>,
     private readonly settings: { budgetMs: number; memoryMb: number; startMs: number },
     private readonly lines: WeakMap<object, number>,
@@ -105,7 +105,9 @@ class Sandbox implements LoadedScript {
     });
     this.worker.unref();
     this.worker.on('error', (e: Error & { code?: string }) => {
-      this.died(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (more than ${settings.memoryMb} MB)` : `its sandbox failed: ${e.message}`);
+      // Out of memory in the middle of a call looks like a timeout to the waiting thread; say what it was.
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') this.died(`ran out of memory (more than ${settings.memoryMb} MB)`, true);
+      else this.died(`its sandbox failed: ${e.message}`);
     });
     this.worker.on('exit', () => this.died('its sandbox ended'));
   }
@@ -271,8 +273,8 @@ class Sandbox implements LoadedScript {
   }
 
   /** The worker ended on its own (out of memory, a crash): tell the runtime, which stops the script. */
-  private died(message: string): void {
-    if (this.dead) return;
+  private died(message: string, evenIfKilled = false): void {
+    if (this.dead && !evenIfKilled) return;
     this.dead = { message, fatal: true };
     this.events?.fatal(this.dead);
   }

@@ -44,13 +44,15 @@ export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
 export interface GatewaySettings {
   topic: string;
   telePeriod: number;
+  /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
+  scriptRemote: 0 | 1;
 }
 
 const SETTINGS_FILE = 'settings.json';
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300, scriptRemote: 0 };
 
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
@@ -93,6 +95,7 @@ export class Gateway implements CommandTarget {
 
   get topic(): string { return this.settings.topic; }
   get telePeriod(): number { return this.settings.telePeriod; }
+  get scriptRemote(): 0 | 1 { return this.settings.scriptRemote; }
 
   /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
   start(): string[] {
@@ -246,7 +249,7 @@ export class Gateway implements CommandTarget {
 
   /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
   command(line: string, source: CommandSource, argument?: string): Reply {
-    const reply = runCommand(this, line, argument);
+    const reply = runCommand(this, line, argument, source);
     this.result(reply);
     if (source !== 'console') this.ports.log.info(`${source} command ${line} -> ${JSON.stringify(reply)}`);
     return reply;
@@ -284,6 +287,11 @@ export class Gateway implements CommandTarget {
     this.scheduleTele();
   }
 
+  setScriptRemote(value: 0 | 1): void {
+    this.settings.scriptRemote = value;
+    this.saveSettings();
+  }
+
   setTopic(topic: string): void {
     if (topic === this.settings.topic) return;
     if (this.mqtt) this.mqtt.unsubscribe(this.topicOf('cmnd', '+'));
@@ -317,6 +325,7 @@ export class Gateway implements CommandTarget {
       const out: Partial<GatewaySettings> = {};
       if (typeof s.topic === 'string' && s.topic) out.topic = s.topic;
       if (typeof s.telePeriod === 'number') out.telePeriod = s.telePeriod;
+      if (s.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
       return out;
     } catch {
       this.ports.log.warn(`${SETTINGS_FILE} is not valid JSON; using defaults`);

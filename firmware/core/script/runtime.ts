@@ -73,18 +73,30 @@ export class ScriptRuntime {
     if (bytes) this.load(AUTOEXEC, utf8Decode(bytes));
   }
 
-  /** Script (status) and ScriptSave <source> (store as autoexec.js, then run it instead of the old one). */
+  /**
+   * Script (status) and ScriptSave <source>: the new script is loaded first, beside the old
+   * one; only if it loads cleanly is it stored as autoexec.js and the old one stopped.
+   * A script that fails to load is reported, not stored: the working one keeps running.
+   */
   private command(kind: 'status' | 'save', arg: string): Reply {
     if (kind === 'status') return { Script: this.status.map((s) => ({ Name: s.name, Running: s.running, Errors: s.errors })) };
     const store = this.options.store;
     if (!store) throw new CommandError('no storage for scripts on this build');
     const bytes = utf8Encode(arg);
     if (bytes.length > MAX_SCRIPT_BYTES) throw new CommandError(`script is ${bytes.length} bytes; at most ${MAX_SCRIPT_BYTES}`);
-    writeAtomic(store, AUTOEXEC, bytes);
-    for (const s of this.scripts.filter((x) => x.name === AUTOEXEC)) this.stop(s);
-    this.scripts.splice(0, this.scripts.length, ...this.scripts.filter((x) => x.name !== AUTOEXEC));
+    const previous = this.scripts.filter((x) => x.name === AUTOEXEC);
     const loaded = this.load(AUTOEXEC, arg);
-    return { ScriptSave: 'Done', Bytes: bytes.length, ...(loaded.ok ? { Running: true } : { Running: false, Error: loaded.error }) };
+    const fresh = this.scripts[this.scripts.length - 1]!;
+    if (!loaded.ok) {
+      this.scripts.splice(this.scripts.indexOf(fresh), 1);
+      throw new CommandError(loaded.error);
+    }
+    writeAtomic(store, AUTOEXEC, bytes);
+    for (const s of previous) {
+      this.stop(s);
+      this.scripts.splice(this.scripts.indexOf(s), 1);
+    }
+    return { ScriptSave: 'Done', Bytes: bytes.length, Running: true };
   }
 
   get status(): ScriptStatus[] {
@@ -143,11 +155,10 @@ export class ScriptRuntime {
     }
   }
 
-  /** The host says the script died between calls (out of memory): report it once and stop it. */
+  /** The host says the script died outside a call, or why it really died (out of memory): report it, stop it. */
   private fail(script: RunningScript, error: ScriptError): void {
-    if (script.stopped) return;
     this.report(script, error);
-    this.stop(script);
+    if (!script.stopped) this.stop(script);
   }
 
   private remember(script: RunningScript, fn: Callback): void {
