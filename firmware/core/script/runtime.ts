@@ -8,11 +8,13 @@ import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, Store, TimerHan
 import type { Reply } from '../gateway/commands.js';
 import { CommandError } from '../gateway/commands.js';
 import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
+import { toHex } from '../bytes/hex.js';
 import { recoverAtomic, writeAtomic } from '../store/atomic.js';
 import type { GattResult } from '../gatt/client.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
-import { admits, BleScriptState, createBleApi, isBytes, type ScanFilter } from './ble-api.js';
+import { admits, BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
+import { copyBytes, isBytes } from './script-bytes.js';
 import { createMi32Api } from './mi32-api.js';
 import { lineInStack, scriptFileName } from './stack-line.js';
 
@@ -239,7 +241,7 @@ export class ScriptRuntime {
 
 function safeJson(value: unknown): string {
   try {
-    return isBytes(value) ? `bytes('${[...value].map((b) => b.toString(16).padStart(2, '0')).join('')}')` : JSON.stringify(value) ?? String(value);
+    return isBytes(value) ? `bytes('${toHex(copyBytes(value))}')` : JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }
