@@ -1,7 +1,9 @@
 // Issue 10, point 1: user scripts stay inside their sandbox. Each attack quoted in the issue,
 // with its exact input, against a real Gateway and the Node script host (a SES-locked worker);
 // after each one the gateway still answers a console command.
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { serviceDataStructure } from '../../firmware/core/ad/structures.js';
 import { Gateway } from '../../firmware/core/gateway/gateway.js';
 import { ScriptRuntime } from '../../firmware/core/script/runtime.js';
@@ -11,6 +13,8 @@ import { createNodeScriptHost } from '../../host-sim/script-host.js';
 import { FakeClock } from '../mqtt/fakes.js';
 import { miBeacon } from '../helpers/frames.js';
 import { MemoryStore, RecordingMqtt, recordingLog } from '../helpers/gateway.js';
+import { startAedes } from '../helpers/brokers.js';
+import { onCleanup, runCleanups, startRun, tempDir } from '../e2e/harness.js';
 
 const MAC = 'A4C138112233';
 const advert = (counter: number) => ({
@@ -174,4 +178,22 @@ describe('remote ScriptSave', () => {
     expect(store.exists('autoexec.js')).toBe(false);
     answers();
   });
+});
+
+describe('the simulator process (mi32 run)', () => {
+  afterEach(runCleanups);
+
+  it('an autoexec.js that loops through microtasks does not freeze the start: commands are answered, SIGTERM ends it', async () => {
+    const broker = await startAedes();
+    onCleanup(() => broker.stop());
+    const data = join(tempDir(), 'data');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'autoexec.js'), '(async()=>{for(;;){await null}})()'); // stored by an older version
+    const p = startRun(['--broker', broker.url, '--topic', 'sec', '--data', data]);
+    await p.waitStderr('the loop reported', /script autoexec\.js: ran longer than 1000 ms \(a loop\?\); the script is stopped/);
+    p.send('TelePeriod');
+    await p.waitStdout('the TelePeriod reply', (l) => /^\{"TelePeriod":\d+\}$/.test(l));
+    p.proc.kill('SIGTERM');
+    expect((await p.exited).code, p.describe()).toBe(0);
+  }, 60_000);
 });

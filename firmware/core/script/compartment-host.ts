@@ -92,14 +92,19 @@ function confineBuiltIns(): { ok: true; harden: Harden } | { ok: false; reason: 
       return { ok: false, reason: 'the built-ins are frozen and this XS build has no lockdown()' };
     }
   }
-  harden(thrower);
-  for (const proto of functionPrototypes) harden(proto);
-  for (const name of BUILT_INS) {
-    const value = (globalThis as Record<string, unknown>)[name];
-    if ((typeof value === 'function' || (typeof value === 'object' && value !== null))) harden(value);
+  try {
+    harden(thrower);
+    for (const proto of functionPrototypes) harden(proto);
+    for (const name of BUILT_INS) {
+      const value = (globalThis as Record<string, unknown>)[name];
+      if (typeof value === 'function' || (typeof value === 'object' && value !== null)) harden(value);
+    }
+    // Built-ins no global names: iterator prototypes (harden walks each object's prototype chain).
+    for (const iterator of [[][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](), ''[Symbol.iterator](), 'a'.matchAll(/a/g)]) harden(iterator);
+  } catch (e) {
+    // XS's harden throws before lockdown on some builds: then nothing can be confined.
+    return { ok: false, reason: `cannot harden the built-ins (${e instanceof Error ? e.message : 'harden failed'})` };
   }
-  // Built-ins no global names: iterator prototypes (harden walks each object's prototype chain).
-  for (const iterator of [[][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](), ''[Symbol.iterator](), 'a'.matchAll(/a/g)]) harden(iterator);
   return { ok: true, harden };
 }
 
