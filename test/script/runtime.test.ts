@@ -122,6 +122,15 @@ BLE.adv_cb(() => {
     expect(gw.registry.slots.get(MAC)!.values.Temperature).toBe(21.5);
   });
 
+  it('an async callback that rejects is reported with its line; the script goes on', () => {
+    const { clock, runtime, logLines, consoleLines } = setup();
+    runtime.load('async.js', `let n = 0;\ntasmota.set_timer(10, async () => {\n  await null;\n  if (++n === 1) null.x;\n});\ntasmota.set_timer(30, () => print('still here'));`);
+    clock.advance(40);
+    expect(logLines).toContainEqual(expect.stringMatching(/^error script async\.js:4: TypeError: Cannot read properties of null .* \(in an async callback\)$/));
+    expect(consoleLines).toContain('async.js: still here');
+    expect(runtime.status).toEqual([{ name: 'async.js', running: true, errors: 1 }]);
+  });
+
   it('a syntax error is reported with the line and nothing runs', () => {
     const { runtime } = setup();
     const out = runtime.load('syntax.js', `print('a');\nprint(;`);
