@@ -74,13 +74,14 @@ function encode(value: unknown): Encoded {
     return { $fn: id, ...(line !== undefined ? { line } : {}) };
   }
   if (isBytes(value)) {
+    const bytes = snapshot(value); // first: a buffer too large is refused before it is kept
     let id = bufferIds.get(value);
     if (id === undefined) {
       id = nextId++;
       bufferIds.set(value, id);
     }
     synced.set(id, value);
-    return { $buf: id, bytes: snapshot(value) };
+    return { $buf: id, bytes };
   }
   return { $v: value };
 }

@@ -138,6 +138,19 @@ describe('memory and saving', () => {
     answers();
   }, 60_000);
 
+  it('what a script keeps on the gateway\'s side is bounded: timers, filter entries, buffer size', () => {
+    const { runtime, consoleLines, answers } = setup();
+    runtime.load('pile.js', `
+      const errors = [];
+      const attempt = (f) => { try { f(); } catch (e) { errors.push(e.message); } };
+      for (let i = 0; i < 150; i++) attempt(() => tasmota.set_timer(1e9, () => {}));
+      for (let i = 0; i < 100; i++) attempt(() => BLE.adv_watch((0xA4C138000000 + i).toString(16)));
+      attempt(() => BLE.adv_cb(() => {}, new Uint8Array(5000)));
+      print(errors.length, [...new Set(errors)].join(' | '));`);
+    expect(consoleLines).toContain('pile.js: 87 tasmota.set_timer: at most 100 pending timers | BLE.adv_watch: at most 64 MACs | a buffer handed to the gateway may hold at most 4096 bytes, this one 5000');
+    answers();
+  });
+
   it('ScriptSave of a syntax error keeps the working script', () => {
     const { gw, clock, store, consoleLines, answers } = setup();
     const working = "tasmota.set_timer(10, function tick() { print('tick'); tasmota.set_timer(10, tick); });";

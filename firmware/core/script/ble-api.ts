@@ -22,6 +22,13 @@ export interface ScanFilter {
   block: Set<string>;
 }
 
+/** Entries per filter list (Tasmota's controller lists are smaller still). */
+export const MAX_FILTER_ENTRIES = 64;
+
+function checkRoom(list: { size: number; has(mac: string): boolean }, mac: string, fn: string): void {
+  if (!list.has(mac) && list.size >= MAX_FILTER_ENTRIES) throw new Error(`BLE.${fn}: at most ${MAX_FILTER_ENTRIES} MACs`);
+}
+
 export function admits(filter: ScanFilter, mac: string): boolean {
   if (filter.block.has(mac)) return false;
   return filter.watch.size === 0 || filter.watch.has(mac);
@@ -153,11 +160,15 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       state.advBuffer = b;
     },
     adv_watch(mac: unknown, type?: unknown) {
-      ctx.filter.watch.set(macArg(mac, 'adv_watch'), typeArg(type));
+      const m = macArg(mac, 'adv_watch');
+      checkRoom(ctx.filter.watch, m, 'adv_watch');
+      ctx.filter.watch.set(m, typeArg(type));
     },
     adv_block(mac: unknown, type?: unknown) {
       typeArg(type);
-      ctx.filter.block.add(macArg(mac, 'adv_block'));
+      const m = macArg(mac, 'adv_block');
+      checkRoom(ctx.filter.block, m, 'adv_block');
+      ctx.filter.block.add(m);
     },
     conn_cb(cb?: Callback | null, buf?: Uint8Array) {
       if (cb === undefined || cb === null) {

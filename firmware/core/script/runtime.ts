@@ -33,6 +33,8 @@ export interface ScriptRuntimeOptions {
 export const AUTOEXEC = 'autoexec.js';
 /** Largest script ScriptSave accepts (bytes of UTF-8). */
 export const MAX_SCRIPT_BYTES = 16384;
+/** Pending timers per script: what a script keeps on the gateway's side is bounded too. */
+export const MAX_TIMERS = 100;
 
 type Callback = (...args: never[]) => unknown;
 
@@ -211,6 +213,7 @@ export class ScriptRuntime {
       },
       set_timer: (ms: unknown, fn: unknown) => {
         if (typeof fn !== 'function') throw new Error('tasmota.set_timer: expected (milliseconds, function)');
+        if (script.timers.size >= MAX_TIMERS) throw new Error(`tasmota.set_timer: at most ${MAX_TIMERS} pending timers`);
         this.remember(script, fn as Callback);
         const delay = Math.max(0, Number(ms) || 0);
         const id = this.nextTimer++;
