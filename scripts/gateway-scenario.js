@@ -62,8 +62,40 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
 /** Commands the scenario runs after the replay: good ones, bad ones, a save. */
 export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30'];
 
-/** Scripts the scenario runs in both engines: an example, and one whose callback throws on a known line. */
+/**
+ * Escapes from a script to the host (issue 10): each must print "refused" in both engines.
+ * 'reached' would mean the script got a Function that evaluates among the firmware's
+ * globals (XS: MI32Core, issueCommand; Node: process) or changed a built-in under the firmware.
+ */
+export const ESCAPE_SCRIPT = `const probe = 'return [typeof MI32Core, typeof issueCommand, typeof process, typeof require].join()';
+const self = this;
+const attempts = {
+  'MI32.devices.constructor': () => MI32.devices.constructor(probe)(),
+  'this.constructor.constructor': () => self.constructor.constructor(probe)(),
+  'print.constructor': () => print.constructor(probe)(),
+  'arrow.constructor': () => (() => {}).constructor(probe)(),
+  'async.constructor': () => (async function () {}).constructor(probe),
+  'generator.constructor': () => (function* () {}).constructor(probe),
+  'get_MAC.constructor.constructor': () => MI32.get_MAC(0).constructor.constructor(probe)(),
+  'cmd reply': () => tasmota.cmd('Topic').constructor.constructor(probe)(),
+};
+for (const key of Object.keys(attempts)) {
+  let outcome = 'refused';
+  try { outcome = 'reached ' + attempts[key](); } catch (e) { outcome = 'refused'; }
+  print('escape', key, outcome);
+}
+const push = Array.prototype.push;
+try { Array.prototype.push = function () { return 0; }; } catch (e) { /* frozen */ }
+try { Object.prototype.polluted = 1; } catch (e) { /* frozen */ }
+try { MI32.devices = () => 99; } catch (e) { /* hardened */ }
+print('escape', 'Array.prototype.push', Array.prototype.push === push ? 'refused' : 'reached');
+print('escape', 'Object.prototype', ({}).polluted === undefined ? 'refused' : 'reached');
+print('escape', 'MI32.devices', MI32.devices() === 99 ? 'reached' : 'refused');
+`;
+
+/** Scripts the scenario runs in both engines: an example, one whose callback throws on a known line, and the escapes. */
 export const SCENARIO_SCRIPTS = (fs, root) => [
   { name: 'presence.js', source: fs.readFileSync(root + '/examples/scripts/presence.js', 'utf8') },
   { name: 'thrower.js', source: "const buf = new Uint8Array(73);\nlet n = 0;\nBLE.adv_cb(() => { if (++n === 3) throw new Error('third advert'); }, buf);\n" },
+  { name: 'escape.js', source: ESCAPE_SCRIPT },
 ];

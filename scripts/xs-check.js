@@ -215,6 +215,13 @@ if (nodeScenario.length < 10) {
   scenarioFailed++;
   console.log(`FAIL gateway scenario produced only ${nodeScenario.length} lines`);
 }
+// Escapes from a script (issue 10): every attempt must come back refused in XS, and all were tried.
+const escapes = (xsScenario ?? []).filter((l) => l.startsWith('console escape.js: escape '));
+const reached = escapes.filter((l) => !l.endsWith(' refused'));
+for (const l of reached) console.log(`FAIL script escape in XS: ${l}`);
+if (escapes.length < 11) console.log(`FAIL script escapes: only ${escapes.length} of 11 attempts reported in XS`);
+scenarioFailed += reached.length + (escapes.length < 11 ? 1 : 0);
+console.log(`script escapes in XS: ${escapes.length - reached.length} of ${escapes.length} refused`);
 passed += scenarioLines - Math.min(scenarioFailed, scenarioLines);
 failed += scenarioFailed;
 console.log(`gateway scenario (demo home, ${demoAdvs.length} advertisements): ${scenarioLines} published/console lines compared`);

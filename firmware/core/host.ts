@@ -155,6 +155,8 @@ export interface ScriptError {
   line?: number;
   /** It ran past the host's time budget (a loop); the runtime stops such a script. */
   timedOut?: boolean;
+  /** The host cannot run it any more (out of memory, its sandbox died); the runtime stops it. */
+  fatal?: boolean;
 }
 
 export type ScriptOutcome<T> = { ok: true; value: T } | { ok: false; error: ScriptError };
@@ -162,13 +164,27 @@ export type ScriptOutcome<T> = { ok: true; value: T } | { ok: false; error: Scri
 /** A loaded script: call its functions (callbacks it registered) under the host's guard. */
 export interface LoadedScript {
   call(fn: (...args: never[]) => unknown, args: unknown[]): ScriptOutcome<unknown>;
+  /** Release the script's sandbox (its worker, its compartment): nothing of it runs afterwards. */
+  dispose?(): void;
+}
+
+/** What a host tells the runtime outside of a call: the script died (out of memory, a crash). */
+export interface ScriptEvents {
+  fatal(error: ScriptError): void;
 }
 
 /**
  * Evaluates user scripts in isolation: the script sees `globals` and the language's own
- * built-ins, nothing of the firmware (Node: a vm context with a time budget; Moddable: a
- * Compartment). Never throws: failures come back as outcomes.
+ * built-ins, nothing of the firmware (Node: a locked-down worker with a time and memory
+ * budget; Moddable: a hardened Compartment). Never throws: failures come back as outcomes.
+ * A host never calls a method, getter, `then` or `toString` of an object the script made
+ * outside the script's own budget.
  */
 export interface ScriptHost {
-  load(name: string, source: string, globals: Record<string, unknown>): ScriptOutcome<LoadedScript>;
+  load(name: string, source: string, globals: Record<string, unknown>, events?: ScriptEvents): ScriptOutcome<LoadedScript>;
+  /**
+   * The script line where a callback the script handed in was made, when the host knows it
+   * (the Node worker host reads it in the sandbox; the runtime otherwise reads its own stack).
+   */
+  callbackLine?(fn: unknown): number | undefined;
 }

@@ -146,7 +146,8 @@ function answer(reply: Reply, source: "console" | "mqtt", what: string): void {
 // --- start --------------------------------------------------------------------------
 
 gw.start();
-// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own Compartment.
+// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own Compartment;
+// the first load locks the built-ins down (compartment-host.ts), or reports that it cannot and runs none.
 const scriptHost = createCompartmentScriptHost();
 if (scriptHost) {
   new ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();

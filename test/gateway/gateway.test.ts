@@ -154,7 +154,7 @@ describe('gateway commands', () => {
     expect(gw.command('Topic kitchen', 'console')).toEqual({ Topic: 'kitchen' });
     expect(changes).toEqual(['kitchen']);
     expect(mqtt.handlers.has('cmnd/home/+')).toBe(false);
-    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({ topic: 'kitchen', telePeriod: 10 });
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({ topic: 'kitchen', telePeriod: 10, scriptRemote: 0 });
     clock.advance(10_000);
     expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(1);
     expect(gw.command('MI32Option4 1', 'console')).toEqual({ MI32Option4: 1 });

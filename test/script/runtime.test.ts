@@ -122,6 +122,15 @@ BLE.adv_cb(() => {
     expect(gw.registry.slots.get(MAC)!.values.Temperature).toBe(21.5);
   });
 
+  it('an async callback that rejects is reported with its line; the script goes on', () => {
+    const { clock, runtime, logLines, consoleLines } = setup();
+    runtime.load('async.js', `let n = 0;\ntasmota.set_timer(10, async () => {\n  await null;\n  if (++n === 1) null.x;\n});\ntasmota.set_timer(30, () => print('still here'));`);
+    clock.advance(40);
+    expect(logLines).toContainEqual(expect.stringMatching(/^error script async\.js:4: TypeError: Cannot read properties of null .* \(in an async callback\)$/));
+    expect(consoleLines).toContain('async.js: still here');
+    expect(runtime.status).toEqual([{ name: 'async.js', running: true, errors: 1 }]);
+  });
+
   it('a syntax error is reported with the line and nothing runs', () => {
     const { runtime } = setup();
     const out = runtime.load('syntax.js', `print('a');\nprint(;`);
@@ -141,8 +150,8 @@ describe('scripts: stored with ScriptSave', () => {
     const { gw, runtime, consoleLines, store, clock } = setup();
     expect(gw.command('Script', 'console')).toEqual({ Script: [] });
     const v1 = "print('v1'); tasmota.set_timer(100, () => print('tick v1'));";
-    expect(gw.command('ScriptSave', 'mqtt', v1)).toEqual({ ScriptSave: 'Done', Bytes: v1.length, Running: true });
-    expect(gw.command('ScriptSave', 'mqtt', "print('v2');")).toEqual({ ScriptSave: 'Done', Bytes: 12, Running: true });
+    expect(gw.command('ScriptSave', 'console', v1)).toEqual({ ScriptSave: 'Done', Bytes: v1.length, Running: true });
+    expect(gw.command('ScriptSave', 'console', "print('v2');")).toEqual({ ScriptSave: 'Done', Bytes: 12, Running: true });
     clock.advance(200);
     expect(consoleLines.filter((l) => l.startsWith('autoexec.js'))).toEqual(['autoexec.js: v1', 'autoexec.js: v2']); // v1's timer died with it
     expect(gw.command('Script', 'console')).toEqual({ Script: [{ Name: 'autoexec.js', Running: true, Errors: 0 }] });
@@ -152,10 +161,11 @@ describe('scripts: stored with ScriptSave', () => {
     expect(store.exists('autoexec.js')).toBe(true);
   });
 
-  it('a broken script is stored but reported; an empty or oversized one is refused', () => {
-    const { gw } = setup();
-    expect(gw.command('ScriptSave', 'mqtt', 'print(;')).toEqual({ ScriptSave: 'Done', Bytes: 7, Running: false, Error: expect.stringMatching(/^script autoexec\.js:1: SyntaxError/) });
-    expect(gw.command('ScriptSave', 'mqtt', '')).toEqual({ ScriptSave: 'Error', Error: expect.stringMatching(/usage: ScriptSave/) });
-    expect(gw.command('ScriptSave', 'mqtt', 'x'.repeat(20000))).toEqual({ ScriptSave: 'Error', Error: 'script is 20000 bytes; at most 16384' });
+  it('a broken script is reported and not stored; an empty or oversized one is refused', () => {
+    const { gw, store } = setup();
+    expect(gw.command('ScriptSave', 'console', 'print(;')).toEqual({ ScriptSave: 'Error', Error: expect.stringMatching(/^script autoexec\.js:1: SyntaxError/) });
+    expect(store.exists('autoexec.js')).toBe(false);
+    expect(gw.command('ScriptSave', 'console', '')).toEqual({ ScriptSave: 'Error', Error: expect.stringMatching(/usage: ScriptSave/) });
+    expect(gw.command('ScriptSave', 'console', 'x'.repeat(20000))).toEqual({ ScriptSave: 'Error', Error: 'script is 20000 bytes; at most 16384' });
   });
 });

@@ -1,4 +1,5 @@
-// The Node ScriptHost: isolation of names, errors with the script's line, loops cut off.
+// The Node ScriptHost (a SES-locked worker per script): isolation, errors with the script's
+// line, loops cut off, calls back into the script while it waits for the API.
 import { describe, expect, it } from 'vitest';
 import { createNodeScriptHost } from '../../host-sim/script-host.js';
 
@@ -53,6 +54,26 @@ describe('Node script host', () => {
     const r = out.value.call(cb! as never, []);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.timedOut).toBe(true);
+  });
+
+  it('the API may call back into the script while the script waits for it (nested entry)', () => {
+    const seen: unknown[] = [];
+    const out = host.load('nested.js', 'report(callNow((x) => x * 2, 21), callNow((x) => { throw new Error("inner " + x); }, 1));',
+      { report: (...a: unknown[]) => seen.push(...a), callNow: (fn: (v: number) => unknown, v: number) => { try { return fn(v); } catch (e) { return (e as Error).message; } } });
+    expect(out.ok).toBe(true);
+    expect(seen).toEqual([42, 'Error: inner 1']);
+  });
+
+  it('a buffer handed in is the same object for the API on each call, and written back into the script', () => {
+    let kept: Uint8Array | undefined;
+    let cb: (() => void) | undefined;
+    const seen: unknown[] = [];
+    const out = host.load('buf.js', 'const b = new Uint8Array(4);\nkeep(b, () => report([...b]));\nb[0] = 7;\nkeep(b, () => report([...b]));',
+      { keep: (b: Uint8Array, f: () => void) => { seen.push(kept === undefined || kept === b, b[0]); kept = b; cb = f; }, report: (a: unknown) => { seen.push(a); } });
+    expect(out.ok).toBe(true);
+    kept![1] = 9; // the runtime fills the buffer before the callback, as adv_cb does
+    if (out.ok) expect(out.value.call(cb! as never, [])).toEqual({ ok: true, value: undefined });
+    expect(seen).toEqual([true, 0, true, 7, [7, 9, 0, 0]]);
   });
 
   it('a throw of a non-Error value is still reported', () => {

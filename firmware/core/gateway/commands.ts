@@ -5,6 +5,7 @@
 import { expandLegacyKey } from '../decoders/mibeacon.js';
 import { fromHex, toHex } from '../bytes/hex.js';
 import { telePeriodProblem, topicProblem } from './validate.js';
+import type { CommandSource } from './gateway.js';
 
 export type Reply = Record<string, unknown>;
 
@@ -40,9 +41,24 @@ export interface CommandTarget {
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
   /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
   scriptCommand(kind: 'status' | 'save', arg: string): Reply;
+  /** ScriptRemote: whether ScriptSave is accepted over MQTT (persisted). */
+  scriptRemote: 0 | 1;
+  setScriptRemote(value: 0 | 1): void;
 }
 
-type Handler = (arg: string, target: CommandTarget, index: number) => Reply;
+type Handler = (arg: string, target: CommandTarget, index: number, source: CommandSource) => Reply;
+
+/**
+ * Who may store a script: running code is the most a command can do, so it takes the
+ * console (serial, stdin) or the web page, or MQTT once the console allowed it. A script
+ * never stores one (it would replace itself from inside its own call).
+ */
+function scriptSave(arg: string, t: CommandTarget, source: CommandSource): Reply {
+  if (arg === '') error('usage: ScriptSave <JavaScript source> (the MQTT payload of cmnd/<topic>/ScriptSave)');
+  if (source === 'script') error('ScriptSave is not available to scripts');
+  if (source === 'mqtt' && t.scriptRemote !== 1) error('ScriptSave over MQTT is off: enable it with ScriptRemote 1 from the console or the web page');
+  return t.scriptCommand('save', arg);
+}
 
 /** A malformed or impossible command: becomes {"<Command>":"Error","Error":message}. */
 export class CommandError extends Error {}
@@ -109,7 +125,14 @@ const COMMANDS: Record<string, Handler> = {
   mi32time: (arg, t) => t.deviceGatt('clock', arg),
   mi32unit: (arg, t) => t.deviceGatt('unit', arg),
   script: (arg, t) => (arg !== '' ? error('Script takes no argument (ScriptSave <source> stores one)') : t.scriptCommand('status', '')),
-  scriptsave: (arg, t) => (arg === '' ? error('usage: ScriptSave <JavaScript source> (the MQTT payload of cmnd/<topic>/ScriptSave)') : t.scriptCommand('save', arg)),
+  scriptsave: (arg, t, _index, source) => scriptSave(arg, t, source),
+  scriptremote: (arg, t, _index, source) => {
+    if (arg !== '') {
+      if (source === 'mqtt' || source === 'script') error('ScriptRemote can be changed only from the console or the web page');
+      t.setScriptRemote(switchValue(arg));
+    }
+    return { ScriptRemote: t.scriptRemote };
+  },
   topic: (arg, t) => {
     if (arg !== '') {
       const problem = topicProblem(arg);
@@ -127,7 +150,7 @@ function splitName(word: string): { base: string; index: number } {
 }
 
 /** Run one command line ("MI32Option2 1"), or a command and argument given apart (MQTT). */
-export function runCommand(target: CommandTarget, line: string, argument?: string): Reply {
+export function runCommand(target: CommandTarget, line: string, argument?: string, source: CommandSource = 'console'): Reply {
   const text = line.trim();
   const space = text.search(/\s/);
   const word = space < 0 ? text : text.slice(0, space);
@@ -137,7 +160,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   const handler = COMMANDS[base];
   if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
-    return handler(arg, target, index);
+    return handler(arg, target, index, source);
   } catch (e) {
     // Anything else (a save that failed on read-only or full flash, a bug) is an error
     // reply too: a command must never take the gateway down.
@@ -151,7 +174,7 @@ function printable(text: string): string {
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave' };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote' };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);

@@ -46,6 +46,8 @@ export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
 export interface GatewaySettings {
   topic: string;
   telePeriod: number;
+  /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
+  scriptRemote: 0 | 1;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -58,7 +60,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300, scriptRemote: 0 };
 
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
@@ -101,6 +103,7 @@ export class Gateway implements CommandTarget {
 
   get topic(): string { return this.settings.topic; }
   get telePeriod(): number { return this.settings.telePeriod; }
+  get scriptRemote(): 0 | 1 { return this.settings.scriptRemote; }
 
   /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
   start(): string[] {
@@ -254,7 +257,7 @@ export class Gateway implements CommandTarget {
 
   /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
   command(line: string, source: CommandSource, argument?: string): Reply {
-    const reply = runCommand(this, line, argument);
+    const reply = runCommand(this, line, argument, source);
     this.result(reply);
     // Only the command's name: its argument may be a bind key, a password or a whole script.
     if (source !== 'console') this.ports.log.info(`${source} command ${commandWord(line)} -> ${JSON.stringify(reply)}`);
@@ -293,6 +296,11 @@ export class Gateway implements CommandTarget {
     this.saveSettings({ ...this.settings, telePeriod: seconds });
     this.settings.telePeriod = seconds;
     this.scheduleTele();
+  }
+
+  setScriptRemote(value: 0 | 1): void {
+    this.saveSettings({ ...this.settings, scriptRemote: value }); // saved first: a failed save changes nothing
+    this.settings.scriptRemote = value;
   }
 
   setTopic(topic: string): void {
@@ -347,6 +355,7 @@ export class Gateway implements CommandTarget {
       if (problem) this.ports.log.warn(`${from}: ${problem}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
       else out.telePeriod = raw.telePeriod as number;
     }
+    if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;
   }
 

@@ -10,6 +10,9 @@ import type { GattClient, GattRequest, GattResult } from '../gatt/client.js';
 import { GattRequestError } from '../gatt/client.js';
 import { parseUuid } from '../gatt/uuid.js';
 import type { Advertisement } from '../gateway/registry.js';
+import { bytesLength, clearBytes, copyBytes, isBytes, writeBytes } from './script-bytes.js';
+
+export { isBytes } from './script-bytes.js';
 
 type Callback = (...args: never[]) => unknown;
 
@@ -17,6 +20,13 @@ type Callback = (...args: never[]) => unknown;
 export interface ScanFilter {
   watch: Map<string, number>;
   block: Set<string>;
+}
+
+/** Entries per filter list (Tasmota's controller lists are smaller still). */
+export const MAX_FILTER_ENTRIES = 64;
+
+function checkRoom(list: { size: number; has(mac: string): boolean }, mac: string, fn: string): void {
+  if (!list.has(mac) && list.size >= MAX_FILTER_ENTRIES) throw new Error(`BLE.${fn}: at most ${MAX_FILTER_ENTRIES} MACs`);
 }
 
 export function admits(filter: ScanFilter, mac: string): boolean {
@@ -54,15 +64,16 @@ export class BleScriptState {
   deliverAdvertisement(adv: Advertisement & { addrType?: number }): void {
     const cb = this.advCallback;
     const buf = this.advBuffer;
-    if (!cb || !buf || buf.length < ADV_HEADER) return;
-    const room = Math.min(ADV_MAX_PAYLOAD, buf.length - ADV_HEADER);
+    if (!cb || !buf || bytesLength(buf) < ADV_HEADER) return;
+    const room = Math.min(ADV_MAX_PAYLOAD, bytesLength(buf) - ADV_HEADER);
     const ad = adv.ad.length > room ? adv.ad.subarray(0, room) : adv.ad;
-    buf.fill(0);
-    buf.set(fromHex(adv.mac)!, 0);
+    // The script's buffer: written by index only, never through its own (overridable) methods.
+    clearBytes(buf);
+    writeBytes(buf, 0, fromHex(adv.mac)!);
     buf[6] = adv.addrType ?? 0;
     buf[7] = adv.rssi & 0xff;
     buf[8] = ad.length;
-    buf.set(ad, ADV_HEADER);
+    writeBytes(buf, ADV_HEADER, ad);
     const { svc, manu } = adIndexes(ad);
     this.ctx.invoke(cb, [svc, manu]);
   }
@@ -72,12 +83,12 @@ export class BleScriptState {
     const cb = this.connCallback;
     if (!cb) return;
     const buf = this.connBuffer;
-    if (buf && buf.length > 0) {
+    if (buf && bytesLength(buf) > 0) {
       // A one-shot subscribe's result carries the first notification's value; a plain subscribe, its handles.
       const data = result.value ?? (result.handles ? handleBytes(result.handles) : new Uint8Array(0));
-      const n = Math.min(data.length, buf.length - 1, 255);
+      const n = Math.min(data.length, bytesLength(buf) - 1, 255);
       buf[0] = n;
-      buf.set(data.subarray(0, n), 1);
+      writeBytes(buf, 1, data.subarray(0, n));
     }
     this.ctx.invoke(cb, [result.error, result.op, result.uuid16, result.handle]);
   }
@@ -108,16 +119,8 @@ export function adIndexes(ad: Uint8Array): { svc: number; manu: number } {
   return { svc, manu };
 }
 
-/**
- * A script's Uint8Array may come from another realm (the simulator's vm context), where
- * `instanceof Uint8Array` is false; the brand check works across realms.
- */
-export function isBytes(value: unknown): value is Uint8Array {
-  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
-}
-
 function macArg(value: unknown, fn: string): string {
-  const mac = isBytes(value) ? (value.length === 6 ? toHex(value).toUpperCase() : undefined)
+  const mac = isBytes(value) ? (bytesLength(value) === 6 ? toHex(copyBytes(value)).toUpperCase() : undefined)
     : typeof value === 'string' ? normalizeMac(value) : undefined;
   if (!mac) throw new Error(`BLE.${fn}: MAC must be 6 bytes or 12 hex digits`);
   return mac;
@@ -151,17 +154,21 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       }
       if (typeof cb !== 'function') throw new Error('BLE.adv_cb: expected a function (or nothing to stop)');
       const b = bufferArg(buf, 'adv_cb');
-      if (!b || b.length < ADV_HEADER + 1) throw new Error(`BLE.adv_cb: needs a buffer of at least ${ADV_HEADER + 1} bytes (${ADV_HEADER + ADV_MAX_PAYLOAD} for full payloads)`);
+      if (!b || bytesLength(b) < ADV_HEADER + 1) throw new Error(`BLE.adv_cb: needs a buffer of at least ${ADV_HEADER + 1} bytes (${ADV_HEADER + ADV_MAX_PAYLOAD} for full payloads)`);
       ctx.remember(cb);
       state.advCallback = cb;
       state.advBuffer = b;
     },
     adv_watch(mac: unknown, type?: unknown) {
-      ctx.filter.watch.set(macArg(mac, 'adv_watch'), typeArg(type));
+      const m = macArg(mac, 'adv_watch');
+      checkRoom(ctx.filter.watch, m, 'adv_watch');
+      ctx.filter.watch.set(m, typeArg(type));
     },
     adv_block(mac: unknown, type?: unknown) {
       typeArg(type);
-      ctx.filter.block.add(macArg(mac, 'adv_block'));
+      const m = macArg(mac, 'adv_block');
+      checkRoom(ctx.filter.block, m, 'adv_block');
+      ctx.filter.block.add(m);
     },
     conn_cb(cb?: Callback | null, buf?: Uint8Array) {
       if (cb === undefined || cb === null) {
@@ -199,9 +206,9 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       if (arg1 !== undefined && arg1 !== null) request.handle = Number(arg1);
       if (op % 10 === GATT_OP.write) {
         const buf = state.connBuffer;
-        if (!buf || buf.length < 1) throw new Error('BLE.run: a write takes its value from the conn_cb buffer ([len][data])');
-        // A copy in this realm: the link gets the value as it was when run() was called.
-        request.value = new Uint8Array(buf.subarray(1, 1 + Math.min(buf[0]!, buf.length - 1)));
+        if (!buf || bytesLength(buf) < 1) throw new Error('BLE.run: a write takes its value from the conn_cb buffer ([len][data])');
+        // A copy: the link gets the value as it was when run() was called.
+        request.value = copyBytes(buf, 1, buf[0]!);
       }
       state.peers.add(state.mac);
       try {

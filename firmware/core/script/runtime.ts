@@ -8,12 +8,14 @@ import type { Clock, LoadedScript, Log, ScriptError, ScriptHost, Store, TimerHan
 import type { Reply } from '../gateway/commands.js';
 import { CommandError } from '../gateway/commands.js';
 import { utf8Encode } from '../mqtt/utf8.js';
+import { toHex } from '../bytes/hex.js';
 import { writeAtomic } from '../store/atomic.js';
 import { readStoredText } from '../store/read-text.js';
 import type { GattResult } from '../gatt/client.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
-import { admits, BleScriptState, createBleApi, isBytes, type ScanFilter } from './ble-api.js';
+import { admits, BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
+import { copyBytes, isBytes } from './script-bytes.js';
 import { createMi32Api } from './mi32-api.js';
 import { lineInStack, scriptFileName } from './stack-line.js';
 
@@ -32,6 +34,8 @@ export interface ScriptRuntimeOptions {
 export const AUTOEXEC = 'autoexec.js';
 /** Largest script ScriptSave accepts (bytes of UTF-8). */
 export const MAX_SCRIPT_BYTES = 16384;
+/** Pending timers per script: what a script keeps on the gateway's side is bounded too. */
+export const MAX_TIMERS = 100;
 
 type Callback = (...args: never[]) => unknown;
 
@@ -75,18 +79,30 @@ export class ScriptRuntime {
     if (stored.kind === 'text') this.load(AUTOEXEC, stored.text);
   }
 
-  /** Script (status) and ScriptSave <source> (store as autoexec.js, then run it instead of the old one). */
+  /**
+   * Script (status) and ScriptSave <source>: the new script is loaded first, beside the old
+   * one; only if it loads cleanly is it stored as autoexec.js and the old one stopped.
+   * A script that fails to load is reported, not stored: the working one keeps running.
+   */
   private command(kind: 'status' | 'save', arg: string): Reply {
     if (kind === 'status') return { Script: this.status.map((s) => ({ Name: s.name, Running: s.running, Errors: s.errors })) };
     const store = this.options.store;
     if (!store) throw new CommandError('no storage for scripts on this build');
     const bytes = utf8Encode(arg);
     if (bytes.length > MAX_SCRIPT_BYTES) throw new CommandError(`script is ${bytes.length} bytes; at most ${MAX_SCRIPT_BYTES}`);
-    writeAtomic(store, AUTOEXEC, bytes);
-    for (const s of this.scripts.filter((x) => x.name === AUTOEXEC)) this.stop(s);
-    this.scripts.splice(0, this.scripts.length, ...this.scripts.filter((x) => x.name !== AUTOEXEC));
+    const previous = this.scripts.filter((x) => x.name === AUTOEXEC);
     const loaded = this.load(AUTOEXEC, arg);
-    return { ScriptSave: 'Done', Bytes: bytes.length, ...(loaded.ok ? { Running: true } : { Running: false, Error: loaded.error }) };
+    const fresh = this.scripts[this.scripts.length - 1]!;
+    if (!loaded.ok) {
+      this.scripts.splice(this.scripts.indexOf(fresh), 1);
+      throw new CommandError(loaded.error);
+    }
+    writeAtomic(store, AUTOEXEC, bytes);
+    for (const s of previous) {
+      this.stop(s);
+      this.scripts.splice(this.scripts.indexOf(s), 1);
+    }
+    return { ScriptSave: 'Done', Bytes: bytes.length, Running: true };
   }
 
   get status(): ScriptStatus[] {
@@ -109,7 +125,8 @@ export class ScriptRuntime {
       tasmota: this.tasmotaApi(script),
       print: (...args: unknown[]) => this.print(script, args),
     };
-    const outcome = this.options.host.load(name, source, globals);
+    const events = { fatal: (error: ScriptError) => this.fail(script, error) };
+    const outcome = this.options.host.load(name, source, globals, events);
     if (!outcome.ok) {
       const text = this.report(script, outcome.error);
       this.stop(script);
@@ -140,19 +157,25 @@ export class ScriptRuntime {
       // A loop cut off by the host has no line of its own: name the line that set the callback.
       const line = error.line ?? script.callbackLines.get(fn);
       this.report(script, line !== undefined && error.line === undefined ? { ...error, line, message: `${error.message} in the callback set here` } : error);
-      if (error.timedOut) this.stop(script);
+      if (error.timedOut || error.fatal) this.stop(script);
     }
   }
 
+  /** The host says the script died outside a call, or why it really died (out of memory): report it, stop it. */
+  private fail(script: RunningScript, error: ScriptError): void {
+    this.report(script, error);
+    if (!script.stopped) this.stop(script);
+  }
+
   private remember(script: RunningScript, fn: Callback): void {
-    const line = lineInStack(new Error().stack ?? '', scriptFileName(script.name));
+    const line = this.options.host.callbackLine?.(fn) ?? lineInStack(new Error().stack ?? '', scriptFileName(script.name));
     if (line !== undefined) script.callbackLines.set(fn, line);
   }
 
   private report(script: RunningScript, error: ScriptError): string {
     script.errors++;
     const where = error.line !== undefined ? `${script.name}:${error.line}` : script.name;
-    const text = error.timedOut ? `script ${where}: ${error.message}; the script is stopped` : `script ${where}: ${error.message}`;
+    const text = error.timedOut || error.fatal ? `script ${where}: ${error.message}; the script is stopped` : `script ${where}: ${error.message}`;
     this.options.log.error(text);
     this.options.console?.(JSON.stringify({ Script: script.name, Error: error.message, ...(error.line !== undefined ? { Line: error.line } : {}) }));
     return text;
@@ -163,6 +186,7 @@ export class ScriptRuntime {
     for (const handle of script.timers.values()) this.options.clock.clearTimeout(handle);
     script.timers.clear();
     script.ble.advCallback = script.ble.connCallback = undefined;
+    script.loaded?.dispose?.();
   }
 
   private advertisement(adv: Advertisement): void {
@@ -191,6 +215,7 @@ export class ScriptRuntime {
       },
       set_timer: (ms: unknown, fn: unknown) => {
         if (typeof fn !== 'function') throw new Error('tasmota.set_timer: expected (milliseconds, function)');
+        if (script.timers.size >= MAX_TIMERS) throw new Error(`tasmota.set_timer: at most ${MAX_TIMERS} pending timers`);
         this.remember(script, fn as Callback);
         const delay = Math.max(0, Number(ms) || 0);
         const id = this.nextTimer++;
@@ -221,7 +246,7 @@ export class ScriptRuntime {
 
 function safeJson(value: unknown): string {
   try {
-    return isBytes(value) ? `bytes('${[...value].map((b) => b.toString(16).padStart(2, '0')).join('')}')` : JSON.stringify(value) ?? String(value);
+    return isBytes(value) ? `bytes('${toHex(copyBytes(value))}')` : JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }
