@@ -97,7 +97,14 @@ export class ScriptRuntime {
       this.scripts.splice(this.scripts.indexOf(fresh), 1);
       throw new CommandError(loaded.error);
     }
-    writeAtomic(store, AUTOEXEC, bytes);
+    try {
+      writeAtomic(store, AUTOEXEC, bytes);
+    } catch (e) {
+      // not stored (read-only or full flash): the new one goes, the stored one keeps running
+      this.stop(fresh);
+      this.scripts.splice(this.scripts.indexOf(fresh), 1);
+      throw e;
+    }
     for (const s of previous) {
       this.stop(s);
       this.scripts.splice(this.scripts.indexOf(s), 1);
