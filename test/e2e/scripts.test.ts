@@ -117,6 +117,22 @@ describe('examples/scripts in the simulator', () => {
   }, 60_000);
 });
 
+describe('adv_cb from a capture', () => {
+  it("byte 6 is the sender's address type as Tasmota numbers it: 0 public, 1 random", async () => {
+    // the demo's BTHome shed sensor advertises from a random address, the LYWSD03MMC from a public one
+    const types = script('types.js', `
+      const buf = new Uint8Array(73);
+      const seen = {};
+      BLE.adv_cb(() => {
+        const mac = [...buf.slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+        if ((mac === 'F1E2D3C4B5A6' || mac === 'A4C1381A2B01') && !(mac in seen)) { seen[mac] = 1; print(mac, buf[6]); }
+      }, buf);`);
+    const p = run(['--script', types, '--speed', 'max'], join(DEMO, 'home.jsonl'));
+    expect((await p.exited).code, p.describe()).toBe(0);
+    expect(printed(p, 'types.js').sort()).toEqual(['A4C1381A2B01 0', 'F1E2D3C4B5A6 1']);
+  }, 60_000);
+});
+
 describe('faults and failures', () => {
   it('a read-only clock gives error 7 for that device only; a dropped link gives error 2', async () => {
     const p = run(['--script', join(EXAMPLES, 'set-clock.js'), '--fault', 'E72E01A1B2C3=read-only']);
