@@ -1,7 +1,7 @@
 // Entry points of the passive path: service data or a whole advertisement in,
 // readings (or a clear error) out. The UUID of the service data picks the decoder.
 
-import { parseAdvertisement } from './ad/structures.js';
+import { AD_TYPE, parseAdvertisement } from './ad/structures.js';
 import { fromHex, normalizeMac } from './bytes/hex.js';
 import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
@@ -30,6 +30,24 @@ export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | 
   const decoder = DECODERS.get(uuid);
   if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${uuid.toString(16).padStart(4, '0')}`, { mac });
   return decoder(data, mac, ctx, localName);
+}
+
+/**
+ * Whether decodeAdvertisement has anything to do with `ad`: a 16-bit service data
+ * element whose UUID a decoder wants, or a length that runs past the end (reported as
+ * malformed). Reads only the length, type and UUID bytes, allocates nothing: the gateway
+ * calls it first, so the phones, beacons and tags around it cost a few byte reads.
+ */
+export function needsDecoding(ad: Uint8Array): boolean {
+  let i = 0;
+  while (i < ad.length) {
+    const length = ad[i]!;
+    if (length === 0) return false; // zero padding ends the significant part
+    if (i + 1 + length > ad.length) return true;
+    if (length >= 3 && ad[i + 1] === AD_TYPE.serviceData16 && DECODERS.has(ad[i + 2]! | (ad[i + 3]! << 8))) return true;
+    i += 1 + length;
+  }
+  return false;
 }
 
 /**

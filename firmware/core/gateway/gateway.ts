@@ -4,6 +4,7 @@
 
 import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
+import { needsDecoding } from '../decode.js';
 import { utf8Decode, utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic, recoverAtomic } from '../store/atomic.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
@@ -52,6 +53,15 @@ const REALTIME_BATCH_MS = 50;
 
 export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300 };
 
+/** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
+const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
+
+/** Advertisements that took a fast path instead of a decode (see handleAdvertisement). */
+export interface FastPathCounts {
+  /** No service data any decoder wants: counted as ignored without parsing. */
+  unrelated: number;
+}
+
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
   readonly options: Options = { allValues: 1, noSummary: 0, directBridge: 0, autoAdd: 1, activeScan: 0 };
@@ -67,6 +77,8 @@ export class Gateway implements CommandTarget {
   scanFilter: ((mac: string) => boolean) | undefined;
   private readonly advertisementTaps: ((adv: Advertisement) => void)[] = [];
   private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
+  /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
+  readonly fastPath: FastPathCounts = { unrelated: 0 };
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
@@ -166,6 +178,14 @@ export class Gateway implements CommandTarget {
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
     for (const tap of this.advertisementTaps) tap(adv);
+    // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
+    // count it as the registry would (a frame, ignored) without walking it twice.
+    if (!needsDecoding(adv.ad)) {
+      this.registry.totals.frames++;
+      this.registry.totals.ignored++;
+      this.fastPath.unrelated++;
+      return NOT_OURS;
+    }
     const outcomes = this.registry.ingest(adv, this.ports.clock.now());
     for (const o of outcomes) {
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();

@@ -50,7 +50,7 @@ export const DEVICE_DRIVER = `(function (core, cfgText, adverts, aes) {
     },
     totals() { return gw.registry.totals; },
     tracked() { let n = 0; for (const s of gw.registry.slots.values()) if (s.lastSeen > 0) n++; return n; },
-    fastPath() { return gw.fastPathCount === undefined ? null : gw.fastPathCount; },
+    fastPath() { return gw.fastPath === undefined ? null : gw.fastPath; },
   };
 })`;
 
