@@ -184,7 +184,8 @@ try {
     esp32CoreShareAt600: Number(((RATE * xsCpuUs * esp32Factor) / 1e6 * 100).toFixed(1)),
     adverts: CHUNK * CHUNKS,
     cpuUsPerAdvertChunks: perAdvert.map((x) => Number(x.toFixed(2))),
-    aes: 'native stand-in (replayed blocks)',
+    aes: "native stand-in (replayed blocks)",
+    fastPath: await ask("driver.fastPath()"),
     totals: nodeTotals,
   });
   emit({

@@ -10,6 +10,7 @@ import { writeAtomic, recoverAtomic } from '../store/atomic.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import { RepeatFilter } from './repeat-filter.js';
 import { markSent, sensorMessage, tasmotaTime } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -60,6 +61,8 @@ const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reas
 export interface FastPathCounts {
   /** No service data any decoder wants: counted as ignored without parsing. */
   unrelated: number;
+  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding. */
+  repeats: number;
 }
 
 export class Gateway implements CommandTarget {
@@ -78,10 +81,12 @@ export class Gateway implements CommandTarget {
   private readonly advertisementTaps: ((adv: Advertisement) => void)[] = [];
   private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
-  readonly fastPath: FastPathCounts = { unrelated: 0 };
+  readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  private readonly repeats: RepeatFilter;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
+    this.repeats = new RepeatFilter(this.registry);
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...settings };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
@@ -186,7 +191,14 @@ export class Gateway implements CommandTarget {
       this.fastPath.unrelated++;
       return NOT_OURS;
     }
-    const outcomes = this.registry.ingest(adv, this.ports.clock.now());
+    const now = this.ports.clock.now();
+    const repeated = this.repeats.repeat(adv, now);
+    if (repeated !== undefined) {
+      this.fastPath.repeats++;
+      return repeated;
+    }
+    const outcomes = this.registry.ingest(adv, now);
+    this.repeats.remember(adv, outcomes);
     for (const o of outcomes) {
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
