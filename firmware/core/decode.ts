@@ -54,19 +54,50 @@ export function needsDecoding(ad: Uint8Array): boolean {
  * Decode every service data element we know in a raw advertising payload. Unlike
  * Tasmota (first element only) all are tried, so a device that sends BTHome next to
  * another element is still read. No known element: one 'unknown-format' error.
+ *
+ * Walks the length bytes directly (what parseAdvertisement would give, without building
+ * its lists): the local name is only read when a BTHome element can use it.
  */
 export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx: DecodeContext): DecodeResult[] {
-  const fields = parseAdvertisement(ad);
   const results: DecodeResult[] = [];
-  for (const sd of fields.serviceData) {
-    if (DECODERS.has(sd.uuid)) results.push(decodeServiceData(sd.uuid, sd.data, mac, ctx, fields.localName));
+  const end = significantEnd(ad);
+  const malformed = end < 0;
+  const stop = malformed ? -end - 1 : end;
+  let localName: string | undefined;
+  let nameRead = false;
+  for (let i = 0; i < stop; i += 1 + ad[i]!) {
+    const length = ad[i]!;
+    if (length < 3 || ad[i + 1] !== AD_TYPE.serviceData16) continue;
+    const uuid = ad[i + 2]! | (ad[i + 3]! << 8);
+    const decoder = DECODERS.get(uuid);
+    if (!decoder) continue;
+    if (uuid === BTHOME_UUID && !nameRead) {
+      localName = parseAdvertisement(ad).localName; // BTHome only: the name it may be known by
+      nameRead = true;
+    }
+    results.push(decoder(ad.subarray(i + 4, i + 1 + length), mac, ctx, localName));
   }
   if (results.length === 0) {
-    results.push(fields.malformed
+    results.push(malformed
       ? fail('malformed', 'advertisement AD structure length runs past the end', { mac })
       : fail('unknown-format', 'advertisement has no service data we decode', { mac }));
   }
   return results;
+}
+
+/**
+ * Where the complete AD structures end: the index after the last one (zero padding ends
+ * them), or -(index + 1) when the structure at index runs past the end of the payload.
+ */
+function significantEnd(ad: Uint8Array): number {
+  let i = 0;
+  while (i < ad.length) {
+    const length = ad[i]!;
+    if (length === 0) return i;
+    if (i + 1 + length > ad.length) return -i - 1;
+    i += 1 + length;
+  }
+  return i;
 }
 
 /**

@@ -4,8 +4,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, macBytes, macBytesReversed, macFromReversed, toHex } from '../../firmware/core/bytes/hex.js';
-import { decodeAdvertisement, KNOWN_UUIDS, needsDecoding } from '../../firmware/core/decode.js';
-import { serviceDataStructure } from '../../firmware/core/ad/structures.js';
+import { decodeAdvertisement, decodeServiceData, KNOWN_UUIDS, needsDecoding } from '../../firmware/core/decode.js';
+import { parseAdvertisement, serviceDataStructure } from '../../firmware/core/ad/structures.js';
+import { fail, type DecodeResult } from '../../firmware/core/decoders/types.js';
 import { isError } from '../../firmware/core/decoders/types.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
 
@@ -74,5 +75,34 @@ describe('needsDecoding', () => {
     expect(needsDecoding(fromHex('0201061aff4c000215' + '00'.repeat(16) + '00010002c5')!)).toBe(false);
     expect(needsDecoding(fromHex('0201060303aafe0716aafe10ee0300')!)).toBe(false);
     expect(needsDecoding(fromHex('020106ff')!)).toBe(true);
+  });
+});
+
+/** decodeAdvertisement as it was, over parseAdvertisement's lists: the specification. */
+function decodeAdvertisementByFields(ad: Uint8Array, mac: string, ctx: Parameters<typeof decodeAdvertisement>[2]): DecodeResult[] {
+  const fields = parseAdvertisement(ad);
+  const results: DecodeResult[] = [];
+  for (const sd of fields.serviceData) {
+    if (KNOWN_UUIDS.includes(sd.uuid)) results.push(decodeServiceData(sd.uuid, sd.data, mac, ctx, fields.localName));
+  }
+  if (results.length === 0) {
+    results.push(fields.malformed
+      ? fail('malformed', 'advertisement AD structure length runs past the end', { mac })
+      : fail('unknown-format', 'advertisement has no service data we decode', { mac }));
+  }
+  return results;
+}
+
+describe('decodeAdvertisement', () => {
+  it('gives what the walk over parseAdvertisement gave, names and malformed tails included', () => {
+    const ctx = { aes: createNodeAes(), keyFor: () => undefined };
+    const known = fc.constantFrom(...KNOWN_UUIDS).chain((uuid) => fc.uint8Array({ maxLength: 20 }).map((d) => serviceDataStructure(uuid, d)));
+    const bthome = fc.uint8Array({ maxLength: 12 }).map((d) => serviceDataStructure(0xfcd2, Uint8Array.of(0x40, 0x02, 0xc4, 0x09, ...d)));
+    const name = fc.tuple(fc.constantFrom(0x08, 0x09), fc.uint8Array({ maxLength: 8 })).map(([t, b]) => Uint8Array.of(b.length + 1, t, ...b));
+    const structure = fc.oneof(known, bthome, name, fc.uint8Array({ maxLength: 6 }));
+    fc.assert(fc.property(fc.array(structure, { maxLength: 5 }), (parts) => {
+      const ad = Uint8Array.from(parts.flatMap((p) => [...p]));
+      expect(decodeAdvertisement(ad, 'A4C138AABBCC', ctx)).toEqual(decodeAdvertisementByFields(ad, 'A4C138AABBCC', ctx));
+    }), { numRuns: 5000 });
   });
 });

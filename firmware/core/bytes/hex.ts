@@ -3,6 +3,7 @@
 
 const HEX_DIGITS = '0123456789abcdef';
 const HEX_UPPER = '0123456789ABCDEF';
+const HEX_UPPER_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
 
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
@@ -92,14 +93,18 @@ function macDigits(mac: string, reverse: boolean): Uint8Array | undefined {
   return out;
 }
 
-/** MAC from bytes transmitted least significant first (MiBeacon, pvvx): no intermediate copies. */
+/** MAC from bytes transmitted least significant first (MiBeacon, pvvx): one flat string, no copies. */
 export function macFromReversed(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    const b = bytes[i]!;
-    out += HEX_UPPER[b >> 4]! + HEX_UPPER[b & 15]!;
+  if (bytes.length !== 6) {
+    let out = '';
+    for (let i = bytes.length - 1; i >= 0; i--) out += HEX_UPPER[bytes[i]! >> 4]! + HEX_UPPER[bytes[i]! & 15]!;
+    return out;
   }
-  return out;
+  const d = (b: number): number => HEX_UPPER_CODES[b]!;
+  return String.fromCharCode(
+    d(bytes[5]! >> 4), d(bytes[5]! & 15), d(bytes[4]! >> 4), d(bytes[4]! & 15), d(bytes[3]! >> 4), d(bytes[3]! & 15),
+    d(bytes[2]! >> 4), d(bytes[2]! & 15), d(bytes[1]! >> 4), d(bytes[1]! & 15), d(bytes[0]! >> 4), d(bytes[0]! & 15),
+  );
 }
 
 /** Same bytes, reversed (a copy). */
