@@ -182,7 +182,8 @@ export class Gateway implements CommandTarget {
       this.registry.totals.ignored++;
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
-    for (const tap of this.advertisementTaps) tap(adv);
+    // An index loop: for-of makes an iterator object per advertisement in XS.
+    for (let i = 0; i < this.advertisementTaps.length; i++) this.advertisementTaps[i]!(adv);
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
     // count it as the registry would (a frame, ignored) without walking it twice.
     if (!needsDecoding(adv.ad)) {
