@@ -2,19 +2,46 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import type { AesEncryptBlock, Crypto } from '../firmware/core/host.js';
 
-/** One ECB cipher per key, reused: ECB without padding is stateless between blocks. */
+/** Keys whose ciphers are kept by content (keys made afresh per frame, e.g. expanded legacy keys). */
+const CONTENT_CACHE = 16;
+
+/**
+ * One ECB cipher per key, kept for as long as the key: ECB without padding is stateless
+ * between blocks, so a cipher serves every block of its key. The registry hands the same
+ * key object for every frame of a device, so the cipher is found by the key object; a key
+ * made afresh with the same bytes is found by comparing bytes among the last few. No
+ * cipher is made per key change and nothing is hex-encoded per block.
+ */
 export function createNodeAes(): AesEncryptBlock {
-  let lastKeyHex = '';
-  let cipher: Cipher | undefined;
-  return (key, block) => {
-    const keyHex = Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
-    if (!cipher || keyHex !== lastKeyHex) {
-      cipher = createCipheriv('aes-128-ecb', key, null);
+  const byObject = new WeakMap<Uint8Array, Entry>();
+  const byContent: Entry[] = [];
+  const cipherFor = (key: Uint8Array): Cipher => {
+    // The bytes are compared on a hit too: a caller may have changed a key in place.
+    let entry = byObject.get(key);
+    if (entry && sameBytes(entry.key, key)) return entry.cipher;
+    entry = byContent.find((e) => sameBytes(e.key, key));
+    if (!entry) {
+      const cipher = createCipheriv('aes-128-ecb', key, null);
       cipher.setAutoPadding(false);
-      lastKeyHex = keyHex;
+      entry = { key: key.slice(), cipher };
+      byContent.push(entry);
+      if (byContent.length > CONTENT_CACHE) byContent.shift();
     }
-    return new Uint8Array(cipher.update(block));
+    byObject.set(key, entry);
+    return entry.cipher;
   };
+  return (key, block) => cipherFor(key).update(block);
+}
+
+interface Entry {
+  key: Uint8Array;
+  cipher: Cipher;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function createNodeCrypto(): Crypto {

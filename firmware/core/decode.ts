@@ -1,7 +1,7 @@
 // Entry points of the passive path: service data or a whole advertisement in,
 // readings (or a clear error) out. The UUID of the service data picks the decoder.
 
-import { parseAdvertisement } from './ad/structures.js';
+import { AD_TYPE, parseAdvertisement } from './ad/structures.js';
 import { fromHex, normalizeMac } from './bytes/hex.js';
 import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
@@ -33,22 +33,72 @@ export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | 
 }
 
 /**
+ * Whether decodeAdvertisement has anything to do with `ad`: a 16-bit service data
+ * element whose UUID a decoder wants, or a length that runs past the end (reported as
+ * malformed). Reads only the length, type and UUID bytes, allocates nothing: the gateway
+ * calls it first, so the phones, beacons and tags around it cost a few byte reads.
+ */
+export function needsDecoding(ad: Uint8Array): boolean {
+  let i = 0;
+  while (i < ad.length) {
+    const length = ad[i]!;
+    if (length === 0) return false; // zero padding ends the significant part
+    if (i + 1 + length > ad.length) return true;
+    if (length >= 3 && ad[i + 1] === AD_TYPE.serviceData16 && DECODERS.has(ad[i + 2]! | (ad[i + 3]! << 8))) return true;
+    i += 1 + length;
+  }
+  return false;
+}
+
+/**
  * Decode every service data element we know in a raw advertising payload. Unlike
  * Tasmota (first element only) all are tried, so a device that sends BTHome next to
  * another element is still read. No known element: one 'unknown-format' error.
+ *
+ * Walks the length bytes directly (what parseAdvertisement would give, without building
+ * its lists): the local name is only read when a BTHome element can use it.
  */
 export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx: DecodeContext): DecodeResult[] {
-  const fields = parseAdvertisement(ad);
   const results: DecodeResult[] = [];
-  for (const sd of fields.serviceData) {
-    if (DECODERS.has(sd.uuid)) results.push(decodeServiceData(sd.uuid, sd.data, mac, ctx, fields.localName));
+  const end = significantEnd(ad);
+  const malformed = end < 0;
+  const stop = malformed ? -end - 1 : end;
+  let localName: string | undefined;
+  let nameRead = false;
+  for (let i = 0; i < stop; i += 1 + ad[i]!) {
+    const length = ad[i]!;
+    if (length < 3 || ad[i + 1] !== AD_TYPE.serviceData16) continue;
+    const uuid = ad[i + 2]! | (ad[i + 3]! << 8);
+    const decoder = DECODERS.get(uuid);
+    if (!decoder) continue;
+    if (uuid === BTHOME_UUID && !nameRead) {
+      localName = parseAdvertisement(ad).localName; // BTHome only: the name it may be known by
+      nameRead = true;
+    }
+    // the same gate as decodeServiceData: a plain reading naming a keyed MAC never passes
+    results.push(refuseUnauthenticated(decoder(ad.subarray(i + 4, i + 1 + length), mac, ctx, localName), mac, ctx));
   }
   if (results.length === 0) {
-    results.push(fields.malformed
+    results.push(malformed
       ? fail('malformed', 'advertisement AD structure length runs past the end', { mac })
       : fail('unknown-format', 'advertisement has no service data we decode', { mac }));
   }
   return results;
+}
+
+/**
+ * Where the complete AD structures end: the index after the last one (zero padding ends
+ * them), or -(index + 1) when the structure at index runs past the end of the payload.
+ */
+function significantEnd(ad: Uint8Array): number {
+  let i = 0;
+  while (i < ad.length) {
+    const length = ad[i]!;
+    if (length === 0) return i;
+    if (i + 1 + length > ad.length) return -i - 1;
+    i += 1 + length;
+  }
+  return i;
 }
 
 /**

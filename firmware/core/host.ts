@@ -2,7 +2,10 @@
 // Moddable adapters (firmware/moddable) and Node adapters (host-sim) implement them;
 // the core itself imports nothing from either platform (DESIGN §1).
 
-/** One AES-128 block encryption: 16-byte key, 16-byte block in, 16-byte block out. */
+/**
+ * One AES-128 block encryption: 16-byte key, 16-byte block in, 16-byte block out. The
+ * output is a new array and the input is not kept: CCM rewrites one scratch block per step.
+ */
 export type AesEncryptBlock = (key: Uint8Array, block: Uint8Array) => Uint8Array;
 
 /** Platform crypto primitives. Everything else (CCM, ...) is portable code over these. */

@@ -132,6 +132,58 @@ function referenceFigures(bench, frames) {
   keep(sink);
 }
 
+/**
+ * The whole-advertisement path (AD walk + service data decode, as the gateway calls it)
+ * against the reference's Parser on the same plain frames' service data, interleaved in
+ * one process: each round runs windows A B B A (A = ours, B = the reference) of
+ * WINDOW_MS each, so drift in machine load hits both alike; ratio per round = ours/s
+ * over theirs/s; the figure is the median over ROUNDS rounds.
+ */
+function advertNodeFigures(frames) {
+  const WINDOW_MS = 150;
+  const ROUNDS = 9;
+  const ctx = { aes: createNodeAes(), keyFor: () => undefined };
+  const flags = Uint8Array.of(0x02, 0x01, 0x06);
+  const ads = frames.map((f) => {
+    const sd = core.serviceDataStructure(MIBEACON_UUID, core.fromHex(f.hex));
+    const ad = new Uint8Array(flags.length + sd.length);
+    ad.set(flags, 0);
+    ad.set(sd, flags.length);
+    return ad;
+  });
+  const macs = frames.map((f) => f.mac);
+  const buffers = frames.map((f) => Buffer.from(f.hex, 'hex'));
+  ads.forEach((ad, i) => {
+    const r = core.decodeAdvertisement(ad, macs[i], ctx)[0];
+    if (r.error) throw new Error(`decode.advert.node: advertisement ${core.toHex(ad)} does not decode: ${r.error}`);
+  });
+  let sink = 0;
+  const ours = (i) => { const k = i % ads.length; sink += core.decodeAdvertisement(ads[k], macs[k], ctx)[0].counter; };
+  const theirs = (i) => { sink += new Parser(buffers[i % buffers.length]).parse().frameCounter; };
+  const window = (once) => {
+    let n = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    do {
+      for (let j = 0; j < 500; j++, n++) once(n);
+      elapsed = performance.now() - start;
+    } while (elapsed < WINDOW_MS);
+    return n / elapsed;
+  };
+  for (let i = 0; i < 20000; i++) { ours(i); theirs(i); }
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const a1 = window(ours);
+    const b1 = window(theirs);
+    const b2 = window(theirs);
+    const a2 = window(ours);
+    ratios.push((a1 + a2) / (b1 + b2));
+  }
+  keep(sink);
+  ratios.sort((x, y) => x - y);
+  emit({ bench: 'decode.advert.node', ratioToPeer: Number(ratios[Math.floor(ROUNDS / 2)].toFixed(2)), rounds: ROUNDS, peer: 'homebridge-mi-hygrothermograph', minRatio: Number(ratios[0].toFixed(2)), maxRatio: Number(ratios[ROUNDS - 1].toFixed(2)), distinctFrames: frames.length });
+}
+
 // ---- XS ----
 
 /** Compute meter per frame in a fresh xsnap worker running the bundled core. */
@@ -204,6 +256,7 @@ const encrypted = encryptedFrames();
 nodeFigures('decode.mibeacon.plain', plain);
 referenceFigures('decode.mibeacon.plain', plain);
 nodeFigures('decode.mibeacon.encrypted', encrypted, ENCRYPTED_KEY);
+advertNodeFigures(plain);
 
 await import('@endo/init');
 await xsFigures('decode.mibeacon.plain', plain);

@@ -53,20 +53,23 @@ function check(p: CcmParams): void {
   if (p.tagLength < 4 || p.tagLength > 16 || p.tagLength % 2) throw new Error('CCM tag must be 4..16 bytes, even');
 }
 
-function counterBlock(nonce: Uint8Array, counter: number): Uint8Array {
-  const b = new Uint8Array(16);
+function counterBlock(nonce: Uint8Array, counter: number, into = new Uint8Array(16)): Uint8Array {
   const q = 15 - nonce.length; // bytes of the counter field
-  b[0] = q - 1;
-  b.set(nonce, 1);
-  for (let i = 15, c = counter; i > nonce.length; i--, c = Math.floor(c / 256)) b[i] = c & 0xff;
-  return b;
+  into[0] = q - 1;
+  into.set(nonce, 1);
+  for (let i = 15, c = counter; i > nonce.length; i--, c = Math.floor(c / 256)) into[i] = c & 0xff;
+  return into;
 }
 
-/** Counter mode from counter 1 (counter 0 is reserved for the tag). */
+/**
+ * Counter mode from counter 1 (counter 0 is reserved for the tag). One counter block is
+ * rewritten per step (the AES port returns a new block and keeps no reference to its input).
+ */
 function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, input: Uint8Array): Uint8Array {
   const out = new Uint8Array(input.length);
+  const block = new Uint8Array(16);
   for (let off = 0, n = 1; off < input.length; off += 16, n++) {
-    const ks = p.aes(p.key, counterBlock(p.nonce, n));
+    const ks = p.aes(p.key, counterBlock(p.nonce, n, block));
     const end = Math.min(16, input.length - off);
     for (let i = 0; i < end; i++) out[off + i] = input[off + i]! ^ ks[i]!;
   }
@@ -74,31 +77,31 @@ function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, in
 }
 
 function cbcMac(p: CcmParams, plaintext: Uint8Array): Uint8Array {
-  const aad = p.aad ?? new Uint8Array(0);
+  const aadLength = p.aad?.length ?? 0;
   const q = 15 - p.nonce.length;
-  const b0 = new Uint8Array(16);
-  b0[0] = (aad.length > 0 ? 0x40 : 0) | (((p.tagLength - 2) / 2) << 3) | (q - 1);
-  b0.set(p.nonce, 1);
-  for (let i = 15, len = plaintext.length; i > p.nonce.length; i--, len = Math.floor(len / 256)) b0[i] = len & 0xff;
-  let x = p.aes(p.key, b0);
-  const absorb = (data: Uint8Array): void => {
-    for (let off = 0; off < data.length; off += 16) {
-      const block = new Uint8Array(16);
-      for (let i = 0; i < 16 && off + i < data.length; i++) block[i] = data[off + i]!;
-      for (let i = 0; i < 16; i++) block[i] = block[i]! ^ x[i]!;
-      x = p.aes(p.key, block);
-    }
-  };
-  if (aad.length > 0) {
+  const block = new Uint8Array(16);
+  block[0] = (aadLength > 0 ? 0x40 : 0) | (((p.tagLength - 2) / 2) << 3) | (q - 1);
+  block.set(p.nonce, 1);
+  for (let i = 15, len = plaintext.length; i > p.nonce.length; i--, len = Math.floor(len / 256)) block[i] = len & 0xff;
+  let x = p.aes(p.key, block);
+  if (aadLength > 0) {
     // AAD shorter than 0xFF00 bytes is prefixed with its 2-byte length; that is all
     // BLE ever needs (a 1-byte 0x11 for MiBeacon).
-    if (aad.length >= 0xff00) throw new Error('CCM associated data too long');
-    const withLength = new Uint8Array(aad.length + 2);
-    withLength[0] = aad.length >> 8;
-    withLength[1] = aad.length & 0xff;
-    withLength.set(aad, 2);
-    absorb(withLength);
+    if (aadLength >= 0xff00) throw new Error('CCM associated data too long');
+    const withLength = new Uint8Array(aadLength + 2);
+    withLength[0] = aadLength >> 8;
+    withLength[1] = aadLength & 0xff;
+    withLength.set(p.aad!, 2);
+    x = absorb(p, x, withLength, block);
   }
-  absorb(plaintext);
+  return absorb(p, x, plaintext, block);
+}
+
+/** CBC-MAC over `data` (zero-padded to whole blocks) from state `x`, in the scratch `block`. */
+function absorb(p: CcmParams, x: Uint8Array, data: Uint8Array, block: Uint8Array): Uint8Array {
+  for (let off = 0; off < data.length; off += 16) {
+    for (let i = 0; i < 16; i++) block[i] = (off + i < data.length ? data[off + i]! : 0) ^ x[i]!;
+    x = p.aes(p.key, block);
+  }
   return x;
 }

@@ -6,7 +6,7 @@
 // Encrypted forms: AES-CCM, 4-byte tag, AAD 0x11, 11-byte nonce = MAC reversed (6) ‖
 // the first 5 bytes of the AD structure (length, 0x16, UUID 1A 18, counter).
 
-import { concat, macBytes, macFromReversed, reversed, toHex } from '../bytes/hex.js';
+import { concat, macBytesReversed, macFromReversed, toHex } from '../bytes/hex.js';
 import { s16be, s16le, u16be, u16le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
 import { FAKE_PID, pidHex } from '../devices/table.js';
@@ -77,7 +77,7 @@ function encrypted(
   if (!key) return fail('no-key', `encrypted ${kind.model} frame and no bind key for ${mac}`, { mac, ...base });
   if (key.length !== 16) return fail('bad-input', `${kind.model} needs a 16-byte bind key`, { mac, ...base });
   const adHeader = new Uint8Array([d.length + 3, 0x16, 0x1a, 0x18, d[0]!]);
-  const nonce = concat(reversed(macBytes(mac)), adHeader);
+  const nonce = concat(macBytesReversed(mac), adHeader);
   const plain = ccmDecrypt({ aes: ctx.aes, key, nonce, aad: AAD, tagLength: 4 }, d.subarray(1, d.length - 4), d.subarray(d.length - 4));
   if (!plain) return fail('wrong-key', `${kind.model} tag does not verify for ${mac}: wrong key or corrupted frame`, { mac, ...base });
   return { mac, ...base, counter: d[0]!, values: values(plain) };

@@ -262,7 +262,8 @@ export interface ObjectWalk {
 
 /** Decode a run of objects [id LE16][len][value...]. Unknown ids are listed, not fatal. */
 export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
-  const walk: ObjectWalk = { values: {}, unknown: [] };
+  // Most frames have no unknown object: share one empty list until one is found.
+  const walk: ObjectWalk = { values: {}, unknown: NONE };
   let i = 0;
   while (i + 3 <= payload.length) {
     const id = u16le(payload, i);
@@ -272,15 +273,19 @@ export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
       walk.malformedAt = i;
       break;
     }
-    const value = payload.subarray(i + 3, end);
     const spec = MIBEACON_OBJECTS.get(id);
-    if (!spec) walk.unknown.push('0x' + id.toString(16).padStart(4, '0'));
-    else if (sizeOk(spec, value.length) || (length === 0 && EMPTY_OBJECTS_ALLOWED.has(id))) spec.decode(value, walk.values, model);
-    else walk.unknown.push('0x' + id.toString(16).padStart(4, '0') + '/len' + length);
+    if (spec !== undefined && (sizeOk(spec, length) || (length === 0 && EMPTY_OBJECTS_ALLOWED.has(id)))) {
+      spec.decode(payload.subarray(i + 3, end), walk.values, model);
+    } else {
+      if (walk.unknown === NONE) walk.unknown = [];
+      walk.unknown.push('0x' + id.toString(16).padStart(4, '0') + (spec ? '/len' + length : ''));
+    }
     i = end;
   }
   return walk;
 }
+
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 
 function sizeOk(spec: ObjectSpec, length: number): boolean {
   if (spec.size !== undefined) return length === spec.size;

@@ -6,7 +6,7 @@
 //   v4/v5: ciphertext | ext counter (3) | MIC (4) — AES-CCM, 12-byte nonce, AAD 0x11
 //   v2/v3: ciphertext | ext counter (3) | 1 byte — AES-CCM keystream, no usable tag
 
-import { concat, macFromReversed, macBytes, reversed } from '../bytes/hex.js';
+import { concat, macBytesReversed, macFromReversed } from '../bytes/hex.js';
 import { u16le, u24le } from '../bytes/read.js';
 import { ccmCtrOnly, ccmDecrypt } from '../crypto/ccm.js';
 import { deviceByPid, pidHex, unknownDeviceName } from '../devices/table.js';
@@ -134,7 +134,7 @@ function decryptV4V5(data: Uint8Array, i: number, mac: string, key: Uint8Array, 
   // at least one object header (3) + ext counter (3) + MIC (4) after the header
   if (data.length < i + 3 + 7) return { error: `encrypted MiBeacon too short: ${data.length} bytes`, code: 'too-short' };
   const ext = data.subarray(data.length - 7, data.length - 4);
-  const nonce = concat(reversed(macBytes(mac)), data.subarray(2, 5), ext);
+  const nonce = concat(macBytesReversed(mac), data.subarray(2, 5), ext);
   const payload = ccmDecrypt({ aes: ctx.aes, key, nonce, aad: AAD, tagLength: 4 }, data.subarray(i, data.length - 7), data.subarray(data.length - 4));
   if (!payload) return { error: `MiBeacon tag does not verify for ${mac}: wrong key or corrupted frame`, code: 'wrong-key' };
   return { payload, counter: data[4]! + u24le(ext, 0) * 256 };
@@ -145,7 +145,7 @@ function decryptLegacy(data: Uint8Array, i: number, mac: string, key: Uint8Array
   if (fullKey.length !== 16) return { error: `legacy MiBeacon needs a 12- or 16-byte bind key, got ${key.length}`, code: 'bad-input' };
   if (data.length < i + 3 + 4) return { error: `encrypted legacy MiBeacon too short: ${data.length} bytes`, code: 'too-short' };
   // nonce: FC, PID, counter (5) ‖ ext counter (3) ‖ first 5 bytes of the reversed MAC
-  const nonce = concat(data.subarray(0, 5), data.subarray(data.length - 4, data.length - 1), reversed(macBytes(mac)).subarray(0, 5));
+  const nonce = concat(data.subarray(0, 5), data.subarray(data.length - 4, data.length - 1), macBytesReversed(mac).subarray(0, 5));
   const payload = ccmCtrOnly({ aes: ctx.aes, key: fullKey, nonce }, data.subarray(i, data.length - 4));
   return { payload, counter: data[4]! + u24le(data, data.length - 4) * 256 };
 }

@@ -167,8 +167,10 @@ export function unknownDeviceName(pid: number): string {
 
 /** 4 lowercase hex digits, the mi32cfg "PID" form. */
 export function pidHex(pid: number): string {
-  return pid.toString(16).padStart(4, '0');
+  // Per decoded frame: four table lookups instead of toString + padStart.
+  return HEX[(pid >> 12) & 15]! + HEX[(pid >> 8) & 15]! + HEX[(pid >> 4) & 15]! + HEX[pid & 15]!;
 }
+const HEX = '0123456789abcdef';
 
 /** Tasmota's sensor name: type + "-" + last 3 MAC bytes in lowercase hex ("LYWSD03-a1b2c3"). */
 export function deviceName(type: string, mac: string): string {

@@ -4,13 +4,15 @@
 
 import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
+import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
 import { telePeriodProblem, topicProblem } from './validate.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
-import { type Advertisement, type Outcome, Registry } from './registry.js';
+import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import { RepeatFilter } from './repeat-filter.js';
 import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -62,6 +64,17 @@ const REALTIME_BATCH_MS = 50;
 
 export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300, scriptRemote: 0 };
 
+/** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
+const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
+
+/** Advertisements that took a fast path instead of a decode (see handleAdvertisement). */
+export interface FastPathCounts {
+  /** No service data any decoder wants: counted as ignored without parsing. */
+  unrelated: number;
+  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding. */
+  repeats: number;
+}
+
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
   readonly options: Options = { allValues: 1, noSummary: 0, directBridge: 0, autoAdd: 1, activeScan: 0 };
@@ -77,9 +90,13 @@ export class Gateway implements CommandTarget {
   scanFilter: ((mac: string) => boolean) | undefined;
   private readonly advertisementTaps: ((adv: Advertisement) => void)[] = [];
   private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
+  /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
+  readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  private readonly repeats: RepeatFilter;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
+    this.repeats = new RepeatFilter(this.registry);
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
@@ -176,8 +193,24 @@ export class Gateway implements CommandTarget {
       this.registry.totals.ignored++;
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
-    for (const tap of this.advertisementTaps) tap(adv);
-    const outcomes = this.registry.ingest(adv, this.ports.clock.now());
+    // An index loop: for-of makes an iterator object per advertisement in XS.
+    for (let i = 0; i < this.advertisementTaps.length; i++) this.advertisementTaps[i]!(adv);
+    // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
+    // count it as the registry would (a frame, ignored) without walking it twice.
+    if (!needsDecoding(adv.ad)) {
+      this.registry.totals.frames++;
+      this.registry.totals.ignored++;
+      this.fastPath.unrelated++;
+      return NOT_OURS;
+    }
+    const now = this.ports.clock.now();
+    const repeated = this.repeats.repeat(adv, now);
+    if (repeated !== undefined) {
+      this.fastPath.repeats++;
+      return repeated;
+    }
+    const outcomes = this.registry.ingest(adv, now);
+    this.repeats.remember(adv, outcomes);
     for (const o of outcomes) {
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
