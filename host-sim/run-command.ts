@@ -2,7 +2,7 @@
 // Gateway, publishes through the core's MQTT client to a broker (an embedded aedes
 // unless --broker), and takes console commands on stdin. Only wiring lives here.
 
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -91,11 +91,25 @@ function parseRunArgs(args: string[]): RunArgs {
       throw new RunUsageError(`--broker: ${(e as Error).message}`);
     }
   }
+  // Files named by options are checked here, so a typo is a usage error before anything starts.
+  for (const [option, file] of [['--cfg', values.cfg], ['--ca', values.ca], ['--peripherals', values.peripherals]] as const) {
+    if (file !== undefined) {
+      const problem = fileProblem(file);
+      if (problem) throw new RunUsageError(`${option}: ${problem}`);
+    }
+  }
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
     scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
   };
+}
+
+/** Why `file` cannot be read as an option's file, or undefined. */
+function fileProblem(file: string): string | undefined {
+  if (!existsSync(file)) return `file ${file} does not exist`;
+  if (!statSync(file).isFile()) return `${file} is not a file`;
+  return undefined;
 }
 
 function stderrLog(quiet: boolean): Log {
@@ -121,7 +135,12 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   const store = new DirStore(opts.data);
-  if (opts.cfg && !existsSync(join(opts.data, 'mi32cfg'))) copyFileSync(opts.cfg, join(opts.data, 'mi32cfg'));
+  if (opts.cfg) {
+    const target = join(opts.data, 'mi32cfg');
+    // The data folder is the device's flash: what is saved there wins over the seed.
+    if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
+    else copyFileSync(opts.cfg, target);
+  }
 
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = opts.broker;
@@ -146,6 +165,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const scan = { paused: false, missed: 0 };
 
   let client: MqttClient | undefined;
+  // Whether any client of this run reached the broker, and why the last attempt failed.
+  const reach = { connected: false, lastError: '' };
+  const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
   const gateway: Gateway = new Gateway({
     clock: nodeClock, store, log, aes: createNodeAes(),
     console: (text) => out(text),
@@ -170,10 +192,11 @@ export async function runCommand(args: string[]): Promise<number> {
 
   function connect(): void {
     if (client) retireMqttClient(client);
-    const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
     client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom, log }, {
       url: brokerUrl, will: gateway.will(), ...(ca ? { tls: { ca } } : {}),
     });
+    client.on('connect', () => { reach.connected = true; });
+    client.on('error', (e) => { reach.lastError = e.message; });
     linkMqttClient(gateway, client, log, redactUrl(brokerUrl!));
     gateway.attachMqtt(mqttPort);
     client.connect();
@@ -226,6 +249,10 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   await broker?.close();
   process.stdin.destroy();
+  // Nothing reached a broker: a run that published nothing is a failure, not a success.
+  if (!reach.connected) {
+    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${reach.lastError ? ` (${reach.lastError})` : ''}; nothing was published`);
+  }
   return 0;
 }
 

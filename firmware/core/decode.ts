@@ -106,18 +106,20 @@ function parseUuid(uuid: string | number | undefined): number | undefined {
 /** Parse a bind key, alone or in MI32Key form (key followed by the 12-hex MAC). */
 export function parseKey(text: unknown): { key: Uint8Array; mac?: string } | string {
   if (typeof text !== 'string') return 'key must be a hex string';
-  const bytes = fromHex(text);
-  if (!bytes) return 'key is not valid hex';
-  switch (bytes.length) {
+  const digits = text.replace(/[\s:-]/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(digits)) return 'key is not valid hex';
+  // An odd count is a digit too many or too few: say the length, not "not hex".
+  const bytes = digits.length % 2 === 0 ? fromHex(digits)! : undefined;
+  switch (bytes?.length) {
     case 16:
     case 12:
-      return { key: bytes };
+      return { key: bytes! };
     case 22:
     case 18: {
-      const keyLength = bytes.length - 6;
-      return { key: bytes.slice(0, keyLength), mac: normalizeMac(text.replace(/[\s:-]/g, '').slice(keyLength * 2))! };
+      const keyLength = bytes!.length - 6;
+      return { key: bytes!.slice(0, keyLength), mac: normalizeMac(digits.slice(keyLength * 2))! };
     }
     default:
-      return `key must be 32 hex digits (24 for legacy v2/v3 devices), or 44/36 with the MAC appended; got ${bytes.length * 2}`;
+      return `key must be 32 hex digits (24 for legacy v2/v3 devices), or 44/36 with the MAC appended; got ${digits.length}`;
   }
 }
