@@ -58,7 +58,7 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
  * the MAC appended (44 or 36 hex).
  */
 export interface DecodeRequest {
-  mac?: string;
+  mac?: string | null;
   uuid?: string | number;
   data?: string;
   ad?: string;
@@ -68,7 +68,8 @@ export interface DecodeRequest {
 export function decodeRequest(req: DecodeRequest, aes: AesEncryptBlock): DecodeResult {
   if (req === null || typeof req !== 'object') return fail('bad-input', 'request must be a JSON object');
   let mac: string | undefined;
-  if (req.mac !== undefined && req.mac !== '') {
+  // No MAC (absent, null or ""): decoders that need none decode, the rest ask for it.
+  if (req.mac !== undefined && req.mac !== null && req.mac !== '') {
     mac = typeof req.mac === 'string' ? normalizeMac(req.mac) : undefined;
     if (!mac) return fail('bad-input', `invalid MAC "${String(req.mac)}": need 6 bytes of hex`);
   }

@@ -5,7 +5,7 @@
 import { macFromReversed } from '../bytes/hex.js';
 import { s16le, u16le, u32le } from '../bytes/read.js';
 import { pidHex } from '../devices/table.js';
-import { fail, type DecodeResult, type Values } from './types.js';
+import { fail, NO_MAC, type DecodeResult, type Values } from './types.js';
 
 export const QINGPING_UUID = 0xfdcd;
 
@@ -44,8 +44,7 @@ export function decodeQingping(data: Uint8Array, sourceMac: string | undefined):
   const base = { format: 'qingping' as const, model, type: model, pid, encrypted: false };
   // CGDN1 does not carry its own MAC in the frame (ble_monitor); the others do.
   const frameMac = macFromReversed(data.subarray(2, 8));
-  const mac = model === 'CGDN1' ? sourceMac : frameMac;
-  if (mac === undefined) return fail('bad-input', 'give the sender MAC for this Qingping model', base);
+  const mac = model === 'CGDN1' ? sourceMac ?? NO_MAC : frameMac;
   if (sourceMac !== undefined && model !== 'CGDN1' && frameMac !== sourceMac) {
     return fail('mac-mismatch', `MAC in frame ${frameMac} is not the sender ${sourceMac}`, { mac: sourceMac, ...base });
   }
