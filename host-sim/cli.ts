@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { createNodeAes } from './crypto.js';
 import { decodeJsonlStream, decodeOne } from './decode-command.js';
 import { RUN_USAGE, runCommand, RunUsageError } from './run-command.js';
-import { redactUrl } from '../firmware/core/mqtt/options.js';
 
 const DECODE_USAGE = `  mi32 decode HEX [--mac MAC] [--uuid UUID] [--key KEY] [--ad]
       HEX is service data for --uuid: fe95 MiBeacon (default), fcd2 BTHome, 181a ATC/pvvx,
@@ -103,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** One line, with the password of any URL in it shown as *** (redacting twice changes nothing). */
 function oneLine(text: string): string {
-  return redactUrl(text.replace(/\s*\n\s*/g, ' ')).slice(0, 500);
+  return text.replace(/\s*\n\s*/g, ' ').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]*@/gi, '$1***@').slice(0, 500);
 }

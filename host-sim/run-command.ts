@@ -12,7 +12,7 @@ import type { Log } from '../firmware/core/host.js';
 import { MqttClient } from '../firmware/core/mqtt/client.js';
 import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
-import { topicProblem } from '../firmware/core/gateway/validate.js';
+import { telePeriodFrom, topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from './capture/index.js';
 import { createNodeAes } from './crypto.js';
@@ -77,8 +77,10 @@ function parseRunArgs(args: string[]): RunArgs {
   }
   let telePeriod: number | undefined;
   if (values.teleperiod !== undefined) {
-    telePeriod = Number(values.teleperiod);
-    if (!Number.isInteger(telePeriod) || telePeriod < 0 || telePeriod > 3600) throw new RunUsageError("--teleperiod must be whole seconds from 0 to 3600");
+    // Exactly what the TelePeriod command takes (1 = 300, 2-9 = 10).
+    const seconds = /^\d{1,6}$/.test(values.teleperiod) ? telePeriodFrom(Number(values.teleperiod)) : `TelePeriod must be whole seconds from 0 to 3600, got "${values.teleperiod}"`;
+    if (typeof seconds === 'string') throw new RunUsageError(`--teleperiod: ${seconds}`);
+    telePeriod = seconds;
   }
   const slots = values.slots === undefined ? 64 : Number(values.slots);
   if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new RunUsageError('--slots must be a whole number from 1 to 1024');

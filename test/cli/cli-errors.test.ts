@@ -95,6 +95,17 @@ describe('mi32 run error paths', () => {
   });
 });
 
+describe('mi32 run --teleperiod', () => {
+  it('accepts exactly what the TelePeriod command accepts: 5 runs as 10, 3601 is a usage error', () => {
+    const r = mi32(['run', '--teleperiod', '5', '--cmd', 'TelePeriod', '--data', join(dir, 't1'), '--once', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('{"TelePeriod":10}');
+    const bad = mi32(['run', '--teleperiod', '3601', '--data', join(dir, 't2'), '--once']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^mi32 run: --teleperiod: TelePeriod must be whole seconds from 0 to 3600/);
+  });
+});
+
 describe('mi32 decode key errors', () => {
   for (const digits of [31, 33]) {
     it(`a ${digits}-digit key is called the wrong length, not "not valid hex"`, () => {

@@ -185,20 +185,28 @@ for (const flavour of flavours) {
       const dir = tempDir();
       const capture = writeCapture(dir, [{ t: 0, mac: ATC.mac, ad: atcAd(ATC.mac, 24.4, 44, 77, 1) }]);
       const obs = await observe(broker.url, [`tele/${topic}/#`, `stat/${topic}/#`]);
-      // --teleperiod takes any whole number of seconds (the TelePeriod command keeps Tasmota's 10-3600)
-      const p = run(capture, join(dir, 'data'), ['--speed', 'max', '--teleperiod', '1']);
+      // --teleperiod takes what the TelePeriod command takes; any TelePeriod command publishes at once (Tasmota)
+      const p = run(capture, join(dir, 'data'), ['--speed', 'max', '--teleperiod', '3600']);
       const sensorTopic = `tele/${topic}/SENSOR`;
       const stateTopic = `tele/${topic}/STATE`;
+      await p.waitStderr('the replay', /replay done/);
+      p.send('TelePeriod');
+      await waitFor('a teleperiod', () => obs.on(stateTopic).length >= 1);
+      p.send('TelePeriod 10');
       await waitFor('two teleperiods', () => obs.on(sensorTopic).length >= 2 && obs.on(stateTopic).length >= 2);
       for (const m of obs.on(sensorTopic)) expect(m.json![ATC.name]).toMatchObject({ Temperature: 24.4, Humidity: 44.0, Battery: 77, MAC: ATC.mac, Time: expect.any(Number) });
       for (const m of obs.on(stateTopic)) expect(m.json!.MI32).toMatchObject({ Devices: 1, Frames: 1, Decoded: 1 });
       expect(obs.on(stateTopic)[0]!.json).toMatchObject({ Uptime: expect.stringMatching(/^\d+T\d\d:\d\d:\d\d$/), UptimeSec: expect.any(Number) });
 
       p.send('MI32Option1 1');
-      const reply = await obs.waitMessage('MI32Option1 reply', (m) => m.topic === `stat/${topic}/RESULT`);
+      const reply = await obs.waitMessage('MI32Option1 reply', (m) => m.topic === `stat/${topic}/RESULT` && m.json?.MI32Option1 !== undefined);
       expect(reply.json).toEqual({ MI32Option1: 1 });
       const from = obs.messages.indexOf(reply);
-      await waitFor('two more teleperiods', () => obs.messages.slice(from).filter((m) => m.topic === stateTopic).length >= 2);
+      const statesSince = () => obs.messages.slice(from).filter((m) => m.topic === stateTopic).length;
+      p.send('TelePeriod');
+      await waitFor('one more teleperiod', () => statesSince() >= 1);
+      p.send('TelePeriod');
+      await waitFor('two more teleperiods', () => statesSince() >= 2);
       expect(obs.messages.slice(from).filter((m) => m.topic === sensorTopic)).toEqual([]);
       p.endInput();
       expect((await p.exited).code).toBe(0);

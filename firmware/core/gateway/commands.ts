@@ -4,7 +4,8 @@
 
 import { expandLegacyKey } from '../decoders/mibeacon.js';
 import { fromHex, toHex } from '../bytes/hex.js';
-import { telePeriodProblem, topicProblem } from './validate.js';
+import { telePeriodFrom, topicProblem } from './validate.js';
+import { formatTimezone, parseTimezone } from './timezone.js';
 
 export type Reply = Record<string, unknown>;
 
@@ -30,6 +31,11 @@ export interface CommandTarget {
   setOption(key: keyof Options, value: 0 | 1): void;
   telePeriod: number;
   setTelePeriod(seconds: number): void;
+  /** Publish STATE and SENSOR now (and restart the period from here). */
+  telemetryNow(): void;
+  /** Minutes east of UTC of the top-level "Time". */
+  timezone: number;
+  setTimezone(minutes: number): void;
   topic: string;
   setTopic(topic: string): void;
   /** Store a key; says whether the MAC is a known device. */
@@ -93,12 +99,21 @@ const COMMANDS: Record<string, Handler> = {
   teleperiod: (arg, t) => {
     if (arg !== '') {
       if (!/^\d{1,6}$/.test(arg)) error(`expected seconds (0 = off, 10-3600), got "${printable(arg)}"`);
-      const n = Number(arg);
-      const problem = telePeriodProblem(n);
-      if (problem) error(problem);
-      t.setTelePeriod(n);
+      const seconds = telePeriodFrom(Number(arg));
+      if (typeof seconds === 'string') error(seconds);
+      t.setTelePeriod(seconds);
     }
+    // As Tasmota: any TelePeriod command (a query too) publishes STATE and SENSOR at once.
+    t.telemetryNow();
     return { TelePeriod: t.telePeriod };
+  },
+  timezone: (arg, t) => {
+    if (arg !== '') {
+      const minutes = parseTimezone(arg);
+      if (typeof minutes === 'string') error(minutes);
+      t.setTimezone(minutes);
+    }
+    return { Timezone: formatTimezone(t.timezone) };
   },
   mi32battery: (arg, t) => t.deviceGatt('battery', arg),
   mi32time: (arg, t) => t.deviceGatt('clock', arg),
@@ -145,7 +160,7 @@ function printable(text: string): string {
   return JSON.stringify(text.slice(0, 40)).slice(1, -1);
 }
 
-const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',
+const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', topic: 'Topic',
   mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave' };
 
 function canonicalName(word: string): string {

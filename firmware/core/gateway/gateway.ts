@@ -8,10 +8,11 @@ import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
-import { telePeriodProblem, topicProblem } from './validate.js';
+import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
+import { localTimeText, timezoneProblem } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
-import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
+import { markSent, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
@@ -46,6 +47,8 @@ export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
 export interface GatewaySettings {
   topic: string;
   telePeriod: number;
+  /** Minutes east of UTC for the top-level "Time" (Timezone command). */
+  timezone: number;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -58,7 +61,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0 };
 
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
@@ -101,6 +104,12 @@ export class Gateway implements CommandTarget {
 
   get topic(): string { return this.settings.topic; }
   get telePeriod(): number { return this.settings.telePeriod; }
+  get timezone(): number { return this.settings.timezone; }
+
+  /** Tasmota's top-level "Time": local time by the Timezone setting. */
+  localTime(ms: number): string {
+    return localTimeText(ms, this.settings.timezone);
+  }
 
   /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
   start(): string[] {
@@ -194,7 +203,7 @@ export class Gateway implements CommandTarget {
   /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
   flushRealtime(): void {
     const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
-    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now(), SENSOR_MAX_BYTES);
+    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.timezone }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     due.forEach(markSent);
     this.messages.realtime++;
@@ -203,15 +212,21 @@ export class Gateway implements CommandTarget {
 
   // --- teleperiod ---------------------------------------------------------------
 
-  private scheduleTele(): void {
+  /** The next teleperiod after `delayMs` (default: one period); 0 = at once, even when TelePeriod is 0. */
+  private scheduleTele(delayMs = this.settings.telePeriod * 1000): void {
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     this.teleTimer = undefined;
-    if (this.settings.telePeriod === 0) return;
+    if (this.settings.telePeriod === 0 && delayMs !== 0) return;
     this.teleTimer = this.ports.clock.setTimeout(() => {
       this.teleTimer = undefined;
       this.teleperiod();
       this.scheduleTele();
-    }, this.settings.telePeriod * 1000);
+    }, delayMs);
+  }
+
+  /** Tasmota publishes at once on any TelePeriod command: right after its reply. */
+  telemetryNow(): void {
+    this.scheduleTele(0);
   }
 
   /** tele/<topic>/STATE and, unless MI32Option1, tele/<topic>/SENSOR with every heard device. */
@@ -221,7 +236,7 @@ export class Gateway implements CommandTarget {
     if (this.options.noSummary) return;
     // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
     const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
-    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true }, now, SENSOR_MAX_BYTES);
+    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     heard.forEach(markSent);
     this.messages.sensor++;
@@ -232,7 +247,7 @@ export class Gateway implements CommandTarget {
     const up = Math.floor((now - this.bootTime) / 1000);
     const t = this.registry.totals;
     return JSON.stringify({
-      Time: tasmotaTime(now),
+      Time: this.localTime(now),
       Uptime: uptimeText(up),
       UptimeSec: up,
       MI32: {
@@ -295,6 +310,11 @@ export class Gateway implements CommandTarget {
     this.scheduleTele();
   }
 
+  setTimezone(minutes: number): void {
+    this.saveSettings({ ...this.settings, timezone: minutes });
+    this.settings.timezone = minutes;
+  }
+
   setTopic(topic: string): void {
     if (topic === this.settings.topic) return;
     this.saveSettings({ ...this.settings, topic });
@@ -346,9 +366,14 @@ export class Gateway implements CommandTarget {
       else out.topic = raw.topic as string;
     }
     if (raw.telePeriod !== undefined) {
-      const problem = typeof raw.telePeriod === 'number' ? telePeriodProblem(raw.telePeriod, 1) : 'telePeriod is not a number';
-      if (problem) this.ports.log.warn(`${from}: ${problem}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
-      else out.telePeriod = raw.telePeriod as number;
+      const seconds = telePeriodFrom(raw.telePeriod);
+      if (typeof seconds === 'string') this.ports.log.warn(`${from}: ${seconds}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
+      else out.telePeriod = seconds;
+    }
+    if (raw.timezone !== undefined) {
+      const problem = timezoneProblem(raw.timezone);
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using Timezone +00:00`);
+      else out.timezone = raw.timezone as number;
     }
     return out;
   }
