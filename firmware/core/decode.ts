@@ -6,6 +6,7 @@ import { fromHex, normalizeMac } from './bytes/hex.js';
 import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
 import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
+import { ATBTN_COMPANY_ID, decodeAtbtn } from './decoders/atbtn.js';
 import { decodeQingping, QINGPING_UUID } from './decoders/qingping.js';
 import { decodeHhccjcy10, decodeScaleV1, decodeScaleV2, HHCCJCY10_UUID, SCALE_V1_UUID, SCALE_V2_UUID } from './decoders/scales.js';
 import { fail, type DecodeContext, type DecodeResult } from './decoders/types.js';
@@ -42,6 +43,10 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
   const results: DecodeResult[] = [];
   for (const sd of fields.serviceData) {
     if (DECODERS.has(sd.uuid)) results.push(decodeServiceData(sd.uuid, sd.data, mac, ctx, fields.localName));
+  }
+  // The one manufacturer-data format we decode (Tasmota's _ble driver has it too).
+  for (const md of fields.manufacturerData) {
+    if (md.companyId === ATBTN_COMPANY_ID) results.push(decodeAtbtn(md.data, mac));
   }
   if (results.length === 0) {
     results.push(fields.malformed

@@ -93,3 +93,151 @@ describe('Timezone as Tasmota (fixed offsets)', () => {
     expect(setup(dir).gw.timezone).toBe(-210);
   });
 });
+
+const KEY = '0123456789ABCDEFFEDCBA9876543210';
+
+describe('MI32Name', () => {
+  it('names a device by slot or MAC (and Tasmota\'s MI32Name<slot>), the SENSOR key follows, MI32Cfg saves it', () => {
+    const { gw, clock, mqtt, dir } = setup();
+    gw.handleAdvertisement(atc('A4C138AABBCC', 1));
+    gw.handleAdvertisement(atc('A4C138DDEEFF', 1));
+    expect(gw.command('MI32Name 0 Kitchen', 'console')).toEqual({ MI32Name: 'Kitchen' });
+    expect(gw.command('MI32Name A4:C1:38:DD:EE:FF Porch', 'console')).toEqual({ MI32Name: 'Porch' });
+    expect(gw.command('MI32Name1 Garden', 'console')).toEqual({ MI32Name: 'Garden' });
+    gw.command('TelePeriod', 'console');
+    clock.advance(0);
+    expect(Object.keys(JSON.parse(mqtt.on('tele/home/SENSOR')[0]!))).toEqual(['Time', 'Kitchen', 'Garden', 'TempUnit']);
+    expect(gw.command('MI32Cfg', 'console')).toMatchObject({ MI32Cfg: 'Done' });
+    expect(JSON.parse(readFileSync(join(dir, 'mi32cfg'), 'utf8'))).toEqual([
+      { MAC: 'A4C138AABBCC', PID: '0a1c', key: '', name: 'Kitchen' },
+      { MAC: 'A4C138DDEEFF', PID: '0a1c', key: '', name: 'Garden' },
+    ]);
+    // an empty name goes back to Tasmota's default
+    expect(gw.command('MI32Name1', 'console')).toEqual({ MI32Name: 'ATC-ddeeff' });
+  });
+
+  it('refuses unknown devices, reserved or duplicate names, and changes nothing', () => {
+    const { gw } = setup();
+    gw.handleAdvertisement(atc('A4C138AABBCC', 1));
+    gw.handleAdvertisement(atc('A4C138DDEEFF', 1));
+    gw.command('MI32Name 0 Kitchen', 'console');
+    for (const bad of ['MI32Name 7 Attic', 'MI32Name 1 Time', 'MI32Name 1 kitchen', 'MI32Name 1 ' + 'x'.repeat(33), 'MI32Name']) {
+      expect(gw.command(bad, 'console'), bad).toMatchObject({ MI32Name: 'Error' });
+    }
+    expect([...gw.registry.slots.values()].map((s) => gw.registry.displayName(s))).toEqual(['Kitchen', 'ATC-ddeeff']);
+  });
+});
+
+describe('MI32Block (Tasmota _ble driver)', () => {
+  it('MI32Block <MAC> blocks and forgets the device, MI32Block lists, MI32Block0 <MAC> unblocks, MI32Block0 clears', () => {
+    const { gw } = setup();
+    gw.handleAdvertisement(atc('A4C138AABBCC', 1));
+    expect(gw.command('MI32Block A4:C1:38:AA:BB:CC', 'console')).toEqual({ MI32Block: { A4C138AABBCC: 1 } });
+    expect(gw.registry.slots.has('A4C138AABBCC')).toBe(false);
+    expect(gw.handleAdvertisement(atc('A4C138AABBCC', 2))).toEqual([{ kind: 'ignored', reason: 'filtered' }]);
+    expect(gw.registry.slots.has('A4C138AABBCC')).toBe(false);
+    gw.command('MI32Block A4C138DDEEFF', 'console');
+    expect(gw.command('MI32Block', 'console')).toEqual({ MI32Block: { A4C138AABBCC: 1, A4C138DDEEFF: 1 } });
+    expect(gw.command('MI32Block0 A4C138AABBCC', 'console')).toEqual({ MI32Block: { A4C138DDEEFF: 1 } });
+    gw.handleAdvertisement(atc('A4C138AABBCC', 3));
+    expect(gw.registry.slots.has('A4C138AABBCC')).toBe(true);
+    expect(gw.command('MI32Block0', 'console')).toEqual({ MI32Block: {} });
+    expect(gw.command('MI32Block nonsense', 'console')).toMatchObject({ MI32Block: 'Error', Error: expect.stringMatching(/Addr invalid/) });
+  });
+});
+
+describe('MI32Keys (Tasmota _ble driver)', () => {
+  it('adds several keys, removes one, MI32Keys2 removes all; replies never show a whole key', () => {
+    const { gw, mqtt } = setup();
+    const reply = gw.command(`MI32Keys A4C138112233=${KEY} A4C138445566=${KEY.toLowerCase()}`, 'console');
+    expect(reply).toEqual({ MIKeys: { A4C138112233: '...3210', A4C138445566: '...3210' } });
+    expect(gw.command('MI32Keys A4C138112233', 'console')).toEqual({ MIKeys: { A4C138445566: '...3210' } });
+    expect(gw.command(`MI32Keys A4C138778899=${KEY.slice(1)}`, 'console')).toMatchObject({ MI32Keys: 'Error' });
+    expect(gw.registry.keys.size).toBe(1);
+    expect(gw.command('MI32Keys2', 'console')).toEqual({ MIKeys: {} });
+    expect(mqtt.sent.some((m) => m.payload.includes(KEY.slice(4)))).toBe(false);
+  });
+
+  it('MI32Period, MI32Page and MI32Topic say what to use instead', () => {
+    const { gw } = setup();
+    expect(gw.command('MI32Period 60', 'console')).toMatchObject({ MI32Period: 'Error', Error: expect.stringMatching(/TelePeriod/) });
+    expect(gw.command('MI32Page 4', 'console')).toMatchObject({ MI32Page: 'Error', Error: expect.stringMatching(/Status 8/) });
+    expect(gw.command('MI32Topic ble', 'console')).toMatchObject({ MI32Topic: 'Error' });
+  });
+});
+
+describe('Status', () => {
+  it('Status, Status 0, Status 8 / 10, Status 11 answer in Tasmota\'s shapes on stat/<topic>/STATUS<n>', () => {
+    const { gw, mqtt } = setup();
+    gw.handleAdvertisement(atc('A4C138AABBCC', 1));
+    expect(gw.command('Status', 'console')).toMatchObject({ Status: { Topic: 'home', FriendlyName: ['mi32-xs'] } });
+    const sns = gw.command('Status 8', 'console');
+    expect(Object.keys(sns)).toEqual(['StatusSNS']);
+    expect((sns.StatusSNS as any)['ATC-aabbcc']).toMatchObject({ Temperature: 23, Humidity: 60, Battery: 95, MAC: 'A4C138AABBCC' });
+    expect((sns.StatusSNS as any).Time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(gw.command('Status 10', 'console').StatusSNS).toEqual(sns.StatusSNS);
+    expect(Object.keys(gw.command('Status 0', 'console'))).toEqual(['Status', 'StatusSNS', 'StatusSTS']);
+    expect(gw.command('Status 11', 'console')).toMatchObject({ StatusSTS: { MI32: { Devices: 1 } } });
+    expect(gw.command('Status 99', 'console')).toMatchObject({ Status: 'Error' });
+    expect(mqtt.sent.filter((m) => m.topic.startsWith('stat/')).map((m) => m.topic)).toEqual([
+      'stat/home/STATUS', 'stat/home/STATUS8', 'stat/home/STATUS10', 'stat/home/STATUS0', 'stat/home/STATUS11', 'stat/home/RESULT',
+    ]);
+    expect(JSON.parse(mqtt.on('stat/home/STATUS8')[0]!)).toEqual({ StatusSNS: sns.StatusSNS });
+  });
+});
+
+describe('Backlog', () => {
+  it('runs each command with Tasmota\'s ";" separator, each answering on its own; Backlog itself answers nothing', () => {
+    const { gw, mqtt } = setup();
+    gw.command('Backlog TelePeriod 60; Timezone 2 ;MI32Option2 1', 'console');
+    expect(mqtt.on('stat/home/RESULT').map((p) => JSON.parse(p))).toEqual([{ TelePeriod: 60 }, { Timezone: '+02:00' }, { MI32Option2: 1 }]);
+    expect(gw.telePeriod).toBe(60);
+  });
+
+  it('refuses more than 30 commands and nested Backlogs, running none of them', () => {
+    const { gw } = setup();
+    expect(gw.command('Backlog ' + Array(31).fill('Timezone 3').join(';'), 'console')).toMatchObject({ Backlog: 'Error', Error: expect.stringMatching(/at most 30/) });
+    expect(gw.command('Backlog Timezone 3; Backlog Timezone 4', 'console')).toMatchObject({ Backlog: 'Error' });
+    expect(gw.timezone).toBe(0);
+  });
+});
+
+describe('GroupTopic and FullTopic', () => {
+  it('takes commands on cmnd/<grouptopic>/# (default tasmotas); GroupTopic moves it and persists', () => {
+    const { gw, mqtt, dir } = setup();
+    expect(mqtt.handlers.has('cmnd/tasmotas/#')).toBe(true);
+    mqtt.deliver('cmnd/tasmotas/Timezone', '5');
+    expect(gw.timezone).toBe(300);
+    expect(gw.command('GroupTopic kitchens', 'console')).toEqual({ GroupTopic1: 'kitchens' });
+    expect(mqtt.handlers.has('cmnd/tasmotas/#')).toBe(false);
+    expect(mqtt.handlers.has('cmnd/kitchens/#')).toBe(true);
+    expect(gw.command('GroupTopic a/b', 'console')).toMatchObject({ GroupTopic: 'Error' });
+    expect(setup(dir).gw.groupTopic).toBe('kitchens');
+  });
+
+  it('FullTopic %prefix%/%topic%/ patterns move every topic; patterns without both tokens or with wildcards are refused', () => {
+    const { gw, dir } = setup();
+    expect(gw.command('FullTopic', 'console')).toEqual({ FullTopic: '%prefix%/%topic%/' });
+    for (const bad of ['%topic%/', 'home/%prefix%', '%prefix%/+/%topic%', '%prefix%//%topic%', '%prefix%/%topic%/%id%']) {
+      expect(gw.command(`FullTopic ${bad}`, 'console'), bad).toMatchObject({ FullTopic: 'Error' });
+    }
+    expect(gw.command('FullTopic tasmota/%topic%/%prefix%/', 'console')).toEqual({ FullTopic: 'tasmota/%topic%/%prefix%/' });
+    expect(gw.will().topic).toBe('tasmota/home/tele/LWT');
+    const next = setup(dir);
+    expect(next.mqtt.handlers.has('tasmota/home/cmnd/+')).toBe(true);
+    expect(next.mqtt.sent[0]!.topic).toBe('tasmota/home/tele/LWT');
+  });
+});
+
+describe('ATBTN (Tasmota _ble driver, PID 0x004e)', () => {
+  it('decodes the button from manufacturer data 0x004e, each switch id its own device, published at once', () => {
+    const { gw, clock, mqtt } = setup();
+    // length 0x11, type 0xff, company 4e00, 7fffffff, counter 07, 05, switch 12 34, 00, button 02, 50000100
+    const ad = bytes('11ff4e00' + '7fffffff' + '07' + '05' + '1234' + '00' + '02' + '50000100');
+    gw.handleAdvertisement({ mac: 'C1A2A3A4A5A6', rssi: -60, ad });
+    clock.advance(50);
+    const sensor = JSON.parse(mqtt.on('tele/home/SENSOR')[0]!);
+    expect(sensor['ATBTN-a41234']).toEqual({ Button2: 1, RSSI: -60, MAC: 'C1A2A3A41234' });
+    expect(gw.registry.slots.get('C1A2A3A41234')).toMatchObject({ model: 'ATBTN', pid: 0x004e });
+  });
+});

@@ -8,7 +8,7 @@ import type { AesEncryptBlock } from '../host.js';
  */
 export type Values = Record<string, number | string>;
 
-export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc';
+export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc' | 'atbtn';
 
 /** Why a frame gave no values. Stable codes, for counters and tests; `error` is the text. */
 export type ErrorCode =

@@ -50,6 +50,8 @@ const ROWS: Row[] = [
   [0x03b6, 'YLKG07YL/YLKG08YL', 'YLKG08', 'Dimmer Switch', 'Button Dimmer'],
   [0x07bf, 'YLAI003', 'YLAI003', 'Wireless Switch', BUTTON],
   [0xb770, 'BTHome', 'BTHOME', 'BTHome v2 device', '', 'BTHome'],
+  // Tasmota's _ble driver: Avago Tech buttons, PID = their company id (manufacturer data)
+  [0x004e, 'ATBTN', 'ATBTN', 'Bluetooth Button', 'Button', 'Avago Tech'],
   // --- every other MiBeacon product id known to xiaomi-ble ---
   [0x0083, 'YM-K1501', 'YMK1501', 'Smart Kettle', 'Temperature PowerState'],
   [0x00db, 'MMC-T201-1', 'MMCT2011', 'Baby Thermometer', 'Temperature Battery'],

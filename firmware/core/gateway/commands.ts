@@ -6,8 +6,15 @@ import { expandLegacyKey } from '../decoders/mibeacon.js';
 import { fromHex, toHex } from '../bytes/hex.js';
 import { telePeriodFrom, topicProblem } from './validate.js';
 import { formatTimezone, parseTimezone } from './timezone.js';
+import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
+import type { Registry } from './registry.js';
 
-export type Reply = Record<string, unknown>;
+export type Reply = Record<string | symbol, unknown>;
+
+/** A reply published on stat/<topic>/<leaf> instead of RESULT (Status -> STATUS8, as Tasmota). */
+export const REPLY_LEAF = Symbol('reply topic leaf');
+/** A reply not to publish at all (Backlog: each of its commands answers on its own). */
+export const SILENT = Symbol('silent reply');
 
 /** The switches of MI32Option0..4, with Tasmota's documented meanings (see README). */
 export interface Options {
@@ -46,9 +53,24 @@ export interface CommandTarget {
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
   /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
   scriptCommand(kind: 'status' | 'save', arg: string): Reply;
+  /** The device table (MI32Name, MI32Keys). */
+  readonly registry: Registry;
+  /** MI32Block: MACs whose advertisements are ignored. */
+  readonly blocked: Set<string>;
+  block(mac: string): void;
+  /** Status parts, in Tasmota's shapes. */
+  statusSummary(): Reply;
+  statusSensors(): Reply;
+  statusState(): Reply;
+  /** Run Backlog's commands, each answering on its own. */
+  runBacklog(lines: string[]): void;
+  groupTopic: string;
+  setGroupTopic(topic: string): void;
+  fullTopic: string;
+  setFullTopic(pattern: string): void;
 }
 
-type Handler = (arg: string, target: CommandTarget, index: number) => Reply;
+type Handler = (arg: string, target: CommandTarget, index: number | undefined) => Reply;
 
 /** A malformed or impossible command: becomes {"<Command>":"Error","Error":message}. */
 export class CommandError extends Error {}
@@ -90,7 +112,7 @@ const COMMANDS: Record<string, Handler> = {
     const n = t.saveConfig();
     return n === 0 ? error('no devices known: nothing written') : { MI32Cfg: 'Done', Devices: n };
   },
-  mi32option: (arg, t, index) => {
+  mi32option: (arg, t, index = 0) => {
     const key = OPTION_KEYS[index];
     if (key === undefined) error(`MI32Option${index} does not exist (0-4)`);
     if (arg !== '') t.setOption(key, switchValue(arg));
@@ -128,12 +150,13 @@ const COMMANDS: Record<string, Handler> = {
     }
     return { Topic: t.topic };
   },
+  ...TASMOTA_COMMANDS,
 };
 
-/** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3). */
-function splitName(word: string): { base: string; index: number } {
-  const m = /^(.*?)(\d*)$/.exec(word)!;
-  return { base: m[1]!.toLowerCase(), index: m[2] ? Number(m[2]) : 0 };
+/** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3; none: undefined). */
+function splitName(word: string): { base: string; index: number | undefined } {
+  const m = /^(.*?)(\d{0,3})$/.exec(word)!;
+  return { base: m[1]!.toLowerCase(), index: m[2] ? Number(m[2]) : undefined };
 }
 
 /** Run one command line ("MI32Option2 1"), or a command and argument given apart (MQTT). */
@@ -145,7 +168,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   if (word === '') return { Command: 'Error', Error: 'empty command' };
   const { base, index } = splitName(word);
   const handler = COMMANDS[base];
-  if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
+  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
     return handler(arg, target, index);
   } catch (e) {
@@ -161,9 +184,9 @@ function printable(text: string): string {
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave' };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', ...TASMOTA_CANONICAL };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);
-  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index) : '');
+  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : '');
 }

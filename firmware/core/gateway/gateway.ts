@@ -7,12 +7,13 @@ import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
-import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
+import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
+import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
 import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
 import { localTimeText, timezoneProblem } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
-import { markSent, sensorMessages } from './telemetry.js';
+import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
@@ -49,6 +50,10 @@ export interface GatewaySettings {
   telePeriod: number;
   /** Minutes east of UTC for the top-level "Time" (Timezone command). */
   timezone: number;
+  /** A second <topic> for commands (cmnd/<groupTopic>/#), shared by many devices. */
+  groupTopic: string;
+  /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
+  fullTopic: string;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -61,7 +66,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC };
 
 export class Gateway implements CommandTarget {
   readonly registry: Registry;
@@ -136,8 +141,16 @@ export class Gateway implements CommandTarget {
 
   // --- MQTT ---------------------------------------------------------------------
 
-  topicOf(prefix: 'tele' | 'stat' | 'cmnd', leaf: string): string {
-    return `${prefix}/${this.settings.topic}/${leaf}`;
+  topicOf(prefix: 'tele' | 'stat' | 'cmnd', leaf: string, topic = this.settings.topic): string {
+    return buildTopic(this.settings.fullTopic, prefix, topic, leaf);
+  }
+
+  get groupTopic(): string { return this.settings.groupTopic; }
+  get fullTopic(): string { return this.settings.fullTopic; }
+
+  /** The command subscriptions: our own topic, and the group topic (Tasmota subscribes to both). */
+  private commandFilters(): string[] {
+    return [this.topicOf('cmnd', '+'), this.topicOf('cmnd', '#', this.settings.groupTopic)];
   }
 
   /** The Will the MQTT client must be created with. */
@@ -147,7 +160,11 @@ export class Gateway implements CommandTarget {
 
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
-    mqtt.subscribe(this.topicOf('cmnd', '+'), (topic, payload) => {
+    for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+  }
+
+  private subscribeCommands(filter: string): void {
+    this.mqtt?.subscribe(filter, (topic, payload) => {
       const command = topic.slice(topic.lastIndexOf('/') + 1);
       this.command(command, 'mqtt', payload);
     });
@@ -178,7 +195,7 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
-    if (this.scanFilter && !this.scanFilter(adv.mac)) {
+    if ((this.scanFilter && !this.scanFilter(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
       this.registry.totals.ignored++;
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
@@ -212,21 +229,21 @@ export class Gateway implements CommandTarget {
 
   // --- teleperiod ---------------------------------------------------------------
 
-  /** The next teleperiod after `delayMs` (default: one period); 0 = at once, even when TelePeriod is 0. */
-  private scheduleTele(delayMs = this.settings.telePeriod * 1000): void {
+  /** The next teleperiod after one period, or at once (`now`, even when TelePeriod is 0 = off). */
+  private scheduleTele(now = false): void {
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     this.teleTimer = undefined;
-    if (this.settings.telePeriod === 0 && delayMs !== 0) return;
+    if (this.settings.telePeriod === 0 && !now) return;
     this.teleTimer = this.ports.clock.setTimeout(() => {
       this.teleTimer = undefined;
       this.teleperiod();
       this.scheduleTele();
-    }, delayMs);
+    }, now ? 0 : this.settings.telePeriod * 1000);
   }
 
   /** Tasmota publishes at once on any TelePeriod command: right after its reply. */
   telemetryNow(): void {
-    this.scheduleTele(0);
+    this.scheduleTele(true);
   }
 
   /** tele/<topic>/STATE and, unless MI32Option1, tele/<topic>/SENSOR with every heard device. */
@@ -269,7 +286,14 @@ export class Gateway implements CommandTarget {
 
   /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
   command(line: string, source: CommandSource, argument?: string): Reply {
-    const reply = runCommand(this, line, argument);
+    const outer = this.commandSource;
+    this.commandSource = source;
+    let reply: Reply;
+    try {
+      reply = runCommand(this, line, argument);
+    } finally {
+      this.commandSource = outer;
+    }
     this.result(reply);
     // Only the command's name: its argument may be a bind key, a password or a whole script.
     if (source !== 'console') this.ports.log.info(`${source} command ${commandWord(line)} -> ${JSON.stringify(reply)}`);
@@ -278,9 +302,46 @@ export class Gateway implements CommandTarget {
 
   /** A command's reply, now or later (GATT commands finish after their connections): console and stat/<topic>/RESULT. */
   result(reply: Reply): void {
+    if (reply[SILENT]) return;
     const text = JSON.stringify(reply);
     this.ports.console?.(text);
-    this.publish('RESULT', text, 'stat');
+    this.publish(typeof reply[REPLY_LEAF] === 'string' ? reply[REPLY_LEAF] : 'RESULT', text, 'stat');
+  }
+
+  /** Where the running command came from (Backlog runs its commands as the same source). */
+  private commandSource: CommandSource = 'console';
+
+  runBacklog(lines: string[]): void {
+    for (const line of lines) this.command(line, this.commandSource);
+  }
+
+  // --- MI32Block ----------------------------------------------------------------
+
+  /** MACs MI32Block refuses: their advertisements are ignored (RAM only, as Tasmota). */
+  readonly blocked = new Set<string>();
+
+  /** Block a MAC and forget its device, as Tasmota's _ble driver does. */
+  block(mac: string): void {
+    this.blocked.add(mac);
+    this.registry.slots.delete(mac);
+  }
+
+  // --- Status -------------------------------------------------------------------
+
+  statusSummary(): Reply {
+    return { Module: 0, DeviceName: 'mi32-xs', FriendlyName: ['mi32-xs'], Topic: this.topic, GroupTopic: this.groupTopic };
+  }
+
+  /** StatusSNS: what a teleperiod SENSOR would carry now (nothing is marked sent). */
+  statusSensors(): Reply {
+    const now = this.ports.clock.now();
+    const heard = this.options.noSummary ? [] : [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
+    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now);
+    return text ? JSON.parse(text) as Reply : { Time: this.localTime(now) };
+  }
+
+  statusState(): Reply {
+    return JSON.parse(this.stateMessage(this.ports.clock.now())) as Reply;
   }
 
   /** Set by the script runtime when scripting is on. */
@@ -317,10 +378,31 @@ export class Gateway implements CommandTarget {
 
   setTopic(topic: string): void {
     if (topic === this.settings.topic) return;
-    this.saveSettings({ ...this.settings, topic });
-    if (this.mqtt) this.mqtt.unsubscribe(this.topicOf('cmnd', '+'));
-    this.settings.topic = topic;
-    this.ports.topicChanged?.(topic);
+    this.moveTopics({ ...this.settings, topic });
+  }
+
+  setGroupTopic(groupTopic: string): void {
+    if (groupTopic === this.settings.groupTopic) return;
+    this.saveSettings({ ...this.settings, groupTopic });
+    const old = this.topicOf('cmnd', '#', this.settings.groupTopic);
+    this.settings.groupTopic = groupTopic;
+    if (this.mqtt) {
+      this.mqtt.unsubscribe(old);
+      this.subscribeCommands(this.topicOf('cmnd', '#', groupTopic));
+    }
+  }
+
+  setFullTopic(fullTopic: string): void {
+    if (fullTopic === this.settings.fullTopic) return;
+    this.moveTopics({ ...this.settings, fullTopic });
+  }
+
+  /** A new Topic or FullTopic: saved first, then every subscription and the Will move (a reconnect). */
+  private moveTopics(next: GatewaySettings): void {
+    this.saveSettings(next);
+    if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
+    this.settings = next;
+    this.ports.topicChanged?.(next.topic);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean } {
@@ -369,6 +451,13 @@ export class Gateway implements CommandTarget {
       const seconds = telePeriodFrom(raw.telePeriod);
       if (typeof seconds === 'string') this.ports.log.warn(`${from}: ${seconds}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
       else out.telePeriod = seconds;
+    }
+    for (const key of ['groupTopic', 'fullTopic'] as const) {
+      if (raw[key] === undefined) continue;
+      const value = raw[key];
+      const problem = typeof value !== 'string' ? `${key} is not a string` : key === 'groupTopic' ? topicProblem(value) : fullTopicProblem(value);
+      if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using "${DEFAULT_SETTINGS[key]}"`);
+      else out[key] = value as string;
     }
     if (raw.timezone !== undefined) {
       const problem = timezoneProblem(raw.timezone);
