@@ -241,3 +241,21 @@ describe('ATBTN (Tasmota _ble driver, PID 0x004e)', () => {
     expect(gw.registry.slots.get('C1A2A3A41234')).toMatchObject({ model: 'ATBTN', pid: 0x004e });
   });
 });
+
+describe('real-time messages as Tasmota', () => {
+  it('carry every sensor with new data since the last message, not only the device with the event', () => {
+    const { gw, clock, mqtt } = setup();
+    gw.handleAdvertisement(atc('A4C138AABBCC', 1)); // a reading: no message of its own (MI32Option2 0)
+    clock.advance(1000);
+    expect(mqtt.on('tele/home/SENSOR')).toHaveLength(0);
+    const press = bytes('11ff4e00' + '7fffffff' + '01' + '05' + '1234' + '00' + '01' + '50000100');
+    gw.handleAdvertisement({ mac: 'C1A2A3A4A5A6', rssi: -60, ad: press });
+    clock.advance(50);
+    const sensor = JSON.parse(mqtt.on('tele/home/SENSOR')[0]!);
+    expect(Object.keys(sensor)).toEqual(['Time', 'ATC-aabbcc', 'ATBTN-a41234', 'TempUnit']);
+    // sent once: the next event carries only what is new since
+    gw.handleAdvertisement({ mac: 'C1A2A3A4A5A6', rssi: -60, ad: bytes('11ff4e00' + '7fffffff' + '02' + '05' + '1234' + '00' + '01' + '50000100') });
+    clock.advance(50);
+    expect(Object.keys(JSON.parse(mqtt.on('tele/home/SENSOR')[1]!))).toEqual(['Time', 'ATBTN-a41234']);
+  });
+});

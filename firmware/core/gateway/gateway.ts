@@ -217,9 +217,14 @@ export class Gateway implements CommandTarget {
     }, REALTIME_BATCH_MS);
   }
 
-  /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
+  /**
+   * Publish now every device with new data since the last message, as Tasmota's
+   * triggered SENSOR does (an event triggers it; the others ride along).
+   */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
+    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0);
+    // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
+    if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.timezone }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     due.forEach(markSent);
