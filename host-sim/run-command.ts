@@ -14,7 +14,9 @@ import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
 import { telePeriodFrom, topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from './capture/index.js';
+import { formatCaptureError, type CapturedAdvertisement } from './capture/index.js';
+import { openCapture, type CaptureStream } from './capture/stream.js';
+import { CaptureClock } from './capture-clock.js';
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
@@ -127,14 +129,16 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = stderrLog(opts.quiet);
   const out = (text: string) => process.stdout.write(text + '\n');
 
-  let capture: CapturedAdvertisement[] = [];
+  let capture: CaptureStream | undefined;
   if (opts.capture) {
     if (!existsSync(opts.capture)) throw new RunUsageError(`capture file ${opts.capture} does not exist`);
-    const parsed = readCaptureSync(opts.capture); // throws only if the file cannot be read
-    for (const e of parsed.errors) log.warn(`capture ${opts.capture}: ${formatCaptureError(e)}`);
-    capture = parsed.advertisements.slice().sort((a, b) => a.t - b.t);
-    log.info(`capture ${opts.capture}: ${capture.length} advertisements (${parsed.format})`);
+    const file = opts.capture;
+    // Streamed: bad lines/records are reported as the replay meets them.
+    capture = openCapture(file, (e) => log.warn(`capture ${file}: ${formatCaptureError(e)}`)); // throws only if the file cannot be read
   }
+  // At --speed max the gateway runs on capture time (teleperiod, real-time batching);
+  // the MQTT client, scripts and GATT keep the wall clock.
+  const captureClock = capture && opts.speed === Infinity ? new CaptureClock() : undefined;
 
   const store = new DirStore(opts.data);
   if (opts.cfg) {
@@ -171,7 +175,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const reach = { connected: false, lastError: '' };
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
   const gateway: Gateway = new Gateway({
-    clock: nodeClock, store, log, aes: createNodeAes(),
+    clock: captureClock ?? nodeClock, gattClock: nodeClock, store, log, aes: createNodeAes(),
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
     topicChanged: () => connect(),
@@ -212,17 +216,18 @@ export async function runCommand(args: string[]): Promise<number> {
   connect();
 
   let stdinEnded = false;
-  let replayDone = capture.length === 0;
+  let replayDone = capture === undefined;
   const finished = new Promise<void>((resolve) => {
     const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
     rl.on('line', (line) => { if (line.trim()) gateway.command(line, 'console'); });
     rl.on('close', () => { stdinEnded = true; check(); });
-    replay(capture, opts.speed, (adv) => {
+    if (capture) replay(capture, opts.speed, captureClock, log, opts.capture!, (adv) => {
       if (scan.paused) scan.missed++;
       else gateway.handleAdvertisement(adv);
-    }).then(() => {
+    }).then((count) => {
       replayDone = true;
+      log.info(`capture ${opts.capture}: ${count} advertisements (${capture.format})`);
       const t = gateway.registry.totals;
       log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
       check();
@@ -258,20 +263,45 @@ export async function runCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Feed advertisements at their recorded times divided by `speed`; Infinity = as fast as possible. */
-async function replay(capture: CapturedAdvertisement[], speed: number, handle: (a: CapturedAdvertisement) => void): Promise<void> {
+/** Time between progress lines of a long replay (MI32_PROGRESS_MS overrides it, for tests). */
+const PROGRESS_EVERY_MS = Number(process.env.MI32_PROGRESS_MS) > 0 ? Number(process.env.MI32_PROGRESS_MS) : 5000;
+
+/**
+ * Feed advertisements at their recorded times divided by `speed`; Infinity = as fast as
+ * possible, on capture time (`clock`). The capture is played in file order: one that
+ * goes back in time plays its late lines at once. Returns how many were replayed.
+ */
+async function replay(capture: CaptureStream, speed: number, clock: CaptureClock | undefined, log: Log, name: string,
+  handle: (a: CapturedAdvertisement) => void): Promise<number> {
   const start = Date.now();
-  for (let i = 0; i < capture.length; i++) {
-    const adv = capture[i]!;
-    if (speed === Infinity) {
-      if (i % 200 === 0) await new Promise((r) => setImmediate(r)); // let the socket write
-    } else {
-      const due = start + (adv.t - capture[0]!.t) / speed;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  let first: number | undefined;
+  let count = 0;
+  // A long replay says how far it is, on stderr, every few seconds.
+  const progress = setInterval(() => {
+    const seconds = (Date.now() - start) / 1000;
+    log.info(`replay ${name}: ${Math.floor(capture.progress() * 100)}%, ${count} advertisements, ${Math.round(count / seconds)}/s`);
+  }, PROGRESS_EVERY_MS);
+  progress.unref();
+  clock?.startCaptureTime();
+  const captureStart = clock?.now() ?? start;
+  try {
+    for await (const adv of capture.advertisements) {
+      first ??= adv.t;
+      if (speed === Infinity) {
+        if (count % 200 === 0) await new Promise((r) => setImmediate(r)); // let the socket write
+        clock?.advanceTo(captureStart + (adv.t - first));
+      } else {
+        const wait = start + (adv.t - first) / speed - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      handle(adv);
+      count++;
     }
-    handle(adv);
+  } finally {
+    clearInterval(progress);
+    clock?.endCaptureTime();
   }
+  return count;
 }
 
 /** Wait until the GATT client has nothing running or queued (script and command requests finish). */

@@ -41,6 +41,8 @@ export interface GatewayPorts {
   /** Pauses and resumes scanning around connections when the link needs it. */
   scan?: ScanControl;
   gattTimeouts?: Partial<GattTimeouts>;
+  /** The GATT client's clock when it is not `clock` (host-sim replays on capture time; connections run on the wall clock). */
+  gattClock?: Clock;
 }
 
 export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
@@ -89,7 +91,7 @@ export class Gateway implements CommandTarget {
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
-      link: ports.gatt, clock: ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
+      link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
       onEvent: (event) => {
         for (const tap of this.gattEventTaps) tap(event);
