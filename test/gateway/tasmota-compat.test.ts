@@ -9,7 +9,7 @@ import { Gateway } from '../../firmware/core/gateway/gateway.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
 import { DirStore } from '../../host-sim/store.js';
 import { FakeClock } from '../mqtt/fakes.js';
-import { bytes } from '../helpers/frames.js';
+import { bytes, miBeacon } from '../helpers/frames.js';
 import { RecordingMqtt, silentLog } from '../helpers/gateway.js';
 
 function setup(dir = mkdtempSync(join(tmpdir(), 'gw-tas-'))) {
@@ -257,5 +257,41 @@ describe('real-time messages as Tasmota', () => {
     gw.handleAdvertisement({ mac: 'C1A2A3A4A5A6', rssi: -60, ad: bytes('11ff4e00' + '7fffffff' + '02' + '05' + '1234' + '00' + '01' + '50000100') });
     clock.advance(50);
     expect(Object.keys(JSON.parse(mqtt.on('tele/home/SENSOR')[1]!))).toEqual(['Time', 'ATBTN-a41234']);
+  });
+});
+
+describe('motion messages as Tasmota (MJYD2S)', () => {
+  const NIGHTLIGHT = 'E4AAEC0D0E0F';
+  const frame = (counter: number, id: number, value: number[]) => ({
+    mac: NIGHTLIGHT, rssi: -70,
+    ad: serviceDataStructure(0xfe95, miBeacon({ pid: 0x07f6, mac: NIGHTLIGHT, counter, objects: [[id, new Uint8Array(value)]] })),
+  });
+  const sensors = (mqtt: RecordingMqtt) => mqtt.on('tele/home/SENSOR').map((p) => JSON.parse(p)['MJYD2S-0d0e0f']);
+
+  it('Motion:1 only with a motion object, light as Illuminance:<lux>; the no-motion time carries no stale Motion:1', () => {
+    const { gw, clock, mqtt } = setup();
+    gw.handleAdvertisement(frame(1, 0x000f, [0x64, 0, 0])); // motion, 100 lux
+    clock.advance(50);
+    gw.handleAdvertisement(frame(2, 0x1017, [120, 0, 0, 0])); // no motion for 120 s
+    clock.advance(50);
+    const [motion, noMotion] = sensors(mqtt);
+    expect(motion).toMatchObject({ Illuminance: 100, Motion: 1, Events: 1 });
+    expect(motion.Light).toBeUndefined();
+    expect(noMotion).toMatchObject({ NMT: 120 });
+    expect(noMotion.Motion).toBeUndefined();
+    // the teleperiod: NMT and Events, no Motion
+    gw.command('TelePeriod', 'console');
+    clock.advance(0);
+    const tele = sensors(mqtt).at(-1);
+    expect(tele).toMatchObject({ Events: 1, NMT: 120 });
+    expect(tele.Motion).toBeUndefined();
+  });
+
+  it('Motion:0 on the illuminance-only object 0x1007 (Tasmota\'s no-motion event)', () => {
+    const { gw, clock, mqtt } = setup();
+    gw.command('MI32Option2 1', 'console');
+    gw.handleAdvertisement(frame(1, 0x1007, [5, 0, 0]));
+    clock.advance(50);
+    expect(sensors(mqtt)[0]).toMatchObject({ Illuminance: 5, Motion: 0 });
   });
 });

@@ -41,9 +41,8 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
     const dp = dewPoint(t, h);
     if (Number.isFinite(dp)) source.DewPoint = dp;
   }
-  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) {
-    if ('Motion' in slot.values || 'Door' in slot.values) source.Events = slot.events;
-  }
+  // Events (motion and door devices only count them): at teleperiod, and with a motion or door value.
+  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) source.Events = slot.events;
   const out: [string, number | string][] = [];
   const taken = new Set<string>();
   const take = (k: string): void => {
