@@ -295,3 +295,18 @@ describe('motion messages as Tasmota (MJYD2S)', () => {
     expect(sensors(mqtt)[0]).toMatchObject({ Illuminance: 5, Motion: 0 });
   });
 });
+
+describe('Qingping 0xFDCD as Tasmota', () => {
+  it('adds every FDCD device as CGD1-<mac3> with PID 0x0576, whatever its Qingping id (here a CGG1)', () => {
+    const { gw, dir } = setup();
+    const mac = '582D34112233';
+    const reversed = mac.match(/../g)!.reverse().join('');
+    // frame control 0x88, Qingping id 0x07 (CGG1), MAC, TLV 0x01: 21.5 °C, 48.0 %
+    gw.handleAdvertisement({ mac, rssi: -60, ad: serviceDataStructure(0xfdcd, bytes('8807' + reversed + '0104d700e001')) });
+    const slot = gw.registry.slots.get(mac)!;
+    expect(gw.registry.displayName(slot)).toBe('CGD1-112233');
+    expect(slot.pid).toBe(0x0576);
+    gw.command('MI32Cfg', 'console');
+    expect(JSON.parse(readFileSync(join(dir, 'mi32cfg'), 'utf8'))).toEqual([{ MAC: mac, PID: '0576', key: '' }]);
+  });
+});
