@@ -310,3 +310,23 @@ describe('Qingping 0xFDCD as Tasmota', () => {
     expect(JSON.parse(readFileSync(join(dir, 'mi32cfg'), 'utf8'))).toEqual([{ MAC: mac, PID: '0576', key: '' }]);
   });
 });
+
+describe('mi32cfg feat (Tasmota\'s feature bits)', () => {
+  it('keeps each entry\'s feat across MI32Cfg, in Tasmota\'s field order; a bad feat is dropped, not the entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-tas-'));
+    new DirStore(dir).write('mi32cfg', new TextEncoder().encode(JSON.stringify([
+      { MAC: 'E1F2A3B4C5D6', PID: 'b770', key: '', feat: 142 },
+      { MAC: 'A4C138112233', PID: '055b', key: KEY, name: 'Kitchen', feat: 143 },
+      { MAC: 'A4C138445566', PID: '0a1c', key: '', feat: 'lots' },
+    ])));
+    const { gw } = setup(dir);
+    expect(gw.command('MI32Cfg', 'console')).toMatchObject({ MI32Cfg: 'Done', Devices: 3 });
+    const text = readFileSync(join(dir, 'mi32cfg'), 'utf8');
+    expect(JSON.parse(text)).toEqual([
+      { MAC: 'E1F2A3B4C5D6', PID: 'b770', key: '', feat: 142 },
+      { MAC: 'A4C138112233', PID: '055b', key: KEY, name: 'Kitchen', feat: 143 },
+      { MAC: 'A4C138445566', PID: '0a1c', key: '' },
+    ]);
+    expect(text).toContain('{"MAC":"A4C138112233","PID":"055b","key":"' + KEY + '","name":"Kitchen","feat":143}');
+  });
+});

@@ -122,6 +122,7 @@ export class Gateway implements CommandTarget {
   start(): string[] {
     const cfg = loadConfig(this.ports.store);
     for (const entry of cfg.entries) {
+      if (entry.feat !== undefined) this.features.set(entry.mac, entry.feat);
       this.registry.add(entry.mac, entry.pid, entry.name);
       if (entry.key) this.registry.setKey(entry.mac, entry.key);
     }
@@ -322,6 +323,9 @@ export class Gateway implements CommandTarget {
     for (const line of lines) this.command(line, this.commandSource);
   }
 
+  /** mi32cfg's `feat` per MAC, as read: written back by MI32Cfg so Tasmota keeps its feature bits. */
+  private readonly features = new Map<string, number>();
+
   // --- MI32Block ----------------------------------------------------------------
 
   /** MACs MI32Block refuses: their advertisements are ignored (RAM only, as Tasmota). */
@@ -420,7 +424,8 @@ export class Gateway implements CommandTarget {
   saveConfig(): number {
     const entries: ConfigEntry[] = [...this.registry.slots.values()].map((s: Slot) => {
       const key = this.registry.keys.get(s.mac);
-      return { mac: s.mac, pid: s.pid, ...(key ? { key } : {}), ...(s.name ? { name: s.name } : {}) };
+      const feat = this.features.get(s.mac);
+      return { mac: s.mac, pid: s.pid, ...(key ? { key } : {}), ...(s.name ? { name: s.name } : {}), ...(feat !== undefined ? { feat } : {}) };
     });
     if (entries.length) saveConfig(this.ports.store, entries); // throws StoreWriteError: an error reply
     return entries.length;
