@@ -2,7 +2,8 @@
 // Tasmota loads here and the reverse:
 //   [{"MAC":"A4C138AABBCC","PID":"055b","key":"00112233445566778899AABBCCDDEEFF"}, ...]
 // MAC: 12 hex (uppercase on save), PID: 4 hex read as big-endian text (lowercase on
-// save), key: "" or 32 hex (uppercase on save), name: optional override.
+// save), key: "" or 32 hex (uppercase on save), name: optional override, feat:
+// Tasmota's feature bits (kept across a save, not used here).
 // Unlike Tasmota, one bad entry is reported and skipped instead of ending the parse, a
 // truncated file gives back its complete entries, and the load buffer has no 2 KB limit.
 
