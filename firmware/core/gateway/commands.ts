@@ -3,18 +3,15 @@
 // {"<Command>":"Error","Error":"<what was wrong>"} and changes nothing.
 
 import { expandLegacyKey } from '../decoders/mibeacon.js';
-import { fromHex, toHex } from '../bytes/hex.js';
+import { fromHex } from '../bytes/hex.js';
 import { telePeriodFrom, topicProblem } from './validate.js';
 import { formatTimezone, parseTimezone } from './timezone.js';
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
 import type { Registry } from './registry.js';
 
-export type Reply = Record<string | symbol, unknown>;
+import { CommandError, maskedKey, type Reply } from './command-reply.js';
 
-/** A reply published on stat/<topic>/<leaf> instead of RESULT (Status -> STATUS8, as Tasmota). */
-export const REPLY_LEAF = Symbol('reply topic leaf');
-/** A reply not to publish at all (Backlog: each of its commands answers on its own). */
-export const SILENT = Symbol('silent reply');
+export { CommandError, maskedKey, REPLY_LEAF, SILENT, type Reply } from './command-reply.js';
 
 /** The switches of MI32Option0..4, with Tasmota's documented meanings (see README). */
 export interface Options {
@@ -72,9 +69,6 @@ export interface CommandTarget {
 
 type Handler = (arg: string, target: CommandTarget, index: number | undefined) => Reply;
 
-/** A malformed or impossible command: becomes {"<Command>":"Error","Error":message}. */
-export class CommandError extends Error {}
-
 function error(message: string): never {
   throw new CommandError(message);
 }
@@ -98,11 +92,6 @@ function mi32Key(arg: string, target: CommandTarget): Reply {
   const { known } = target.setKey(mac, key);
   // The reply goes to stat/<topic>/RESULT, which anyone on the broker may read: never the key.
   return { MI32Key: 'Done', MAC: mac, Key: maskedKey(key), ...(known ? {} : { Note: 'device not seen yet: the key applies when it is; MI32Cfg saves it once seen' }) };
-}
-
-/** A bind key as replies show it: its last 4 hex digits, enough to tell keys apart. */
-export function maskedKey(key: Uint8Array): string {
-  return '...' + toHex(key).toUpperCase().slice(-4);
 }
 
 const COMMANDS: Record<string, Handler> = {

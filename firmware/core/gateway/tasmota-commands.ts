@@ -5,7 +5,8 @@
 // "Differences from Tasmota" table lists where they differ.
 
 import { normalizeMac } from '../bytes/hex.js';
-import { CommandError, maskedKey, type CommandTarget, type Reply, REPLY_LEAF, SILENT } from './commands.js';
+import { CommandError, maskedKey, type Reply, REPLY_LEAF, SILENT } from './command-reply.js';
+import type { CommandTarget } from './commands.js';
 import type { Registry, Slot } from './registry.js';
 import { fullTopicProblem } from './topics.js';
 import { deviceNameProblem, topicProblem } from './validate.js';
