@@ -102,6 +102,9 @@ function parseRunArgs(args: string[]): RunArgs {
       if (problem) throw new RunUsageError(`${option}: ${problem}`);
     }
   }
+  if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
+    throw new RunUsageError(`--data: ${values.data} is not a folder`);
+  }
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,

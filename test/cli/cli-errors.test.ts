@@ -69,6 +69,14 @@ describe('mi32 run error paths', () => {
     expect(r.stderr).toMatch(/--ca: .*nosuch\.pem/);
   });
 
+  it('--data naming a file is a one-line usage error (exit 2)', () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    const r = mi32(['run', '--data', join(dir, 'a-file'), '--once']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr);
+    expect(r.stderr).toMatch(/--data: .*a-file is not a folder/);
+  });
+
   it('--broker http://x is a one-line usage error (exit 2)', () => {
     const r = mi32(['run', '--broker', 'http://x', '--data', join(dir, 'd3'), '--once']);
     expect(r.code).toBe(2);
