@@ -17,6 +17,7 @@ const DECODE_USAGE = `  mi32 decode HEX [--mac MAC] [--uuid UUID] [--key KEY] [-
 
 const USAGE = `usage:
 ${DECODE_USAGE}${RUN_USAGE}  mi32 --version
+  --debug (with any command): a runtime failure also prints its stack trace.
 `;
 
 /** Per command: its usage text, printed by `mi32 <command> --help`. */
@@ -69,7 +70,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  // --debug (anywhere before a lone "--"): a runtime failure also shows its stack trace.
+  const end = argv.indexOf('--');
+  const debug = argv.slice(0, end < 0 ? argv.length : end).includes('--debug');
+  const [command, ...rest] = debug ? argv.filter((a, i) => a !== '--debug' || (end >= 0 && i > end)) : argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
@@ -98,11 +102,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A runtime failure: one line, no stack trace (it could carry a broker URL or a file's text).
     process.stderr.write(`mi32 ${command}: ${oneLine(err instanceof Error ? err.message : String(e))}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
     return 1;
   }
 }
 
-/** One line, with the password of any URL in it shown as *** (redacting twice changes nothing). */
+/** The password of any URL in `text` shown as *** (redacting twice changes nothing). */
+function redact(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]*@/gi, '$1***@');
+}
+
+/** One line, redacted, at most 500 characters. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]*@/gi, '$1***@').slice(0, 500);
+  return redact(text.replace(/\s*\n\s*/g, ' ')).slice(0, 500);
 }

@@ -130,3 +130,15 @@ describe('mi32 decode key errors', () => {
     expect(line.error).toMatch(/not valid hex/);
   });
 });
+
+describe('mi32 --debug', () => {
+  it('adds the stack trace of a runtime failure (password still hidden); without it there is none', () => {
+    const args = ['run', '--broker', 'mqtt://u:secret@127.0.0.1:1', '--data', join(dir, 'dbg'), '--once', '--quiet'];
+    const plain = mi32(args);
+    expect(plain.stderr).not.toMatch(/^\s+at /m);
+    const debug = mi32([...args, '--debug']);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^\s+at /m);
+    expect(debug.stderr).not.toContain('secret');
+  });
+});
