@@ -4,14 +4,15 @@
 import { createInterface } from 'node:readline';
 import { decodeRequest, type DecodeRequest } from '../firmware/core/decode.js';
 import { deviceName } from '../firmware/core/devices/table.js';
-import { isError, type DecodeResult } from '../firmware/core/decoders/types.js';
+import { isError, NO_MAC, type DecodeResult } from '../firmware/core/decoders/types.js';
 import type { AesEncryptBlock } from '../firmware/core/host.js';
 
 /** The CLI's JSON shape: contract fields first (DESIGN §3), then extras. */
 export function formatResult(r: DecodeResult): Record<string, unknown> {
   if (isError(r)) return { ...r };
+  const known = r.mac !== NO_MAC;
   const out: Record<string, unknown> = {
-    mac: r.mac,
+    mac: known ? r.mac : null,
     model: r.model,
     pid: r.pid,
     format: r.format,
@@ -19,7 +20,7 @@ export function formatResult(r: DecodeResult): Record<string, unknown> {
     counter: r.counter,
     values: r.values,
     type: r.type,
-    name: r.localName ?? deviceName(r.type, r.mac),
+    name: r.localName ?? (known ? deviceName(r.type, r.mac) : null),
   };
   if (r.unknown) out.unknown = r.unknown;
   return out;

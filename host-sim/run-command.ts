@@ -2,7 +2,7 @@
 // Gateway, publishes through the core's MQTT client to a broker (an embedded aedes
 // unless --broker), and takes console commands on stdin. Only wiring lives here.
 
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -12,9 +12,11 @@ import type { Log } from '../firmware/core/host.js';
 import { MqttClient } from '../firmware/core/mqtt/client.js';
 import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
-import { topicProblem } from '../firmware/core/gateway/validate.js';
+import { telePeriodFrom, topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { formatCaptureError, readCaptureSync, type CapturedAdvertisement } from './capture/index.js';
+import { formatCaptureError, type CapturedAdvertisement } from './capture/index.js';
+import { openCapture, type CaptureStream } from './capture/stream.js';
+import { CaptureClock } from './capture-clock.js';
 import { addrTypeCode } from './capture/types.js';
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
@@ -78,8 +80,10 @@ function parseRunArgs(args: string[]): RunArgs {
   }
   let telePeriod: number | undefined;
   if (values.teleperiod !== undefined) {
-    telePeriod = Number(values.teleperiod);
-    if (!Number.isInteger(telePeriod) || telePeriod < 0 || telePeriod > 3600) throw new RunUsageError("--teleperiod must be whole seconds from 0 to 3600");
+    // Exactly what the TelePeriod command takes (1 = 300, 2-9 = 10).
+    const seconds = /^\d{1,6}$/.test(values.teleperiod) ? telePeriodFrom(Number(values.teleperiod)) : `TelePeriod must be whole seconds from 0 to 3600, got "${values.teleperiod}"`;
+    if (typeof seconds === 'string') throw new RunUsageError(`--teleperiod: ${seconds}`);
+    telePeriod = seconds;
   }
   const slots = values.slots === undefined ? 64 : Number(values.slots);
   if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new RunUsageError('--slots must be a whole number from 1 to 1024');
@@ -92,11 +96,28 @@ function parseRunArgs(args: string[]): RunArgs {
       throw new RunUsageError(`--broker: ${(e as Error).message}`);
     }
   }
+  // Files named by options are checked here, so a typo is a usage error before anything starts.
+  for (const [option, file] of [['--cfg', values.cfg], ['--ca', values.ca], ['--peripherals', values.peripherals]] as const) {
+    if (file !== undefined) {
+      const problem = fileProblem(file);
+      if (problem) throw new RunUsageError(`${option}: ${problem}`);
+    }
+  }
+  if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
+    throw new RunUsageError(`--data: ${values.data} is not a folder`);
+  }
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
     scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
   };
+}
+
+/** Why `file` cannot be read as an option's file, or undefined. */
+function fileProblem(file: string): string | undefined {
+  if (!existsSync(file)) return `file ${file} does not exist`;
+  if (!statSync(file).isFile()) return `${file} is not a file`;
+  return undefined;
 }
 
 function stderrLog(quiet: boolean): Log {
@@ -112,17 +133,24 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = stderrLog(opts.quiet);
   const out = (text: string) => process.stdout.write(text + '\n');
 
-  let capture: CapturedAdvertisement[] = [];
+  let capture: CaptureStream | undefined;
   if (opts.capture) {
     if (!existsSync(opts.capture)) throw new RunUsageError(`capture file ${opts.capture} does not exist`);
-    const parsed = readCaptureSync(opts.capture); // throws only if the file cannot be read
-    for (const e of parsed.errors) log.warn(`capture ${opts.capture}: ${formatCaptureError(e)}`);
-    capture = parsed.advertisements.slice().sort((a, b) => a.t - b.t);
-    log.info(`capture ${opts.capture}: ${capture.length} advertisements (${parsed.format})`);
+    const file = opts.capture;
+    // Streamed: bad lines/records are reported as the replay meets them.
+    capture = openCapture(file, (e) => log.warn(`capture ${file}: ${formatCaptureError(e)}`)); // throws only if the file cannot be read
   }
+  // At --speed max the gateway runs on capture time (teleperiod, real-time batching);
+  // the MQTT client, scripts and GATT keep the wall clock.
+  const captureClock = capture && opts.speed === Infinity ? new CaptureClock() : undefined;
 
   const store = new DirStore(opts.data);
-  if (opts.cfg && !existsSync(join(opts.data, 'mi32cfg'))) copyFileSync(opts.cfg, join(opts.data, 'mi32cfg'));
+  if (opts.cfg) {
+    const target = join(opts.data, 'mi32cfg');
+    // The data folder is the device's flash: what is saved there wins over the seed.
+    if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
+    else copyFileSync(opts.cfg, target);
+  }
 
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = opts.broker;
@@ -147,8 +175,11 @@ export async function runCommand(args: string[]): Promise<number> {
   const scan = { paused: false, missed: 0 };
 
   let client: MqttClient | undefined;
+  // Whether any client of this run reached the broker, and why the last attempt failed.
+  const reach = { connected: false, lastError: '' };
+  const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
   const gateway: Gateway = new Gateway({
-    clock: nodeClock, store, log, aes: createNodeAes(),
+    clock: captureClock ?? nodeClock, gattClock: nodeClock, store, log, aes: createNodeAes(),
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
     topicChanged: () => connect(),
@@ -171,10 +202,11 @@ export async function runCommand(args: string[]): Promise<number> {
 
   function connect(): void {
     if (client) retireMqttClient(client);
-    const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
     client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom, log }, {
       url: brokerUrl, will: gateway.will(), ...(ca ? { tls: { ca } } : {}),
     });
+    client.on('connect', () => { reach.connected = true; });
+    client.on('error', (e) => { reach.lastError = e.message; });
     linkMqttClient(gateway, client, log, redactUrl(brokerUrl!));
     gateway.attachMqtt(mqttPort);
     client.connect();
@@ -188,17 +220,18 @@ export async function runCommand(args: string[]): Promise<number> {
   connect();
 
   let stdinEnded = false;
-  let replayDone = capture.length === 0;
+  let replayDone = capture === undefined;
   const finished = new Promise<void>((resolve) => {
     const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
     rl.on('line', (line) => { if (line.trim()) gateway.command(line, 'console'); });
     rl.on('close', () => { stdinEnded = true; check(); });
-    replay(capture, opts.speed, (adv) => {
+    if (capture) replay(capture, opts.speed, captureClock, log, opts.capture!, (adv) => {
       if (scan.paused) scan.missed++;
       else gateway.handleAdvertisement({ mac: adv.mac, rssi: adv.rssi, ad: adv.ad, addrType: addrTypeCode(adv.addrType) });
-    }).then(() => {
+    }).then((count) => {
       replayDone = true;
+      log.info(`capture ${opts.capture}: ${count} advertisements (${capture.format})`);
       const t = gateway.registry.totals;
       log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
       check();
@@ -227,23 +260,52 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   await broker?.close();
   process.stdin.destroy();
+  // Nothing reached a broker: a run that published nothing is a failure, not a success.
+  if (!reach.connected) {
+    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${reach.lastError ? ` (${reach.lastError})` : ''}; nothing was published`);
+  }
   return 0;
 }
 
-/** Feed advertisements at their recorded times divided by `speed`; Infinity = as fast as possible. */
-async function replay(capture: CapturedAdvertisement[], speed: number, handle: (a: CapturedAdvertisement) => void): Promise<void> {
+/** Time between progress lines of a long replay (MI32_PROGRESS_MS overrides it, for tests). */
+const PROGRESS_EVERY_MS = Number(process.env.MI32_PROGRESS_MS) > 0 ? Number(process.env.MI32_PROGRESS_MS) : 5000;
+
+/**
+ * Feed advertisements at their recorded times divided by `speed`; Infinity = as fast as
+ * possible, on capture time (`clock`). The capture is played in file order: one that
+ * goes back in time plays its late lines at once. Returns how many were replayed.
+ */
+async function replay(capture: CaptureStream, speed: number, clock: CaptureClock | undefined, log: Log, name: string,
+  handle: (a: CapturedAdvertisement) => void): Promise<number> {
   const start = Date.now();
-  for (let i = 0; i < capture.length; i++) {
-    const adv = capture[i]!;
-    if (speed === Infinity) {
-      if (i % 200 === 0) await new Promise((r) => setImmediate(r)); // let the socket write
-    } else {
-      const due = start + (adv.t - capture[0]!.t) / speed;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  let first: number | undefined;
+  let count = 0;
+  // A long replay says how far it is, on stderr, every few seconds.
+  const progress = setInterval(() => {
+    const seconds = (Date.now() - start) / 1000;
+    log.info(`replay ${name}: ${Math.floor(capture.progress() * 100)}%, ${count} advertisements, ${Math.round(count / seconds)}/s`);
+  }, PROGRESS_EVERY_MS);
+  progress.unref();
+  clock?.startCaptureTime();
+  const captureStart = clock?.now() ?? start;
+  try {
+    for await (const adv of capture.advertisements) {
+      first ??= adv.t;
+      if (speed === Infinity) {
+        if (count % 200 === 0) await new Promise((r) => setImmediate(r)); // let the socket write
+        clock?.advanceTo(captureStart + (adv.t - first));
+      } else {
+        const wait = start + (adv.t - first) / speed - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      handle(adv);
+      count++;
     }
-    handle(adv);
+  } finally {
+    clearInterval(progress);
+    clock?.endCaptureTime();
   }
+  return count;
 }
 
 /** Wait until the GATT client has nothing running or queued (script and command requests finish). */

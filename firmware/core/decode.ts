@@ -6,6 +6,7 @@ import { fromHex, normalizeMac } from './bytes/hex.js';
 import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
 import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
+import { ATBTN_COMPANY_ID, decodeAtbtn } from './decoders/atbtn.js';
 import { decodeQingping, QINGPING_UUID } from './decoders/qingping.js';
 import { decodeHhccjcy10, decodeScaleV1, decodeScaleV2, HHCCJCY10_UUID, SCALE_V1_UUID, SCALE_V2_UUID } from './decoders/scales.js';
 import { fail, refuseUnauthenticated, type DecodeContext, type DecodeResult } from './decoders/types.js';
@@ -34,8 +35,8 @@ export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | 
 
 /**
  * Whether decodeAdvertisement has anything to do with `ad`: a 16-bit service data
- * element whose UUID a decoder wants, or a length that runs past the end (reported as
- * malformed). Reads only the length, type and UUID bytes, allocates nothing: the gateway
+ * element whose UUID a decoder wants, ATBTN's manufacturer data, or a length that runs
+ * past the end (reported as malformed). Reads only the length, type and UUID bytes, allocates nothing: the gateway
  * calls it first, so the phones, beacons and tags around it cost a few byte reads.
  */
 export function needsDecoding(ad: Uint8Array): boolean {
@@ -45,6 +46,7 @@ export function needsDecoding(ad: Uint8Array): boolean {
     if (length === 0) return false; // zero padding ends the significant part
     if (i + 1 + length > ad.length) return true;
     if (length >= 3 && ad[i + 1] === AD_TYPE.serviceData16 && DECODERS.has(ad[i + 2]! | (ad[i + 3]! << 8))) return true;
+    if (length >= 3 && ad[i + 1] === AD_TYPE.manufacturerData && (ad[i + 2]! | (ad[i + 3]! << 8)) === ATBTN_COMPANY_ID) return true;
     i += 1 + length;
   }
   return false;
@@ -65,8 +67,13 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
   const stop = malformed ? -end - 1 : end;
   let localName: string | undefined;
   let nameRead = false;
+  let buttons: DecodeResult[] | undefined; // ATBTN, after the service data as parseAdvertisement ordered them
   for (let i = 0; i < stop; i += 1 + ad[i]!) {
     const length = ad[i]!;
+    if (length >= 3 && ad[i + 1] === AD_TYPE.manufacturerData && (ad[i + 2]! | (ad[i + 3]! << 8)) === ATBTN_COMPANY_ID) {
+      (buttons ??= []).push(decodeAtbtn(ad.subarray(i + 4, i + 1 + length), mac));
+      continue;
+    }
     if (length < 3 || ad[i + 1] !== AD_TYPE.serviceData16) continue;
     const uuid = ad[i + 2]! | (ad[i + 3]! << 8);
     const decoder = DECODERS.get(uuid);
@@ -78,6 +85,8 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
     // the same gate as decodeServiceData: a plain reading naming a keyed MAC never passes
     results.push(refuseUnauthenticated(decoder(ad.subarray(i + 4, i + 1 + length), mac, ctx, localName), mac, ctx));
   }
+  // The one manufacturer-data format we decode (Tasmota's _ble driver has it too).
+  if (buttons) results.push(...buttons);
   if (results.length === 0) {
     results.push(malformed
       ? fail('malformed', 'advertisement AD structure length runs past the end', { mac })
@@ -108,7 +117,7 @@ function significantEnd(ad: Uint8Array): number {
  * the MAC appended (44 or 36 hex).
  */
 export interface DecodeRequest {
-  mac?: string;
+  mac?: string | null;
   uuid?: string | number;
   data?: string;
   ad?: string;
@@ -118,7 +127,8 @@ export interface DecodeRequest {
 export function decodeRequest(req: DecodeRequest, aes: AesEncryptBlock): DecodeResult {
   if (req === null || typeof req !== 'object') return fail('bad-input', 'request must be a JSON object');
   let mac: string | undefined;
-  if (req.mac !== undefined && req.mac !== '') {
+  // No MAC (absent, null or ""): decoders that need none decode, the rest ask for it.
+  if (req.mac !== undefined && req.mac !== null && req.mac !== '') {
     mac = typeof req.mac === 'string' ? normalizeMac(req.mac) : undefined;
     if (!mac) return fail('bad-input', `invalid MAC "${String(req.mac)}": need 6 bytes of hex`);
   }
@@ -156,18 +166,20 @@ function parseUuid(uuid: string | number | undefined): number | undefined {
 /** Parse a bind key, alone or in MI32Key form (key followed by the 12-hex MAC). */
 export function parseKey(text: unknown): { key: Uint8Array; mac?: string } | string {
   if (typeof text !== 'string') return 'key must be a hex string';
-  const bytes = fromHex(text);
-  if (!bytes) return 'key is not valid hex';
-  switch (bytes.length) {
+  const digits = text.replace(/[\s:-]/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(digits)) return 'key is not valid hex';
+  // An odd count is a digit too many or too few: say the length, not "not hex".
+  const bytes = digits.length % 2 === 0 ? fromHex(digits)! : undefined;
+  switch (bytes?.length) {
     case 16:
     case 12:
-      return { key: bytes };
+      return { key: bytes! };
     case 22:
     case 18: {
-      const keyLength = bytes.length - 6;
-      return { key: bytes.slice(0, keyLength), mac: normalizeMac(text.replace(/[\s:-]/g, '').slice(keyLength * 2))! };
+      const keyLength = bytes!.length - 6;
+      return { key: bytes!.slice(0, keyLength), mac: normalizeMac(digits.slice(keyLength * 2))! };
     }
     default:
-      return `key must be 32 hex digits (24 for legacy v2/v3 devices), or 44/36 with the MAC appended; got ${bytes.length * 2}`;
+      return `key must be 32 hex digits (24 for legacy v2/v3 devices), or 44/36 with the MAC appended; got ${digits.length}`;
   }
 }

@@ -45,26 +45,34 @@ interface EventRecord {
 
 /** Read every advertising report out of a btsnoop file. Never throws. */
 export function parseBtsnoop(bytes: Uint8Array): CaptureResult {
-  const advertisements: CapturedAdvertisement[] = [];
   const errors: CaptureError[] = [];
+  const advertisements = [...btsnoopAdvertisements(bytes, errors)];
+  return { advertisements, errors };
+}
+
+/**
+ * The advertisements of a btsnoop file one at a time, so a long capture is replayed
+ * without an object per advertisement held at once; problems are pushed to `errors`.
+ */
+export function* btsnoopAdvertisements(bytes: Uint8Array, errors: { push(e: CaptureError): void }): Generator<CapturedAdvertisement> {
   if (!isBtsnoop(bytes)) {
     errors.push({ error: 'not a btsnoop file (no "btsnoop\\0" magic)', offset: 0 });
-    return { advertisements, errors };
+    return;
   }
   if (bytes.length < HEADER_SIZE) {
     errors.push({ error: `btsnoop header truncated: ${bytes.length} of ${HEADER_SIZE} bytes`, offset: 0 });
-    return { advertisements, errors };
+    return;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8);
   const datalink = view.getUint32(12);
   if (version !== 1) {
     errors.push({ error: `btsnoop version ${version} is not supported (only 1)`, offset: 8 });
-    return { advertisements, errors };
+    return;
   }
   if (datalink !== DATALINK.HCI && datalink !== DATALINK.UART && datalink !== DATALINK.MONITOR) {
     errors.push({ error: `btsnoop datalink ${datalink} is not supported (1001 HCI, 1002 H4 UART, 2001 BlueZ monitor)`, offset: 12 });
-    return { advertisements, errors };
+    return;
   }
 
   let first: bigint | undefined;
@@ -87,12 +95,13 @@ export function parseBtsnoop(bytes: Uint8Array): CaptureResult {
     first ??= timestamp;
     const data = bytes.subarray(dataStart, dataStart + included);
     const event = eventPacket(datalink, flags, data);
-    if (event) {
-      handleEvent({ record, offset, timestamp, packet: event, clipped: included < original }, first, advertisements, errors, fragments);
-    }
     offset = dataStart + included;
+    if (event) {
+      const batch: CapturedAdvertisement[] = [];
+      handleEvent({ record, offset: dataStart - RECORD_HEADER_SIZE, timestamp, packet: event, clipped: included < original }, first, batch, errors, fragments);
+      yield* batch;
+    }
   }
-  return { advertisements, errors };
 }
 
 /** The HCI event packet (no H4 byte) a record carries, or undefined if it is not an event. */
@@ -109,7 +118,7 @@ function eventPacket(datalink: number, flags: number, data: Uint8Array): Uint8Ar
   }
 }
 
-function handleEvent(ev: EventRecord, first: bigint, out: CapturedAdvertisement[], errors: CaptureError[], fragments: Map<string, Uint8Array>): void {
+function handleEvent(ev: EventRecord, first: bigint, out: CapturedAdvertisement[], errors: { push(e: CaptureError): void }, fragments: Map<string, Uint8Array>): void {
   const parsed = parseAdvertisingReports(ev.packet);
   if (!parsed) return;
   const t = Number(ev.timestamp - first) / 1000;
@@ -127,7 +136,7 @@ function handleEvent(ev: EventRecord, first: bigint, out: CapturedAdvertisement[
  * more to come). Join them per sender and SID; a controller-truncated one (status 2)
  * is reported and dropped, as the decoders would only see half an advertisement.
  */
-function joinFragments(r: AdvertisingReport, fragments: Map<string, Uint8Array>, ev: EventRecord, errors: CaptureError[]): Uint8Array | undefined {
+function joinFragments(r: AdvertisingReport, fragments: Map<string, Uint8Array>, ev: EventRecord, errors: { push(e: CaptureError): void }): Uint8Array | undefined {
   if (!r.extended) return r.ad;
   const key = `${r.mac}/${r.addrType}/${r.sid}`;
   const before = fragments.get(key);

@@ -80,3 +80,42 @@ describe('mi32 decode --jsonl', () => {
     expect(r.lines[4]).toMatchObject({ model: 'LYWSDCGQ', values: { Temperature: 18, Humidity: 66.1, Battery: 59 } });
   });
 });
+
+// Frames pasted from logs often come without the sender's MAC (issue 12).
+describe('mi32 decode without a MAC', () => {
+  const PLAIN_WITH_MAC = '5020aa01a3bf2e3b342d580d1004b40095020a10013b'; // LYWSDCGQ, MAC in the frame
+
+  it('decodes a plain MiBeacon that carries its MAC and takes the MAC from the frame', () => {
+    const r = mi32(['decode', PLAIN_WITH_MAC]);
+    expect(r.lines[0]).toMatchObject({ mac: '582D343B2EBF', model: 'LYWSDCGQ', values: { Temperature: 18 } });
+  });
+
+  it('decodes formats without a MAC field (scales, HHCCJCY10) and says mac null', () => {
+    const scale = mi32(['decode', '229e43e507040b101301', '--uuid', '181d']).lines[0];
+    expect(scale).toMatchObject({ mac: null, format: 'scale', values: { Weight: 86.55 } });
+    const plainNoMac = mi32(['decode', '4050aa01a3' + '0d1004b4009502']).lines[0]; // plain MiBeacon, no MAC field
+    expect(plainNoMac).toMatchObject({ mac: null, model: 'LYWSDCGQ', values: { Temperature: 18, Humidity: 66.1 } });
+    const hhcc = mi32(['decode', '0e006e0134a428005b', '--uuid', 'fd50']).lines[0];
+    expect(hhcc).toMatchObject({ mac: null, model: 'HHCCJCY10', values: { Moisture: 14 } });
+  });
+
+  it('asks for the MAC only where decryption needs it', () => {
+    // the encrypted frame of the first test without its MAC field (FC bit 4 cleared)
+    const r = mi32(['decode', '4858' + '5b05' + '42' + 'b2dbdd0438238001000042277040', '--key', KEY]);
+    expect(r.lines[0].code).toBe('bad-input');
+    expect(r.lines[0].error).toMatch(/give the sender MAC/);
+  });
+
+  it('--jsonl lines with "mac":null or no mac decode like the HEX argument', () => {
+    const input = [
+      JSON.stringify({ mac: null, uuid: 'fe95', data: PLAIN_WITH_MAC }),
+      JSON.stringify({ uuid: '181a', data: 'a4c138aabbcc00e63c5f0b8c12' }),
+      JSON.stringify({ mac: null, uuid: '181b', data: '0226b20705040f0201ac018642' }),
+    ].join('\n');
+    const lines = mi32(['decode', '--jsonl'], input + '\n').lines;
+    expect(lines[0]).toMatchObject({ mac: '582D343B2EBF', values: { Humidity: 66.1 } });
+    expect(lines[1]).toMatchObject({ mac: 'A4C138AABBCC', format: 'atc' });
+    expect(lines[2]).toMatchObject({ mac: null, values: { Impedance: 428 } });
+    for (const l of lines) expect(l.error).toBeUndefined();
+  });
+});

@@ -138,15 +138,18 @@ for (const flavour of flavours) {
       expect(doors).toHaveLength(2);
       expect(doors[0]).toMatchObject({ Door: 1, Events: 1, RSSI: -80, MAC: DOOR.mac });
       expect(doors[1]).toMatchObject({ Door: 0, Events: 2, RSSI: -81, MAC: DOOR.mac });
+      // As Tasmota, the event's message carries every sensor with new data since the last
+      // message: the thermometers' readings ride along with the first door event.
       const doorMessage = sensors.find((m) => m.json![DOOR.name])!;
-      expect(Object.keys(doorMessage.json!)).toEqual(['Time', DOOR.name]); // nothing else was due
+      expect(Object.keys(doorMessage.json!)).toEqual(['Time', TH.name, ATC.name, DOOR.name, 'TempUnit']);
+      expect(doorMessage.json![TH.name]).toMatchObject({ Temperature: 21.5, Humidity: 48.0 });
       expect(doorMessage.json!.Time).toMatch(TIME_RE);
       const buttons = sensorsWith(realtime, sensorTopic, REMOTE.name);
       expect(buttons).toHaveLength(1);
       expect(buttons[0]).toEqual({ Button2: 1, RSSI: -66, MAC: REMOTE.mac });
-      // Without MI32Option2 a thermometer's readings wait for the teleperiod.
+      // Without MI32Option2 a thermometer has no message of its own: once with the door, then at the teleperiod.
       expect(realtime).toHaveLength(3);
-      expect(realtime.some((m) => m.json![TH.name] || m.json![ATC.name])).toBe(false);
+      expect(realtime.filter((m) => m.json![TH.name] || m.json![ATC.name])).toEqual([doorMessage]);
 
       // Teleperiod (--once publishes one at the end): every device heard, latest values.
       const tele = sensors.at(-1)!;
@@ -185,20 +188,28 @@ for (const flavour of flavours) {
       const dir = tempDir();
       const capture = writeCapture(dir, [{ t: 0, mac: ATC.mac, ad: atcAd(ATC.mac, 24.4, 44, 77, 1) }]);
       const obs = await observe(broker.url, [`tele/${topic}/#`, `stat/${topic}/#`]);
-      // --teleperiod takes any whole number of seconds (the TelePeriod command keeps Tasmota's 10-3600)
-      const p = run(capture, join(dir, 'data'), ['--speed', 'max', '--teleperiod', '1']);
+      // --teleperiod takes what the TelePeriod command takes; any TelePeriod command publishes at once (Tasmota)
+      const p = run(capture, join(dir, 'data'), ['--speed', 'max', '--teleperiod', '3600']);
       const sensorTopic = `tele/${topic}/SENSOR`;
       const stateTopic = `tele/${topic}/STATE`;
+      await p.waitStderr('the replay', /replay done/);
+      p.send('TelePeriod');
+      await waitFor('a teleperiod', () => obs.on(stateTopic).length >= 1);
+      p.send('TelePeriod 10');
       await waitFor('two teleperiods', () => obs.on(sensorTopic).length >= 2 && obs.on(stateTopic).length >= 2);
       for (const m of obs.on(sensorTopic)) expect(m.json![ATC.name]).toMatchObject({ Temperature: 24.4, Humidity: 44.0, Battery: 77, MAC: ATC.mac, Time: expect.any(Number) });
       for (const m of obs.on(stateTopic)) expect(m.json!.MI32).toMatchObject({ Devices: 1, Frames: 1, Decoded: 1 });
       expect(obs.on(stateTopic)[0]!.json).toMatchObject({ Uptime: expect.stringMatching(/^\d+T\d\d:\d\d:\d\d$/), UptimeSec: expect.any(Number) });
 
       p.send('MI32Option1 1');
-      const reply = await obs.waitMessage('MI32Option1 reply', (m) => m.topic === `stat/${topic}/RESULT`);
+      const reply = await obs.waitMessage('MI32Option1 reply', (m) => m.topic === `stat/${topic}/RESULT` && m.json?.MI32Option1 !== undefined);
       expect(reply.json).toEqual({ MI32Option1: 1 });
       const from = obs.messages.indexOf(reply);
-      await waitFor('two more teleperiods', () => obs.messages.slice(from).filter((m) => m.topic === stateTopic).length >= 2);
+      const statesSince = () => obs.messages.slice(from).filter((m) => m.topic === stateTopic).length;
+      p.send('TelePeriod');
+      await waitFor('one more teleperiod', () => statesSince() >= 1);
+      p.send('TelePeriod');
+      await waitFor('two more teleperiods', () => statesSince() >= 2);
       expect(obs.messages.slice(from).filter((m) => m.topic === sensorTopic)).toEqual([]);
       p.endInput();
       expect((await p.exited).code).toBe(0);
@@ -376,7 +387,7 @@ for (const flavour of flavours) {
       const exchange: [string, Record<string, unknown> | ((r: Record<string, any>) => void)][] = [
         ['MI32Option2 1', { MI32Option2: 1 }],
         ['TelePeriod abc', (r) => expect(r).toEqual({ TelePeriod: 'Error', Error: expect.stringMatching(/abc/) })],
-        ['TelePeriod 5', (r) => expect(r).toMatchObject({ TelePeriod: 'Error' })],
+        ['TelePeriod 3601', (r) => expect(r).toMatchObject({ TelePeriod: 'Error' })],
         ['TelePeriod', { TelePeriod: 300 }],
         ['MI32Key 1234', (r) => expect(r).toEqual({ MI32Key: 'Error', Error: expect.any(String) })],
         ['MI32Key ' + 'zz'.repeat(16) + TH.mac, (r) => expect(r).toMatchObject({ MI32Key: 'Error' })],

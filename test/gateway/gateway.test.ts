@@ -125,7 +125,7 @@ describe('gateway commands', () => {
   it('bad input gets an error and changes nothing', () => {
     const { gw, dir, mqtt } = setup(CFG);
     const before = JSON.stringify(gw.options) + gw.telePeriod + gw.topic;
-    const replies = ['TelePeriod abc', 'TelePeriod 5', 'MI32Option7 1', 'MI32Option2 yes', 'MI32Key 1234', 'MI32Key zz' + 'a'.repeat(42), 'Topic a/b', 'Nonsense 1', 'MI32Cfg now']
+    const replies = ['TelePeriod abc', 'TelePeriod 3601', 'MI32Option7 1', 'MI32Option2 yes', 'MI32Key 1234', 'MI32Key zz' + 'a'.repeat(42), 'Topic a/b', 'Nonsense 1', 'MI32Cfg now']
       .map((c) => gw.command(c, 'console'));
     for (const r of replies) expect(Object.values(r)).toContain(Object.values(r).includes('Unknown') ? 'Unknown' : 'Error');
     expect(replies.every((r) => typeof r.Error === 'string' && (r.Error as string).length > 5)).toBe(true);
@@ -154,9 +154,10 @@ describe('gateway commands', () => {
     expect(gw.command('Topic kitchen', 'console')).toEqual({ Topic: 'kitchen' });
     expect(changes).toEqual(['kitchen']);
     expect(mqtt.handlers.has('cmnd/home/+')).toBe(false);
-    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({ topic: 'kitchen', telePeriod: 10, scriptRemote: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({ topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0 });
     clock.advance(10_000);
-    expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(1);
+    // the one TelePeriod publishes at once (Tasmota), then one more after 10 s
+    expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(2);
     expect(gw.command('MI32Option4 1', 'console')).toEqual({ MI32Option4: 1 });
     expect(changes).toContain('active=true');
   });

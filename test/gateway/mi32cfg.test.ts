@@ -31,13 +31,13 @@ describe('mi32cfg', () => {
     ]);
   });
 
-  it("writes Tasmota's shape: uppercase MAC and key, lowercase PID, name only when set", () => {
+  it("writes Tasmota's shape: uppercase MAC and key, lowercase PID, name only when set, feat kept", () => {
     const text = formatConfig(parseConfigText(TASMOTA_EXAMPLE).entries);
     expect(JSON.parse(text)).toEqual([
       { MAC: 'A4C138AABBCC', PID: '055b', key: '00112233445566778899AABBCCDDEEFF' },
       { MAC: 'A4C138112233', PID: '0a1c', key: '' },
-      { MAC: 'E1F2A3B4C5D6', PID: 'b770', key: '' },
-      { MAC: 'C0FFEE123456', PID: '0000', key: 'EC0234A357C8AD05341010A60A397D9B', name: 'iPhone' },
+      { MAC: 'E1F2A3B4C5D6', PID: 'b770', key: '', feat: 142 },
+      { MAC: 'C0FFEE123456', PID: '0000', key: 'EC0234A357C8AD05341010A60A397D9B', name: 'iPhone', feat: 16384 },
     ]);
     expect(parseConfigText(text).entries).toEqual(parseConfigText(TASMOTA_EXAMPLE).entries);
   });

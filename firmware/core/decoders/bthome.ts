@@ -10,7 +10,7 @@ import { concat, macBytes, macFromReversed, toHex } from '../bytes/hex.js';
 import { intLE, u32le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
 import { FAKE_PID, pidHex } from '../devices/table.js';
-import { fail, type DecodeContext, type DecodeResult, type Reading, type Values } from './types.js';
+import { fail, NO_MAC, type DecodeContext, type DecodeResult, type Reading, type Values } from './types.js';
 
 export const BTHOME_UUID = 0xfcd2;
 
@@ -159,7 +159,9 @@ export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, lo
     sourceMac = macFromReversed(data.subarray(1, 7));
     objects = data.subarray(7);
   }
-  if (sourceMac === undefined) return fail('bad-input', 'this BTHome frame carries no MAC: give the sender MAC', base);
+  // The nonce holds the sender's address: only decryption needs it.
+  if (sourceMac === undefined && encrypted) return fail('bad-input', 'this encrypted BTHome frame carries no MAC: give the sender MAC', base);
+  sourceMac ??= NO_MAC;
   if (version !== 2) return fail('unsupported', `BTHome version ${version} is not supported (only v2)`, { mac: sourceMac, ...base, encrypted });
   if (!encrypted && ctx.keyFor(sourceMac)) {
     // A device with a bind key that suddenly sends plain frames is someone else

@@ -78,7 +78,9 @@ function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
 const SWAPPED_PRESS_MODELS = ['K9B-1BTN', 'K9B-2BTN', 'K9B-3BTN'];
 
 /** Models whose 0x1007/0x000F "illuminance" is really a light/dark flag (100 = light). */
-const LIGHT_FLAG_MODELS = ['MJYD02YL', 'MCCGQ02HL', 'RTCGQ02LM'];
+const LIGHT_FLAG_MODELS = ['MCCGQ02HL', 'RTCGQ02LM'];
+/** Tasmota's MJYD2S: 0x1007 (illuminance alone) is its "no motion" event, published as Motion 0. */
+const NO_MOTION_ON_ILLUMINANCE_MODELS = ['MJYD02YL'];
 
 /** 0x1001: [num, value, type] — buttons, remotes and the YLKG07/08 knob (Tasmota semantics). */
 function button(v: Uint8Array, out: Values, model: string): void {
@@ -154,6 +156,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
       const lux = u24le(v, 0);
       if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux === 100 ? 1 : 0;
       else out.Illuminance = lux;
+      if (NO_MOTION_ON_ILLUMINANCE_MODELS.includes(model)) out.Motion = 0;
     },
   }],
   [0x1008, { what: 'soil moisture', ...int('Moisture', 1, false) }],

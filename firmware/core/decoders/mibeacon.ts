@@ -11,7 +11,7 @@ import { u16le, u24le } from '../bytes/read.js';
 import { ccmCtrOnly, ccmDecrypt } from '../crypto/ccm.js';
 import { deviceByPid, pidHex, unknownDeviceName } from '../devices/table.js';
 import { decodeObjects } from './mibeacon-objects.js';
-import { fail, type DecodeContext, type DecodeResult, type Reading } from './types.js';
+import { fail, NO_MAC, type DecodeContext, type DecodeResult, type Reading } from './types.js';
 
 export const MIBEACON_UUID = 0xfe95;
 
@@ -67,7 +67,9 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
     mac = frameMac;
     i += 6;
   }
-  if (mac === undefined) return fail('bad-input', 'frame carries no MAC: give the sender MAC', base);
+  // The nonce holds the sender's address: only decryption needs it.
+  if (mac === undefined && base.encrypted) return fail('bad-input', 'encrypted frame carries no MAC: give the sender MAC (--mac)', base);
+  mac ??= NO_MAC;
   if (fc & FC.hasCapability) {
     if (data.length < i + 1) return fail('too-short', 'MiBeacon truncated at the capability byte', { mac, ...base });
     const capability = data[i]!;

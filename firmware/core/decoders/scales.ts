@@ -10,7 +10,7 @@
 
 import { u16be, u16le } from '../bytes/read.js';
 import { FAKE_PID, pidHex } from '../devices/table.js';
-import { fail, type DecodeResult, type Values } from './types.js';
+import { fail, NO_MAC, type DecodeResult, type Values } from './types.js';
 
 export const SCALE_V1_UUID = 0x181d;
 export const SCALE_V2_UUID = 0x181b;
@@ -36,31 +36,28 @@ function massValues(kg: number, stabilized: boolean, removed: boolean): Values {
 export function decodeScaleV1(d: Uint8Array, mac: string | undefined): DecodeResult {
   const base = { format: 'scale' as const, model: 'XMTZC01HM/XMTZC04HM', type: 'MISCALE', pid: pidHex(FAKE_PID.SCALE_V1), encrypted: false };
   if (d.length !== 10) return fail('too-short', `Mi Scale frame must be 10 bytes, got ${d.length}`, { mac, ...base });
-  if (!mac) return fail('bad-input', 'Mi Scale frames carry no MAC: give the sender MAC', base);
   const control = d[0]!;
   const kg = massKg(u16le(d, 1), (control & 0x01) !== 0);
-  return { mac, ...base, counter: null, values: massValues(kg, (control & 0x20) !== 0, (control & 0x80) !== 0) };
+  return { mac: mac ?? NO_MAC, ...base, counter: null, values: massValues(kg, (control & 0x20) !== 0, (control & 0x80) !== 0) };
 }
 
 export function decodeScaleV2(d: Uint8Array, mac: string | undefined): DecodeResult {
   const base = { format: 'scale' as const, model: 'XMTZC02HM/XMTZC05HM/NUN4049CN', type: 'MIBFS', pid: pidHex(FAKE_PID.SCALE_V2), encrypted: false };
   if (d.length !== 13) return fail('too-short', `Mi Body Composition Scale frame must be 13 bytes, got ${d.length}`, { mac, ...base });
-  if (!mac) return fail('bad-input', 'Mi Body Composition Scale frames carry no MAC: give the sender MAC', base);
   // control bytes read MSB-first as one 16-bit word: bit 8 lb, (bit 6 catty), bit 5 stable,
   // bit 7 removed, bit 1 impedance stable (xiaomi-ble's flag string positions 7/9/10/8/14)
   const c = (d[0]! << 8) | d[1]!;
   const kg = massKg(u16le(d, 11), (c & 0x0100) !== 0);
   const values = massValues(kg, (c & 0x0020) !== 0, (c & 0x0080) !== 0);
   if (values.Stabilized === 1 && (c & 0x0002) !== 0) values.Impedance = u16le(d, 9);
-  return { mac, ...base, counter: null, values };
+  return { mac: mac ?? NO_MAC, ...base, counter: null, values };
 }
 
 export function decodeHhccjcy10(d: Uint8Array, mac: string | undefined): DecodeResult {
   const base = { format: 'hhcc' as const, model: 'HHCCJCY10', type: 'HHCCJCY10', pid: pidHex(FAKE_PID.HHCCJCY10), encrypted: false };
   if (d.length !== 9) return fail('too-short', `HHCCJCY10 frame must be 9 bytes, got ${d.length}`, { mac, ...base });
-  if (!mac) return fail('bad-input', 'HHCCJCY10 frames carry no MAC: give the sender MAC', base);
   return {
-    mac, ...base, counter: null,
+    mac: mac ?? NO_MAC, ...base, counter: null,
     values: {
       Temperature: u16be(d, 1) / 10,
       Illuminance: (d[3]! << 16) | (d[4]! << 8) | d[5]!,

@@ -8,7 +8,7 @@ import type { AesEncryptBlock } from '../host.js';
  */
 export type Values = Record<string, number | string>;
 
-export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc';
+export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc' | 'atbtn';
 
 /** Why a frame gave no values. Stable codes, for counters and tests; `error` is the text. */
 export type ErrorCode =
@@ -22,8 +22,15 @@ export type ErrorCode =
   | 'not-encrypted' // plain frame from a device that has a key: possible downgrade
   | 'unknown-format'; // no service data we know
 
+/**
+ * A reading's MAC when neither the frame nor the caller named one (`mi32 decode` of a
+ * frame pasted without its sender): the decoders that need no address still decode.
+ * The gateway always passes the sender's address, so its readings never carry it.
+ */
+export const NO_MAC = '';
+
 export interface Reading {
-  /** Device MAC, 12 uppercase hex digits, display order. */
+  /** Device MAC, 12 uppercase hex digits, display order; NO_MAC when unknown. */
   mac: string;
   /** Manufacturer model ("LYWSD03MMC"), or Tasmota's MI_<PID> when unknown. */
   model: string;

@@ -39,7 +39,7 @@ const ROWS: Row[] = [
   [0x0347, 'CGG1', 'CGG1', 'Temperature/Humidity Sensor', TH],
   [0x0576, 'CGD1', 'CGD1', '3-in-1 Alarm Clock', TH],
   [0x03dd, 'MUE4094RT', 'NLIGHT', 'Nightlight', 'Motion NMT'],
-  [0x07f6, 'MJYD02YL', 'MJYD2S', 'Nightlight', 'Motion NMT Light Illuminance Battery'],
+  [0x07f6, 'MJYD02YL', 'MJYD2S', 'Nightlight', 'Motion NMT Illuminance Battery'],
   [0x0153, 'YLYK01YL', 'YLYK01', 'Remote Control', 'Button'],
   [0x0387, 'MHO-C401', 'MHOC401', 'Temperature/Humidity Sensor', TH, 'Xiaomi', true],
   [0x06d3, 'MHO-C303', 'MHOC303', 'Alarm Clock', TH],
@@ -50,6 +50,8 @@ const ROWS: Row[] = [
   [0x03b6, 'YLKG07YL/YLKG08YL', 'YLKG08', 'Dimmer Switch', 'Button Dimmer'],
   [0x07bf, 'YLAI003', 'YLAI003', 'Wireless Switch', BUTTON],
   [0xb770, 'BTHome', 'BTHOME', 'BTHome v2 device', '', 'BTHome'],
+  // Tasmota's _ble driver: Avago Tech buttons, PID = their company id (manufacturer data)
+  [0x004e, 'ATBTN', 'ATBTN', 'Bluetooth Button', 'Button', 'Avago Tech'],
   // --- every other MiBeacon product id known to xiaomi-ble ---
   [0x0083, 'YM-K1501', 'YMK1501', 'Smart Kettle', 'Temperature PowerState'],
   [0x00db, 'MMC-T201-1', 'MMCT2011', 'Baby Thermometer', 'Temperature Battery'],

@@ -3,11 +3,16 @@
 // {"<Command>":"Error","Error":"<what was wrong>"} and changes nothing.
 
 import { expandLegacyKey } from '../decoders/mibeacon.js';
-import { fromHex, toHex } from '../bytes/hex.js';
-import { telePeriodProblem, topicProblem } from './validate.js';
+import { fromHex } from '../bytes/hex.js';
+import { telePeriodFrom, topicProblem } from './validate.js';
+import { formatTimezone, parseTimezone } from './timezone.js';
+import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
+import type { Registry } from './registry.js';
 import type { CommandSource } from './gateway.js';
 
-export type Reply = Record<string, unknown>;
+import { CommandError, maskedKey, type Reply } from './command-reply.js';
+
+export { CommandError, maskedKey, REPLY_LEAF, SILENT, type Reply } from './command-reply.js';
 
 /** The switches of MI32Option0..4, with Tasmota's documented meanings (see README). */
 export interface Options {
@@ -31,6 +36,11 @@ export interface CommandTarget {
   setOption(key: keyof Options, value: 0 | 1): void;
   telePeriod: number;
   setTelePeriod(seconds: number): void;
+  /** Publish STATE and SENSOR now (and restart the period from here). */
+  telemetryNow(): void;
+  /** Minutes east of UTC of the top-level "Time". */
+  timezone: number;
+  setTimezone(minutes: number): void;
   topic: string;
   setTopic(topic: string): void;
   /** Store a key; says whether the MAC is a known device. */
@@ -41,12 +51,27 @@ export interface CommandTarget {
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
   /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
   scriptCommand(kind: 'status' | 'save', arg: string): Reply;
+  /** The device table (MI32Name, MI32Keys). */
+  readonly registry: Registry;
+  /** MI32Block: MACs whose advertisements are ignored. */
+  readonly blocked: Set<string>;
+  block(mac: string): void;
+  /** Status parts, in Tasmota's shapes. */
+  statusSummary(): Reply;
+  statusSensors(): Reply;
+  statusState(): Reply;
+  /** Run Backlog's commands, each answering on its own. */
+  runBacklog(lines: string[]): void;
+  groupTopic: string;
+  setGroupTopic(topic: string): void;
+  fullTopic: string;
+  setFullTopic(pattern: string): void;
   /** ScriptRemote: whether ScriptSave is accepted over MQTT (persisted). */
   scriptRemote: 0 | 1;
   setScriptRemote(value: 0 | 1): void;
 }
 
-type Handler = (arg: string, target: CommandTarget, index: number, source: CommandSource) => Reply;
+type Handler = (arg: string, target: CommandTarget, index: number | undefined, source: CommandSource) => Reply;
 
 /**
  * Who may store a script: running code is the most a command can do, so it takes the
@@ -59,9 +84,6 @@ function scriptSave(arg: string, t: CommandTarget, source: CommandSource): Reply
   if (source === 'mqtt' && t.scriptRemote !== 1) error('ScriptSave over MQTT is off: enable it with ScriptRemote 1 from the console or the web page');
   return t.scriptCommand('save', arg);
 }
-
-/** A malformed or impossible command: becomes {"<Command>":"Error","Error":message}. */
-export class CommandError extends Error {}
 
 function error(message: string): never {
   throw new CommandError(message);
@@ -93,11 +115,6 @@ function mi32Key(arg: string, target: CommandTarget): Reply {
   };
 }
 
-/** A bind key as replies show it: its last 4 hex digits, enough to tell keys apart. */
-export function maskedKey(key: Uint8Array): string {
-  return '...' + toHex(key).toUpperCase().slice(-4);
-}
-
 const COMMANDS: Record<string, Handler> = {
   mi32key: (arg, t) => (arg === '' ? error('usage: MI32Key <32 hex key><12 hex MAC>') : mi32Key(arg, t)),
   mi32cfg: (arg, t) => {
@@ -105,7 +122,7 @@ const COMMANDS: Record<string, Handler> = {
     const n = t.saveConfig();
     return n === 0 ? error('no devices known: nothing written') : { MI32Cfg: 'Done', Devices: n };
   },
-  mi32option: (arg, t, index) => {
+  mi32option: (arg, t, index = 0) => {
     const key = OPTION_KEYS[index];
     if (key === undefined) error(`MI32Option${index} does not exist (0-4)`);
     if (arg !== '') t.setOption(key, switchValue(arg));
@@ -114,12 +131,21 @@ const COMMANDS: Record<string, Handler> = {
   teleperiod: (arg, t) => {
     if (arg !== '') {
       if (!/^\d{1,6}$/.test(arg)) error(`expected seconds (0 = off, 10-3600), got "${printable(arg)}"`);
-      const n = Number(arg);
-      const problem = telePeriodProblem(n);
-      if (problem) error(problem);
-      t.setTelePeriod(n);
+      const seconds = telePeriodFrom(Number(arg));
+      if (typeof seconds === 'string') error(seconds);
+      t.setTelePeriod(seconds);
     }
+    // As Tasmota: any TelePeriod command (a query too) publishes STATE and SENSOR at once.
+    t.telemetryNow();
     return { TelePeriod: t.telePeriod };
+  },
+  timezone: (arg, t) => {
+    if (arg !== '') {
+      const minutes = parseTimezone(arg);
+      if (typeof minutes === 'string') error(minutes);
+      t.setTimezone(minutes);
+    }
+    return { Timezone: formatTimezone(t.timezone) };
   },
   mi32battery: (arg, t) => t.deviceGatt('battery', arg),
   mi32time: (arg, t) => t.deviceGatt('clock', arg),
@@ -141,12 +167,13 @@ const COMMANDS: Record<string, Handler> = {
     }
     return { Topic: t.topic };
   },
+  ...TASMOTA_COMMANDS,
 };
 
-/** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3). */
-function splitName(word: string): { base: string; index: number } {
-  const m = /^(.*?)(\d*)$/.exec(word)!;
-  return { base: m[1]!.toLowerCase(), index: m[2] ? Number(m[2]) : 0 };
+/** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3; none: undefined). */
+function splitName(word: string): { base: string; index: number | undefined } {
+  const m = /^(.*?)(\d{0,3})$/.exec(word)!;
+  return { base: m[1]!.toLowerCase(), index: m[2] ? Number(m[2]) : undefined };
 }
 
 /** Run one command line ("MI32Option2 1"), or a command and argument given apart (MQTT). */
@@ -158,7 +185,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   if (word === '') return { Command: 'Error', Error: 'empty command' };
   const { base, index } = splitName(word);
   const handler = COMMANDS[base];
-  if (!handler || (base !== 'mi32option' && index !== 0)) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
+  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
     return handler(arg, target, index, source);
   } catch (e) {
@@ -173,10 +200,10 @@ function printable(text: string): string {
   return JSON.stringify(text.slice(0, 40)).slice(1, -1);
 }
 
-const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote' };
+const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', topic: 'Topic',
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);
-  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index) : '');
+  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : '');
 }

@@ -8,12 +8,14 @@ import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
-import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
-import { telePeriodProblem, topicProblem } from './validate.js';
+import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
+import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
+import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
+import { localTimeText, timezoneProblem } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { RepeatFilter } from './repeat-filter.js';
-import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
+import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
@@ -41,6 +43,8 @@ export interface GatewayPorts {
   /** Pauses and resumes scanning around connections when the link needs it. */
   scan?: ScanControl;
   gattTimeouts?: Partial<GattTimeouts>;
+  /** The GATT client's clock when it is not `clock` (host-sim replays on capture time; connections run on the wall clock). */
+  gattClock?: Clock;
 }
 
 export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
@@ -50,6 +54,12 @@ export interface GatewaySettings {
   telePeriod: number;
   /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
   scriptRemote: 0 | 1;
+  /** Minutes east of UTC for the top-level "Time" (Timezone command). */
+  timezone: number;
+  /** A second <topic> for commands (cmnd/<groupTopic>/#), shared by many devices. */
+  groupTopic: string;
+  /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
+  fullTopic: string;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -62,7 +72,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: 300, scriptRemote: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -100,7 +110,7 @@ export class Gateway implements CommandTarget {
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
-      link: ports.gatt, clock: ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
+      link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
       onEvent: (event) => {
         for (const tap of this.gattEventTaps) tap(event);
@@ -121,11 +131,18 @@ export class Gateway implements CommandTarget {
   get topic(): string { return this.settings.topic; }
   get telePeriod(): number { return this.settings.telePeriod; }
   get scriptRemote(): 0 | 1 { return this.settings.scriptRemote; }
+  get timezone(): number { return this.settings.timezone; }
+
+  /** Tasmota's top-level "Time": local time by the Timezone setting. */
+  localTime(ms: number): string {
+    return localTimeText(ms, this.settings.timezone);
+  }
 
   /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
   start(): string[] {
     const cfg = loadConfig(this.ports.store);
     for (const entry of cfg.entries) {
+      if (entry.feat !== undefined) this.features.set(entry.mac, entry.feat);
       this.registry.add(entry.mac, entry.pid, entry.name);
       if (entry.key) this.registry.setKey(entry.mac, entry.key);
     }
@@ -147,8 +164,16 @@ export class Gateway implements CommandTarget {
 
   // --- MQTT ---------------------------------------------------------------------
 
-  topicOf(prefix: 'tele' | 'stat' | 'cmnd', leaf: string): string {
-    return `${prefix}/${this.settings.topic}/${leaf}`;
+  topicOf(prefix: 'tele' | 'stat' | 'cmnd', leaf: string, topic = this.settings.topic): string {
+    return buildTopic(this.settings.fullTopic, prefix, topic, leaf);
+  }
+
+  get groupTopic(): string { return this.settings.groupTopic; }
+  get fullTopic(): string { return this.settings.fullTopic; }
+
+  /** The command subscriptions: our own topic, and the group topic (Tasmota subscribes to both). */
+  private commandFilters(): string[] {
+    return [this.topicOf('cmnd', '+'), this.topicOf('cmnd', '#', this.settings.groupTopic)];
   }
 
   /** The Will the MQTT client must be created with. */
@@ -158,7 +183,11 @@ export class Gateway implements CommandTarget {
 
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
-    mqtt.subscribe(this.topicOf('cmnd', '+'), (topic, payload) => {
+    for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+  }
+
+  private subscribeCommands(filter: string): void {
+    this.mqtt?.subscribe(filter, (topic, payload) => {
       const command = topic.slice(topic.lastIndexOf('/') + 1);
       this.command(command, 'mqtt', payload);
     });
@@ -189,7 +218,7 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
-    if (this.scanFilter && !this.scanFilter(adv.mac)) {
+    if ((this.scanFilter && !this.scanFilter(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
       this.registry.totals.ignored++;
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
@@ -227,10 +256,15 @@ export class Gateway implements CommandTarget {
     }, REALTIME_BATCH_MS);
   }
 
-  /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
+  /**
+   * Publish now every device with new data since the last message, as Tasmota's
+   * triggered SENSOR does (an event triggers it; the others ride along).
+   */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
-    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now(), SENSOR_MAX_BYTES);
+    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0);
+    // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
+    if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
+    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.timezone }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     due.forEach(markSent);
     this.messages.realtime++;
@@ -239,15 +273,21 @@ export class Gateway implements CommandTarget {
 
   // --- teleperiod ---------------------------------------------------------------
 
-  private scheduleTele(): void {
+  /** The next teleperiod after one period, or at once (`now`, even when TelePeriod is 0 = off). */
+  private scheduleTele(now = false): void {
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     this.teleTimer = undefined;
-    if (this.settings.telePeriod === 0) return;
+    if (this.settings.telePeriod === 0 && !now) return;
     this.teleTimer = this.ports.clock.setTimeout(() => {
       this.teleTimer = undefined;
       this.teleperiod();
       this.scheduleTele();
-    }, this.settings.telePeriod * 1000);
+    }, now ? 0 : this.settings.telePeriod * 1000);
+  }
+
+  /** Tasmota publishes at once on any TelePeriod command: right after its reply. */
+  telemetryNow(): void {
+    this.scheduleTele(true);
   }
 
   /** tele/<topic>/STATE and, unless MI32Option1, tele/<topic>/SENSOR with every heard device. */
@@ -257,7 +297,7 @@ export class Gateway implements CommandTarget {
     if (this.options.noSummary) return;
     // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
     const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
-    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true }, now, SENSOR_MAX_BYTES);
+    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     heard.forEach(markSent);
     this.messages.sensor++;
@@ -268,7 +308,7 @@ export class Gateway implements CommandTarget {
     const up = Math.floor((now - this.bootTime) / 1000);
     const t = this.registry.totals;
     return JSON.stringify({
-      Time: tasmotaTime(now),
+      Time: this.localTime(now),
       Uptime: uptimeText(up),
       UptimeSec: up,
       MI32: {
@@ -290,7 +330,14 @@ export class Gateway implements CommandTarget {
 
   /** Run a console command from any source; the reply goes to stat/<topic>/RESULT and the console. */
   command(line: string, source: CommandSource, argument?: string): Reply {
-    const reply = runCommand(this, line, argument, source);
+    const outer = this.commandSource;
+    this.commandSource = source;
+    let reply: Reply;
+    try {
+      reply = runCommand(this, line, argument, source);
+    } finally {
+      this.commandSource = outer;
+    }
     this.result(reply);
     // Only the command's name: its argument may be a bind key, a password or a whole script.
     if (source !== 'console') this.ports.log.info(`${source} command ${commandWord(line)} -> ${JSON.stringify(reply)}`);
@@ -299,9 +346,49 @@ export class Gateway implements CommandTarget {
 
   /** A command's reply, now or later (GATT commands finish after their connections): console and stat/<topic>/RESULT. */
   result(reply: Reply): void {
+    if (reply[SILENT]) return;
     const text = JSON.stringify(reply);
     this.ports.console?.(text);
-    this.publish('RESULT', text, 'stat');
+    this.publish(typeof reply[REPLY_LEAF] === 'string' ? reply[REPLY_LEAF] : 'RESULT', text, 'stat');
+  }
+
+  /** Where the running command came from (Backlog runs its commands as the same source). */
+  private commandSource: CommandSource = 'console';
+
+  runBacklog(lines: string[]): void {
+    for (const line of lines) this.command(line, this.commandSource);
+  }
+
+  /** mi32cfg's `feat` per MAC, as read: written back by MI32Cfg so Tasmota keeps its feature bits. */
+  private readonly features = new Map<string, number>();
+
+  // --- MI32Block ----------------------------------------------------------------
+
+  /** MACs MI32Block refuses: their advertisements are ignored (RAM only, as Tasmota). */
+  readonly blocked = new Set<string>();
+
+  /** Block a MAC and forget its device, as Tasmota's _ble driver does. */
+  block(mac: string): void {
+    this.blocked.add(mac);
+    this.registry.slots.delete(mac);
+  }
+
+  // --- Status -------------------------------------------------------------------
+
+  statusSummary(): Reply {
+    return { Module: 0, DeviceName: 'mi32-xs', FriendlyName: ['mi32-xs'], Topic: this.topic, GroupTopic: this.groupTopic };
+  }
+
+  /** StatusSNS: what a teleperiod SENSOR would carry now (nothing is marked sent). */
+  statusSensors(): Reply {
+    const now = this.ports.clock.now();
+    const heard = this.options.noSummary ? [] : [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
+    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now);
+    return text ? JSON.parse(text) as Reply : { Time: this.localTime(now) };
+  }
+
+  statusState(): Reply {
+    return JSON.parse(this.stateMessage(this.ports.clock.now())) as Reply;
   }
 
   /** Set by the script runtime when scripting is on. */
@@ -336,12 +423,38 @@ export class Gateway implements CommandTarget {
     this.settings.scriptRemote = value;
   }
 
+  setTimezone(minutes: number): void {
+    this.saveSettings({ ...this.settings, timezone: minutes });
+    this.settings.timezone = minutes;
+  }
+
   setTopic(topic: string): void {
     if (topic === this.settings.topic) return;
-    this.saveSettings({ ...this.settings, topic });
-    if (this.mqtt) this.mqtt.unsubscribe(this.topicOf('cmnd', '+'));
-    this.settings.topic = topic;
-    this.ports.topicChanged?.(topic);
+    this.moveTopics({ ...this.settings, topic });
+  }
+
+  setGroupTopic(groupTopic: string): void {
+    if (groupTopic === this.settings.groupTopic) return;
+    this.saveSettings({ ...this.settings, groupTopic });
+    const old = this.topicOf('cmnd', '#', this.settings.groupTopic);
+    this.settings.groupTopic = groupTopic;
+    if (this.mqtt) {
+      this.mqtt.unsubscribe(old);
+      this.subscribeCommands(this.topicOf('cmnd', '#', groupTopic));
+    }
+  }
+
+  setFullTopic(fullTopic: string): void {
+    if (fullTopic === this.settings.fullTopic) return;
+    this.moveTopics({ ...this.settings, fullTopic });
+  }
+
+  /** A new Topic or FullTopic: saved first, then every subscription and the Will move (a reconnect). */
+  private moveTopics(next: GatewaySettings): void {
+    this.saveSettings(next);
+    if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
+    this.settings = next;
+    this.ports.topicChanged?.(next.topic);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {
@@ -350,7 +463,10 @@ export class Gateway implements CommandTarget {
 
   /** Every device in a slot and every configured one still waiting for a slot, with keys. */
   saveConfig(): number {
-    const entries: ConfigEntry[] = this.registry.devices();
+    const entries: ConfigEntry[] = this.registry.devices().map((e) => {
+      const feat = this.features.get(e.mac); // Tasmota's feature bits, kept as they came
+      return feat !== undefined ? { ...e, feat } : e;
+    });
     if (entries.length) saveConfig(this.ports.store, entries); // throws StoreWriteError: an error reply
     return entries.length;
   }
@@ -384,9 +500,21 @@ export class Gateway implements CommandTarget {
       else out.topic = raw.topic as string;
     }
     if (raw.telePeriod !== undefined) {
-      const problem = typeof raw.telePeriod === 'number' ? telePeriodProblem(raw.telePeriod, 1) : 'telePeriod is not a number';
-      if (problem) this.ports.log.warn(`${from}: ${problem}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
-      else out.telePeriod = raw.telePeriod as number;
+      const seconds = telePeriodFrom(raw.telePeriod);
+      if (typeof seconds === 'string') this.ports.log.warn(`${from}: ${seconds}; using TelePeriod ${DEFAULT_SETTINGS.telePeriod}`);
+      else out.telePeriod = seconds;
+    }
+    for (const key of ['groupTopic', 'fullTopic'] as const) {
+      if (raw[key] === undefined) continue;
+      const value = raw[key];
+      const problem = typeof value !== 'string' ? `${key} is not a string` : key === 'groupTopic' ? topicProblem(value) : fullTopicProblem(value);
+      if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using "${DEFAULT_SETTINGS[key]}"`);
+      else out[key] = value as string;
+    }
+    if (raw.timezone !== undefined) {
+      const problem = timezoneProblem(raw.timezone);
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using Timezone +00:00`);
+      else out.timezone = raw.timezone as number;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;

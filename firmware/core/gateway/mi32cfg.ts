@@ -2,7 +2,8 @@
 // Tasmota loads here and the reverse:
 //   [{"MAC":"A4C138AABBCC","PID":"055b","key":"00112233445566778899AABBCCDDEEFF"}, ...]
 // MAC: 12 hex (uppercase on save), PID: 4 hex read as big-endian text (lowercase on
-// save), key: "" or 32 hex (uppercase on save), name: optional override.
+// save), key: "" or 32 hex (uppercase on save), name: optional override, feat:
+// Tasmota's feature bits (kept across a save, not used here).
 // Unlike Tasmota, one bad entry is reported and skipped instead of ending the parse, a
 // truncated file gives back its complete entries, and the load buffer has no 2 KB limit.
 
@@ -25,6 +26,8 @@ export interface ConfigEntry {
   /** 16-byte bind key (or IRK for PID 0000), if any. */
   key?: Uint8Array;
   name?: string;
+  /** Tasmota's feature bitmask (which values a slot shows); not used here, kept so a save does not lose it. */
+  feat?: number;
 }
 
 export interface ConfigLoad {
@@ -52,6 +55,11 @@ export function parseEntry(raw: unknown, problems: string[] = []): ConfigEntry |
     const problem = deviceNameProblem(e.name);
     if (problem) problems.push(`${e.MAC}: ${problem}; the default name is used`);
     else entry.name = e.name;
+  }
+  if (e.feat !== undefined) {
+    // Tasmota's uint32 bitfield; a bad one loses only the field.
+    if (typeof e.feat === 'number' && Number.isInteger(e.feat) && e.feat >= 0 && e.feat <= 0xffffffff) entry.feat = e.feat;
+    else problems.push(`${e.MAC}: feat ${JSON.stringify(e.feat).slice(0, 20)} is not a feature bitmask (0-4294967295); dropped`);
   }
   return entry;
 }
@@ -129,8 +137,9 @@ export function loadConfig(store: Store): ConfigLoad {
 /** Tasmota's file text: one object per line inside the array. */
 export function formatConfig(entries: readonly ConfigEntry[]): string {
   const lines = entries.map((e) => {
-    const o: Record<string, string> = { MAC: e.mac, PID: e.pid.toString(16).padStart(4, '0'), key: e.key ? toHex(e.key).toUpperCase() : '' };
+    const o: Record<string, string | number> = { MAC: e.mac, PID: e.pid.toString(16).padStart(4, '0'), key: e.key ? toHex(e.key).toUpperCase() : '' };
     if (e.name) o.name = e.name;
+    if (e.feat !== undefined) o.feat = e.feat; // Tasmota's order: MAC, PID, key, name, feat
     return JSON.stringify(o);
   });
   return '[\n' + lines.join(',\n') + '\n]\n';

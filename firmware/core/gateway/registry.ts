@@ -21,14 +21,19 @@ import { checkCounter, RESYNC_RUN } from './replay-guard.js';
 
 export { RESYNC_RUN };
 
-/** Values that report a moment (a press, a turn), not a state: sent once, never repeated. */
+/**
+ * Values that report a moment (a press, a turn, a motion), not a state: sent once, never
+ * repeated. Motion too, as Tasmota: "Motion":1 goes out with the motion object only, never
+ * again next to a later no-motion time or at the teleperiod.
+ */
 export function isMomentary(key: string): boolean {
-  return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || LOCK_EVENT_KEYS.includes(key);
+  return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || key === 'Motion' || LOCK_EVENT_KEYS.includes(key);
 }
 
-/** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time). */
+/** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time); Motion 0 waits for the next message. */
 function isEvent(key: string, value: number | string): boolean {
-  return isMomentary(key) || key === 'Motion' || key === 'Door' || key === 'NMT' || (key === 'Leak' && value !== 0);
+  if (key === 'Motion') return value !== 0;
+  return isMomentary(key) || key === 'Door' || key === 'NMT' || (key === 'Leak' && value !== 0);
 }
 
 export interface SlotStats {

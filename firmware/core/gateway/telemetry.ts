@@ -5,6 +5,7 @@
 import type { Values } from '../decoders/types.js';
 import { utf8Length } from '../mqtt/utf8.js';
 import type { Registry, Slot } from './registry.js';
+import { localTimeText } from './timezone.js';
 
 /** Keys in the order Tasmota writes them; others follow in arrival order, then the tail. */
 const HEAD = ['Temperature', 'Humidity', 'DewPoint', 'Illuminance', 'Moisture', 'Fertility'];
@@ -24,6 +25,8 @@ export type SensorMode = 'tele' | 'realtime';
 export interface SensorOptions {
   /** MI32Option0: real-time messages carry all known values (true) or only updated ones. */
   allValues: boolean;
+  /** Minutes east of UTC of the top-level "Time" (Timezone); default 0. */
+  timezone?: number;
 }
 
 /** The per-device object, as ordered [key, value] pairs. */
@@ -38,9 +41,8 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
     const dp = dewPoint(t, h);
     if (Number.isFinite(dp)) source.DewPoint = dp;
   }
-  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) {
-    if ('Motion' in slot.values || 'Door' in slot.values) source.Events = slot.events;
-  }
+  // Events (motion and door devices only count them): at teleperiod, and with a motion or door value.
+  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) source.Events = slot.events;
   const out: [string, number | string][] = [];
   const taken = new Set<string>();
   const take = (k: string): void => {
@@ -72,10 +74,6 @@ function objectText(entries: [string, number | string][]): string {
   return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + formatValue(k, v)).join(',') + '}';
 }
 
-/** "2026-11-21T08:00:00": Tasmota's local-time form; the gateway's clock is UTC. */
-export function tasmotaTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19);
-}
 
 /**
  * Build tele/<topic>/SENSOR for the given slots: one message, or several when one would be
@@ -84,7 +82,7 @@ export function tasmotaTime(ms: number): string {
  * device is never cut in two. Empty when there is nothing to say.
  */
 export function sensorMessages(registry: Registry, slots: Slot[], mode: SensorMode, options: SensorOptions, now: number, maxBytes = Infinity): string[] {
-  const head = '{"Time":' + JSON.stringify(tasmotaTime(now));
+  const head = '{"Time":' + JSON.stringify(localTimeText(now, options.timezone ?? 0));
   const unitTail = ',"TempUnit":"C"';
   const messages: string[] = [];
   let parts: string[] = [];

@@ -19,15 +19,19 @@ export function topicProblem(topic: string): string | undefined {
   return undefined;
 }
 
+export const DEFAULT_TELEPERIOD = 300;
+
 /**
- * Why `seconds` is not a TelePeriod (0 = off, or min-3600), or undefined. The command keeps
- * Tasmota's minimum of 10; `mi32 run --teleperiod` (tests, demos) may set less, and saves it.
+ * Tasmota's TelePeriod rule, for the command, `mi32 run --teleperiod` and settings.json
+ * alike: whole seconds 0-3600 (0 = off); 1 means the default 300, 2-9 become 10 (the
+ * shortest period). Returns the period, or why `seconds` is not one.
  */
-export function telePeriodProblem(seconds: number, min = 10): string | undefined {
-  if (!Number.isInteger(seconds) || (seconds !== 0 && (seconds < min || seconds > 3600))) {
-    return `TelePeriod must be 0 or ${min}-3600, got ${String(seconds)}`;
+export function telePeriodFrom(seconds: unknown): number | string {
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
+    return `TelePeriod must be whole seconds from 0 to 3600, got ${String(seconds).slice(0, 40)}`;
   }
-  return undefined;
+  if (seconds === 1) return DEFAULT_TELEPERIOD;
+  return seconds > 0 && seconds < 10 ? 10 : seconds;
 }
 
 /**
