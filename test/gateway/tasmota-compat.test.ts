@@ -153,7 +153,7 @@ describe('MI32Keys (Tasmota _ble driver)', () => {
     expect(reply).toEqual({ MIKeys: { A4C138112233: '...3210', A4C138445566: '...3210' } });
     expect(gw.command('MI32Keys A4C138112233', 'console')).toEqual({ MIKeys: { A4C138445566: '...3210' } });
     expect(gw.command(`MI32Keys A4C138778899=${KEY.slice(1)}`, 'console')).toMatchObject({ MI32Keys: 'Error' });
-    expect(gw.registry.keys.size).toBe(1);
+    expect(gw.registry.allKeys().length).toBe(1);
     expect(gw.command('MI32Keys2', 'console')).toEqual({ MIKeys: {} });
     expect(mqtt.sent.some((m) => m.payload.includes(KEY.slice(4)))).toBe(false);
   });

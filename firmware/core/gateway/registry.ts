@@ -152,6 +152,23 @@ export class Registry {
     return this.keyFor(mac);
   }
 
+  /** Every bind key held, configured devices' first, then those waiting for their device (MI32Keys). */
+  allKeys(): [string, Uint8Array][] {
+    return [...this.keys, ...this.pendingKeys];
+  }
+
+  /** Forget the key of `mac` (MI32Keys MAC); true when there was one. */
+  removeKey(mac: string): boolean {
+    const configured = this.keys.delete(mac);
+    return this.pendingKeys.delete(mac) || configured;
+  }
+
+  /** Forget every key (MI32Keys2). */
+  clearKeys(): void {
+    this.keys.clear();
+    this.pendingKeys.clear();
+  }
+
   /**
    * Add (or update) a configured device: not subject to autoAdd, never displaced by
    * auto-added devices. When every slot holds a configured device it waits (kept, saved).

@@ -96,7 +96,7 @@ const mi32Block: Handler = (arg, t, index) => {
 const mi32Keys: Handler = (arg, t, index) => {
   if (index === 2) {
     if (arg !== '') fail('MI32Keys2 takes no argument (it removes every key)');
-    t.registry.keys.clear();
+    t.registry.clearKeys();
   } else if (arg !== '') {
     const words = arg.split(/[\s,=]+/).filter(Boolean);
     if (words.length > 2 * BACKLOG_MAX) fail(`at most ${BACKLOG_MAX} keys at once`);
@@ -107,7 +107,7 @@ const mi32Keys: Handler = (arg, t, index) => {
       if (!mac) fail(`invalid MAC "${words[i]!.slice(0, 20)}"`);
       const keyText = words[i + 1];
       if (keyText === undefined) {
-        if (!t.registry.keys.has(mac)) fail(`no key for ${mac}`);
+        if (!t.registry.keyOf(mac)) fail(`no key for ${mac}`);
         pairs.push([mac, undefined]);
         continue;
       }
@@ -118,11 +118,11 @@ const mi32Keys: Handler = (arg, t, index) => {
     }
     for (const [mac, key] of pairs) {
       if (key) t.setKey(mac, key);
-      else t.registry.keys.delete(mac);
+      else t.registry.removeKey(mac);
     }
   }
   const list: Record<string, string> = {};
-  for (const [mac, key] of t.registry.keys) list[mac] = maskedKey(key);
+  for (const [mac, key] of t.registry.allKeys()) list[mac] = maskedKey(key);
   return { MIKeys: list };
 };
 
