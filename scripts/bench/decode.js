@@ -10,14 +10,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadPeerParser } from './peer.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(import.meta.url);
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
 const { createNodeAes } = await import(path.join(root, 'dist/host-sim/crypto.js'));
-const { Parser } = require('homebridge-mi-hygrothermograph/lib/parser.js');
+const Parser = loadPeerParser();
 
 const MIBEACON_UUID = 0xfe95;
 const NODE_RUN_MS = 1000;
