@@ -3,6 +3,7 @@
 // Layouts as Tasmota's legacy MI32 driver and the lywsd02 / miflora libraries use them.
 
 import type { Values } from '../decoders/types.js';
+import { s16le, u16le } from '../bytes/read.js';
 
 /** Xiaomi's vendor service on LYWSD02/LYWSD03MMC/MHO-C401 (stock firmware). */
 const XIAOMI_SVC = 'ebe0ccb0-7a0a-4b0c-8a1a-6ff2997da3a6';
@@ -37,8 +38,6 @@ export interface DeviceGatt {
   unit?: UnitSetting;
 }
 
-const u16 = (v: Uint8Array, i: number) => v[i]! | (v[i + 1]! << 8);
-const s16 = (v: Uint8Array, i: number) => (u16(v, i) << 16) >> 16;
 
 /** Battery % from the cell voltage, as Tasmota estimated it for the LYWSD03MMC (2.1 V empty … 3.3 V full). */
 export function batteryFromMillivolts(mv: number): number {
@@ -55,7 +54,7 @@ const NOTIFIED_READING: BatteryRead = {
   service: XIAOMI_SVC,
   characteristic: xiaomi('ccc1'),
   decode: (v) => (v.length < 5 ? undefined : {
-    Temperature: s16(v, 0) / 100, Humidity: v[2]!, Voltage: u16(v, 3) / 1000, Battery: batteryFromMillivolts(u16(v, 3)),
+    Temperature: s16le(v, 0) / 100, Humidity: v[2]!, Voltage: u16le(v, 3) / 1000, Battery: batteryFromMillivolts(u16le(v, 3)),
   }),
 };
 

@@ -14,7 +14,7 @@ export interface Mi32Api {
   set_temp(slot: number, value: number): void;
 }
 
-/** Tasmota only sets a value a device has (its "feature"); a device that reported none yet accepts any. */
+/** Sets a value of the slot, in range. Tasmota also checks the device has that feature; here any device takes it (a script may add what a model does not report). */
 function setter(registry: Registry, key: string, check: (v: number) => boolean) {
   return (index: number, value: number): void => {
     const slot = registry.slotAt(index);
