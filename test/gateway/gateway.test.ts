@@ -154,7 +154,10 @@ describe('gateway commands', () => {
     expect(gw.command('Topic kitchen', 'console')).toEqual({ Topic: 'kitchen' });
     expect(changes).toEqual(['kitchen']);
     expect(mqtt.handlers.has('cmnd/home/+')).toBe(false);
-    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({ topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0 });
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({
+      topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0,
+      timeStd: { hemisphere: 0, week: 0, month: 10, dow: 1, hour: 3, offset: 60 }, timeDst: { hemisphere: 0, week: 0, month: 3, dow: 1, hour: 2, offset: 120 },
+    });
     clock.advance(10_000);
     // the one TelePeriod publishes at once (Tasmota), then one more after 10 s
     expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(2);

@@ -5,7 +5,7 @@
 import { expandLegacyKey } from '../decoders/mibeacon.js';
 import { fromHex } from '../bytes/hex.js';
 import { telePeriodFrom, topicProblem } from './validate.js';
-import { formatTimezone, parseTimezone } from './timezone.js';
+import { formatTimeRule, formatTimezone, parseTimeRule, parseTimezone, type TimeRule } from './timezone.js';
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
 import type { Registry } from './registry.js';
 import type { CommandSource } from './gateway.js';
@@ -41,6 +41,10 @@ export interface CommandTarget {
   /** Minutes east of UTC of the top-level "Time". */
   timezone: number;
   setTimezone(minutes: number): void;
+  /** TimeStd / TimeDst: the daylight saving rules Timezone 99 follows. */
+  timeStd: TimeRule;
+  timeDst: TimeRule;
+  setTimeRule(which: 'timeStd' | 'timeDst', rule: TimeRule): void;
   topic: string;
   setTopic(topic: string): void;
   /** Store a key; says whether the MAC is a known device. */
@@ -83,6 +87,16 @@ function scriptSave(arg: string, t: CommandTarget, source: CommandSource): Reply
   if (source === 'script') error('ScriptSave is not available to scripts');
   if (source === 'mqtt' && t.scriptRemote !== 1) error('ScriptSave over MQTT is off: enable it with ScriptRemote 1 from the console or the web page');
   return t.scriptCommand('save', arg);
+}
+
+/** TimeStd / TimeDst [hemisphere,week,month,day,hour,offset]: Tasmota's reply {"TimeStd":{"Hemisphere":0,...}}. */
+function timeRule(which: 'timeStd' | 'timeDst', arg: string, t: CommandTarget): Reply {
+  if (arg !== '') {
+    const rule = parseTimeRule(arg);
+    if (typeof rule === 'string') error(rule);
+    t.setTimeRule(which, rule);
+  }
+  return { [which === 'timeStd' ? 'TimeStd' : 'TimeDst']: formatTimeRule(t[which]) };
 }
 
 function error(message: string): never {
@@ -147,6 +161,8 @@ const COMMANDS: Record<string, Handler> = {
     }
     return { Timezone: formatTimezone(t.timezone) };
   },
+  timestd: (arg, t) => timeRule('timeStd', arg, t),
+  timedst: (arg, t) => timeRule('timeDst', arg, t),
   mi32battery: (arg, t) => t.deviceGatt('battery', arg),
   mi32time: (arg, t) => t.deviceGatt('clock', arg),
   mi32unit: (arg, t) => t.deviceGatt('unit', arg),
@@ -200,7 +216,7 @@ function printable(text: string): string {
   return JSON.stringify(text.slice(0, 40)).slice(1, -1);
 }
 
-const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', topic: 'Topic',
+const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', timestd: 'TimeStd', timedst: 'TimeDst', topic: 'Topic',
   mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL };
 
 function canonicalName(word: string): string {

@@ -11,7 +11,7 @@ import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.
 import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
 import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
 import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
-import { localTimeText, timezoneProblem } from './timezone.js';
+import { DEFAULT_TIME_DST, DEFAULT_TIME_STD, localTimeText, ruleOffsetAt, timeRuleProblem, TIMEZONE_RULES, timezoneProblem, type TimeRule } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { RepeatFilter } from './repeat-filter.js';
@@ -54,8 +54,11 @@ export interface GatewaySettings {
   telePeriod: number;
   /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
   scriptRemote: 0 | 1;
-  /** Minutes east of UTC for the top-level "Time" (Timezone command). */
+  /** Minutes east of UTC for the top-level "Time" (Timezone command); TIMEZONE_RULES (99) = by timeStd/timeDst. */
   timezone: number;
+  /** Tasmota's TimeStd and TimeDst: when standard and daylight saving time begin, and their offsets. */
+  timeStd: TimeRule;
+  timeDst: TimeRule;
   /** A second <topic> for commands (cmnd/<groupTopic>/#), shared by many devices. */
   groupTopic: string;
   /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
@@ -72,7 +75,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -135,7 +138,16 @@ export class Gateway implements CommandTarget {
 
   /** Tasmota's top-level "Time": local time by the Timezone setting. */
   localTime(ms: number): string {
-    return localTimeText(ms, this.settings.timezone);
+    return localTimeText(ms, this.offsetAt(ms));
+  }
+
+  get timeStd(): TimeRule { return this.settings.timeStd; }
+  get timeDst(): TimeRule { return this.settings.timeDst; }
+
+  /** Minutes east of UTC at the UTC instant `ms`: the fixed Timezone, or the TimeStd/TimeDst rules under Timezone 99. */
+  offsetAt(ms: number): number {
+    const s = this.settings;
+    return s.timezone === TIMEZONE_RULES ? ruleOffsetAt(ms, s.timeStd, s.timeDst) : s.timezone;
   }
 
   /** Load mi32cfg and start the teleperiod. Returns the config problems, also logged. */
@@ -264,7 +276,7 @@ export class Gateway implements CommandTarget {
     const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0);
     // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
-    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.timezone }, this.ports.clock.now(), SENSOR_MAX_BYTES);
+    const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     due.forEach(markSent);
     this.messages.realtime++;
@@ -297,7 +309,7 @@ export class Gateway implements CommandTarget {
     if (this.options.noSummary) return;
     // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
     const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
-    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now, SENSOR_MAX_BYTES);
+    const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     heard.forEach(markSent);
     this.messages.sensor++;
@@ -383,7 +395,7 @@ export class Gateway implements CommandTarget {
   statusSensors(): Reply {
     const now = this.ports.clock.now();
     const heard = this.options.noSummary ? [] : [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
-    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true, timezone: this.timezone }, now);
+    const text = sensorMessage(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now);
     return text ? JSON.parse(text) as Reply : { Time: this.localTime(now) };
   }
 
@@ -426,6 +438,11 @@ export class Gateway implements CommandTarget {
   setTimezone(minutes: number): void {
     this.saveSettings({ ...this.settings, timezone: minutes });
     this.settings.timezone = minutes;
+  }
+
+  setTimeRule(which: 'timeStd' | 'timeDst', rule: TimeRule): void {
+    this.saveSettings({ ...this.settings, [which]: rule });
+    this.settings[which] = rule;
   }
 
   setTopic(topic: string): void {
@@ -480,7 +497,7 @@ export class Gateway implements CommandTarget {
     if (read.kind !== 'text') return {};
     let raw: unknown;
     try {
-      const tooDeep = jsonDepthProblem(read.text, 1);
+      const tooDeep = jsonDepthProblem(read.text, 2);
       if (tooDeep) throw new Error(tooDeep);
       raw = JSON.parse(read.text);
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
@@ -515,6 +532,12 @@ export class Gateway implements CommandTarget {
       const problem = timezoneProblem(raw.timezone);
       if (problem) this.ports.log.warn(`${from}: ${problem}; using Timezone +00:00`);
       else out.timezone = raw.timezone as number;
+    }
+    for (const key of ['timeStd', 'timeDst'] as const) {
+      if (raw[key] === undefined) continue;
+      const problem = timeRuleProblem(raw[key]);
+      if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using Tasmota's default`);
+      else out[key] = raw[key] as TimeRule;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;
