@@ -9,6 +9,10 @@ import type { FromSandbox, ToSandbox } from "core/script/worker-protocol";
 declare const self: { postMessage(message: FromSandbox): void; onmessage: ((message: ToSandbox) => void) | null };
 
 export default function startSandbox(): void {
-  const sandbox = createSandbox({ post: (message) => self.postMessage(message) });
-  self.onmessage = (message: ToSandbox) => sandbox.handle(message);
+  const port = self;
+  const sandbox = createSandbox({ post: (message) => port.postMessage(message) });
+  port.onmessage = (message: ToSandbox) => sandbox.handle(message);
+  // The port stays reachable to the SDK (it holds it), not to a script that escapes to this
+  // machine's globals: it could post forged messages (the gateway checks them anyway).
+  delete (globalThis as { self?: unknown }).self;
 }

@@ -171,8 +171,10 @@ class Sandbox implements LoadedScript {
       if (this.pending.length > 0 && now - this.since > this.settings.budgetMs) {
         const stuck = this.pending[0]!;
         const line = stuck.fn ? this.lines.get(stuck.fn) : undefined;
-        const where = stuck.fn ? (line !== undefined ? ' in the callback set here' : ' in a callback') : stuck.load ? '' : ' (a promise or async loop?)';
-        const error: ScriptError = { message: `ran longer than ${this.settings.budgetMs} ms (a loop?)${where}`, timedOut: true, ...(line !== undefined ? { line } : {}) };
+        // A ping no one answers: the sandbox is busy outside any entry, i.e. in its microtasks.
+        const what = stuck.fn || stuck.load ? 'a loop?' : 'a promise or async loop?';
+        const where = stuck.fn ? (line !== undefined ? ' in the callback set here' : ' in a callback') : '';
+        const error: ScriptError = { message: `ran longer than ${this.settings.budgetMs} ms (${what})${where}`, timedOut: true, ...(line !== undefined ? { line } : {}) };
         this.stop(error);
         this.events?.fatal(error);
         return;

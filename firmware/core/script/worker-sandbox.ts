@@ -131,7 +131,7 @@ export function createSandbox(options: SandboxOptions): { handle(message: ToSand
     reply = new Int32Array(m.reply, 0, REPLY_HEADER_BYTES / 4);
     replyBytes = new Uint8Array(m.reply);
     maxBufferBytes = m.maxBufferBytes;
-    const host = createCompartmentScriptHost();
+    const host = createCompartmentScriptHost({ inOwnMachine: true });
     if (!host) return done({ message: 'scripts are off: this XS build has no Compartment', fatal: true });
     const outcome = host.load(m.name, m.source, stubs(m.shape));
     if (!outcome.ok) return done(outcome.error);
