@@ -174,6 +174,11 @@ export interface LoadedScript {
 /** What a host tells the runtime outside of a call: the script died (out of memory, a crash). */
 export interface ScriptEvents {
   fatal(error: ScriptError): void;
+  /**
+   * A callback threw, reported after call() returned (the device's worker host runs calls
+   * asynchronously): `fn` is the callback as the runtime holds it. The script goes on.
+   */
+  error?(error: ScriptError, fn?: unknown): void;
 }
 
 /**

@@ -22,7 +22,7 @@ import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
 import { createGattLink } from "mi32/gatt";
 import { ScriptRuntime } from "core/script/runtime";
-import { createCompartmentScriptHost } from "core/script/compartment-host";
+import { createDeviceScriptHost } from "mi32/script-host";
 import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
 
@@ -146,14 +146,9 @@ function answer(reply: Reply, source: "console" | "mqtt", what: string): void {
 // --- start --------------------------------------------------------------------------
 
 gw.start();
-// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own Compartment;
-// the first load locks the built-ins down (compartment-host.ts), or reports that it cannot and runs none.
-const scriptHost = createCompartmentScriptHost();
-if (scriptHost) {
-  new ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();
-} else {
-  log.warn("scripts off: this XS build has no Compartment");
-}
+// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
+// (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
+new ScriptRuntime({ host: createDeviceScriptHost(clock), gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();
 scanner.start(gw.options.activeScan === 1);
 startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
 connect();

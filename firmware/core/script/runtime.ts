@@ -132,7 +132,10 @@ export class ScriptRuntime {
       tasmota: this.tasmotaApi(script),
       print: (...args: unknown[]) => this.print(script, args),
     };
-    const events = { fatal: (error: ScriptError) => this.fail(script, error) };
+    const events = {
+      fatal: (error: ScriptError) => this.fail(script, error),
+      error: (error: ScriptError, fn?: unknown) => this.callbackFailed(script, fn as Callback | undefined, error),
+    };
     const outcome = this.options.host.load(name, source, globals, events);
     if (!outcome.ok) {
       const text = this.report(script, outcome.error);
@@ -159,13 +162,15 @@ export class ScriptRuntime {
       return;
     }
     const outcome = script.loaded.call(fn, args);
-    if (!outcome.ok) {
-      const error = outcome.error;
-      // A loop cut off by the host has no line of its own: name the line that set the callback.
-      const line = error.line ?? script.callbackLines.get(fn);
-      this.report(script, line !== undefined && error.line === undefined ? { ...error, line, message: `${error.message} in the callback set here` } : error);
-      if (error.timedOut || error.fatal) this.stop(script);
-    }
+    if (!outcome.ok) this.callbackFailed(script, fn, outcome.error);
+  }
+
+  private callbackFailed(script: RunningScript, fn: Callback | undefined, error: ScriptError): void {
+    if (script.stopped) return;
+    // A loop cut off by the host has no line of its own: name the line that set the callback.
+    const line = error.line ?? (fn ? script.callbackLines.get(fn) : undefined);
+    this.report(script, line !== undefined && error.line === undefined ? { ...error, line, message: `${error.message} in the callback set here` } : error);
+    if (error.timedOut || error.fatal) this.stop(script);
   }
 
   /** The host says the script died outside a call, or why it really died (out of memory): report it, stop it. */
