@@ -6,6 +6,11 @@
 // must count it once), values drift slowly, and events (door, motion, buttons) come in
 // short bursts. Everything comes from one seeded PRNG, so the output never changes
 // unless this file does; test/capture/demo.test.ts compares it with examples/demo/.
+//
+// Each advertisement also says what it means: the readings the device meant to send
+// (`meant`, in Tasmota's value keys at the resolution the format carries) or how it is
+// meant to fail (`expect`). test/capture/demo.test.ts decodes the committed capture with
+// the core and compares what comes out with these, value by value.
 
 import type { ErrorCode } from '../../firmware/core/decoders/types.js';
 import { fromHex } from '../../firmware/core/bytes/hex.js';
@@ -41,40 +46,73 @@ export interface DemoDevice {
   configured: boolean;
 }
 
+/** The readings a device meant to send in one advertisement, keyed as in Tasmota's SENSOR JSON. */
+export type MeantValues = Readonly<Record<string, number>>;
+
 export interface DemoHome {
   capture: CapturedAdvertisement[];
   mi32cfg: Mi32CfgEntry[];
   devices: DemoDevice[];
   /** Advertisements that are meant not to decode (index into capture), and how they fail. */
   expectedErrors: Array<{ index: number; code: ErrorCode; why: string }>;
+  /** Every other advertisement (index into capture): who sent it, when, and the readings it carries. */
+  intended: Array<{ index: number; mac: string; t: number; values: MeantValues }>;
 }
+
+/** What one advertisement means: readings, or a failure on purpose. */
+type Meaning = { meant: MeantValues } | { expect: { code: ErrorCode; why: string } };
+
+/** A reading at the resolution its format carries: 1 decimal in 0x1004, 2 in pvvx, ... */
+function atDecimals(value: number, decimals: number): number {
+  return Math.round(value * 10 ** decimals) / 10 ** decimals;
+}
+
+/** A MiBeacon object with the reading it carries. */
+type Sent = { object: MiObject; meant: MeantValues };
+
+/** The MiBeacon objects the demo devices send, each with what it means (Tasmota keys; Door 1 = open, see README). */
+const MI = {
+  temperature: (c: number): Sent => ({ object: [0x1004, s16le(Math.round(c * 10))], meant: { Temperature: atDecimals(c, 1) } }),
+  humidity: (pct: number): Sent => ({ object: [0x1006, u16le(Math.round(pct * 10))], meant: { Humidity: atDecimals(pct, 1) } }),
+  battery: (pct: number): Sent => ({ object: [0x100a, new Uint8Array([pct])], meant: { Battery: pct } }),
+  illuminance: (lux: number): Sent => ({ object: [0x1007, u24le(lux)], meant: { Illuminance: lux } }),
+  moisture: (pct: number): Sent => ({ object: [0x1008, new Uint8Array([pct])], meant: { Moisture: pct } }),
+  fertility: (uScm: number): Sent => ({ object: [0x1009, u16le(uScm)], meant: { Fertility: uScm } }),
+  motion: (lux: number): Sent => ({ object: [0x000f, u24le(lux)], meant: { Motion: 1, Illuminance: lux } }),
+  noMotionFor: (s: number): Sent => ({ object: [0x1017, u32le(s)], meant: { NMT: s } }),
+  light: (on: boolean): Sent => ({ object: [0x1018, new Uint8Array([on ? 1 : 0])], meant: { Light: on ? 1 : 0 } }),
+  // On air 0 is open and 1 closed; a close also says the door is no longer left open.
+  door: (open: boolean): Sent => ({ object: [0x1019, new Uint8Array([open ? 0 : 1])], meant: open ? { Door: 1 } : { Door: 0, DoorLeftOpen: 0 } }),
+  // Tasmota publishes Button<num> with the press type + 1: 1 single, 2 double, 3 hold.
+  button: (num: number, press: 'single' | 'double' | 'hold'): Sent => {
+    const type = ['single', 'double', 'hold'].indexOf(press);
+    return { object: [0x1001, new Uint8Array([num, 0, type])], meant: { [`Button${num}`]: type + 1 } };
+  },
+};
 
 /** Made-up bind keys that nobody will mistake for real ones: DEC0DE…00nn. */
 function demoKey(n: number): string {
   return 'DEC0DE' + '00'.repeat(12) + n.toString(16).toUpperCase().padStart(2, '0');
 }
 
-interface Pending extends CapturedAdvertisement {
-  seq: number;
-  expect?: { code: ErrorCode; why: string };
-}
+type Pending = CapturedAdvertisement & Meaning & { seq: number };
 
 class Air {
   readonly items: Pending[] = [];
   constructor(readonly rng: Prng) {}
 
   /** One advertising event per repeat, `interval` apart plus the 0-10 ms advDelay. */
-  send(dev: DemoDevice & { rssi: number }, t: number, ad: Uint8Array, repeats: number, interval: number, expect?: Pending['expect'], until = DEMO_DURATION_MS): void {
+  send(dev: DemoDevice & { rssi: number }, t: number, ad: Uint8Array, meaning: Meaning, repeats: number, interval: number, until = DEMO_DURATION_MS): void {
     for (let k = 0; k < repeats; k++) {
       const at = Math.round(t + k * interval + this.rng.range(0, 10));
       if (at >= until) return; // a device stops repeating a frame once it has a newer one
-      this.push(dev, at, ad, expect);
+      this.push(dev, at, ad, meaning);
     }
   }
 
-  push(dev: DemoDevice & { rssi: number }, t: number, ad: Uint8Array, expect?: Pending['expect']): void {
+  push(dev: DemoDevice & { rssi: number }, t: number, ad: Uint8Array, meaning: Meaning): void {
     const rssi = Math.max(-95, Math.min(-45, Math.round(dev.rssi + 2.5 * this.rng.gauss())));
-    this.items.push({ t, mac: dev.mac, addrType: dev.addrType, rssi, ad, seq: this.items.length, ...(expect ? { expect } : {}) });
+    this.items.push({ t, mac: dev.mac, addrType: dev.addrType, rssi, ad, seq: this.items.length, ...meaning });
   }
 }
 
@@ -121,18 +159,17 @@ export function makeDemoHome(): DemoHome {
     let t = rng.range(0, 10_000);
     for (let k = 0; t < DEMO_DURATION_MS; k++) {
       const { temp, hum } = air0(t);
-      const object: MiObject = k % 5 === 4 ? [0x100a, new Uint8Array([battery])]
-        : k % 2 === 0 ? [0x1004, s16le(Math.round(temp * 10))] : [0x1006, u16le(Math.round(hum * 10))];
-      const frame = miBeacon({ pid, mac, counter: firstCounter + k, objects: [object], key });
+      const sent = k % 5 === 4 ? MI.battery(battery) : k % 2 === 0 ? MI.temperature(temp) : MI.humidity(hum);
+      const frame = miBeacon({ pid, mac, counter: firstCounter + k, objects: [sent.object], key });
       const ad = advertisement(FLAGS, serviceData(UUID.MIBEACON, frame));
       for (let r = 0; r < 4; r++) {
         const at = Math.round(t + r * 2_500 + rng.range(0, 10));
         if (at >= DEMO_DURATION_MS) break;
-        air.push(dev, at, ad);
+        air.push(dev, at, ad, { meant: sent.meant });
         // an active scan gets the name in the scan response, now and then
-        if (n === 0 && rng.chance(0.3)) air.push(dev, at + 1, completeName('LYWSD03MMC'), { code: 'unknown-format', why: 'scan response: name only' });
+        if (n === 0 && rng.chance(0.3)) air.push(dev, at + 1, completeName('LYWSD03MMC'), { expect: { code: 'unknown-format', why: 'scan response: name only' } });
         if (n === 0 && k === 7 && r === 2) {
-          air.push(dev, at + 3, ad.slice(0, 20), { code: 'malformed', why: 'frame cut short on air: AD length runs past the end' });
+          air.push(dev, at + 3, ad.slice(0, 20), { expect: { code: 'malformed', why: 'frame cut short on air: AD length runs past the end' } });
         }
       }
       t += 10_000 + rng.range(-500, 500);
@@ -146,8 +183,10 @@ export function makeDemoHome(): DemoHome {
     let t = rng.range(0, 2_500);
     for (let k = 0; t < DEMO_DURATION_MS; k++) {
       const { temp, hum } = office(t);
-      const frame = pvvx(dev.mac, temp, hum, 2950 - Math.floor(k / 10), 87, 0x40 + k);
-      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.ENVIRONMENTAL, frame)), 4, 2_500);
+      const mV = 2950 - Math.floor(k / 10);
+      const frame = pvvx(dev.mac, temp, hum, mV, 87, 0x40 + k);
+      const meant = { Temperature: atDecimals(temp, 2), Humidity: atDecimals(hum, 2), Battery: 87, Voltage: mV / 1000 };
+      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.ENVIRONMENTAL, frame)), { meant }, 4, 2_500);
       t += 10_000 + rng.range(0, 20);
     }
   }
@@ -160,7 +199,8 @@ export function makeDemoHome(): DemoHome {
     for (let k = 0; t < DEMO_DURATION_MS; k++) {
       const { temp, hum } = garage(t);
       const frame = atc1441(dev.mac, temp, hum, 64, 2771, 200 + k);
-      air.send(dev, t, advertisement(serviceData(UUID.ENVIRONMENTAL, frame), completeName('ATC_C0FFEE')), 4, 2_500);
+      const meant = { Temperature: atDecimals(temp, 1), Humidity: atDecimals(hum, 0), Battery: 64, Voltage: 2.771 };
+      air.send(dev, t, advertisement(serviceData(UUID.ENVIRONMENTAL, frame), completeName('ATC_C0FFEE')), { meant }, 4, 2_500);
       t += 10_000 + rng.range(0, 20);
     }
   }
@@ -175,7 +215,8 @@ export function makeDemoHome(): DemoHome {
       const { temp, hum } = shed(t);
       const objects = new Uint8Array([0x01, 91, 0x02, ...s16le(Math.round(temp * 100)), 0x03, ...u16le(Math.round(hum * 100))]);
       const frame = bthomeEncrypted(dev.mac, fromHex(keyHex)!, objects, 0x00012000 + k);
-      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.BTHOME, frame), completeName('Shed')), 3, 1_000);
+      const meant = { Battery: 91, Temperature: atDecimals(temp, 2), Humidity: atDecimals(hum, 2) };
+      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.BTHOME, frame), completeName('Shed')), { meant }, 3, 1_000);
       t += 30_000 + rng.range(-200, 200);
     }
   }
@@ -190,11 +231,11 @@ export function makeDemoHome(): DemoHome {
       const { temp } = room(t);
       if (k % 20 === 19) moisture -= 1; // drying out
       const lux = Math.round(850 + 120 * Math.sin(t / 60_000) + 15 * rng.gauss());
-      const objects: MiObject[][] = [[[0x1004, s16le(Math.round(temp * 10))]], [[0x1007, u24le(lux)]], [[0x1008, new Uint8Array([moisture])]], [[0x1009, u16le(412)]]];
-      const frame = miBeacon({ pid: 0x0098, mac: dev.mac, counter: (17 + k) & 0xff, objects: objects[k % 4]!, version: 2, capability: 0x0d });
+      const sent = [MI.temperature(temp), MI.illuminance(lux), MI.moisture(moisture), MI.fertility(412)][k % 4]!;
+      const frame = miBeacon({ pid: 0x0098, mac: dev.mac, counter: (17 + k) & 0xff, objects: [sent.object], version: 2, capability: 0x0d });
       const ad = advertisement(FLAGS, serviceData(UUID.MIBEACON, frame));
-      air.send(dev, t, ad, 2, 1_500);
-      if (rng.chance(0.25)) air.push(dev, Math.round(t) + 1, completeName('Flower care'), { code: 'unknown-format', why: 'scan response: name only' });
+      air.send(dev, t, ad, { meant: sent.meant }, 2, 1_500);
+      if (rng.chance(0.25)) air.push(dev, Math.round(t) + 1, completeName('Flower care'), { expect: { code: 'unknown-format', why: 'scan response: name only' } });
       t += 3_000 + rng.range(0, 10);
     }
   }
@@ -204,14 +245,14 @@ export function makeDemoHome(): DemoHome {
     const keyHex = demoKey(6);
     const key = fromHex(keyHex)!;
     const dev = add(device({ mac: '50EC50A1B2C3', addrType: 'public', model: 'MJYD02YL', format: 'mibeacon', place: 'hallway', pid: '07f6', key: keyHex, rssi: -64 }));
-    const events: Array<[number, MiObject, number]> = [
-      [42_300, [0x000f, u24le(0)], 5], // motion, dark
-      [77_800, [0x000f, u24le(0)], 5], // motion again
-      [197_800, [0x1017, u32le(120)], 5], // no motion for 120 s
-      [214_100, [0x000f, u24le(100)], 5], // motion, light on
+    const events: Array<[number, Sent, number]> = [
+      [42_300, MI.motion(0), 5], // motion, dark
+      [77_800, MI.motion(0), 5], // motion again
+      [197_800, MI.noMotionFor(120), 5], // no motion for 120 s
+      [214_100, MI.motion(100), 5], // motion, light on
     ];
     for (let t = 5_000 + rng.range(0, 1_000), k = 0; t < DEMO_DURATION_MS; t += 30_000, k++) {
-      events.push([t, k % 2 ? [0x100a, new Uint8Array([93])] : [0x1018, new Uint8Array([0])], 3]); // heartbeat
+      events.push([t, k % 2 ? MI.battery(93) : MI.light(false), 3]); // heartbeat
     }
     sendInOrder(air, dev, events, 31, (objects, counter) => miBeacon({ pid: 0x07f6, mac: dev.mac, counter, objects, key, includeMac: false }));
   }
@@ -221,10 +262,10 @@ export function makeDemoHome(): DemoHome {
     const keyHex = demoKey(7);
     const key = fromHex(keyHex)!;
     const dev = add(device({ mac: 'E4AAEC3C4D5E', addrType: 'public', model: 'MCCGQ02HL', format: 'mibeacon', place: 'front door', pid: '098b', key: keyHex, rssi: -74 }));
-    const events: Array<[number, MiObject, number]> = [[63_200, 0], [71_900, 1], [151_000, 0], [158_400, 1]] // 0 open, 1 closed
-      .map(([t, state]) => [t!, [0x1019, new Uint8Array([state!])], 5]);
+    const events: Array<[number, Sent, number]> = [[63_200, true], [71_900, false], [151_000, true], [158_400, false]] // opened, closed
+      .map(([t, open]) => [t as number, MI.door(open as boolean), 5]);
     for (let t = 12_000 + rng.range(0, 1_000), k = 0; t < DEMO_DURATION_MS; t += 60_000, k++) {
-      events.push([t, k % 2 ? [0x1018, new Uint8Array([1])] : [0x100a, new Uint8Array([88])], 3]); // heartbeat
+      events.push([t, k % 2 ? MI.light(true) : MI.battery(88), 3]); // heartbeat
     }
     sendInOrder(air, dev, events, 140, (objects, counter) => miBeacon({ pid: 0x098b, mac: dev.mac, counter, objects, key }));
   }
@@ -233,10 +274,11 @@ export function makeDemoHome(): DemoHome {
   {
     const dev = add(device({ mac: 'F82441ABCDEF', addrType: 'public', model: 'YLYK01YL', format: 'mibeacon', place: 'bedside remote', pid: '0153', key: '', rssi: -60 }));
     let counter = 9;
-    const presses: Array<[number, number, number]> = [[30_500, 0, 0], [95_000, 3, 0], [96_200, 3, 0], [140_000, 1, 2], [222_700, 2, 0]]; // t, button, 0 single / 2 hold
-    for (const [t, button, type] of presses) {
-      const frame = miBeacon({ pid: 0x0153, mac: dev.mac, counter: counter++, objects: [[0x1001, new Uint8Array([button, 0, type])]], version: 3 });
-      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.MIBEACON, frame)), 4, 50);
+    const presses: Array<[number, number, 'single' | 'hold']> = [[30_500, 0, 'single'], [95_000, 3, 'single'], [96_200, 3, 'single'], [140_000, 1, 'hold'], [222_700, 2, 'single']];
+    for (const [t, button, press] of presses) {
+      const sent = MI.button(button, press);
+      const frame = miBeacon({ pid: 0x0153, mac: dev.mac, counter: counter++, objects: [sent.object], version: 3 });
+      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.MIBEACON, frame)), { meant: sent.meant }, 4, 50);
     }
   }
 
@@ -248,7 +290,8 @@ export function makeDemoHome(): DemoHome {
     for (let k = 0; t < DEMO_DURATION_MS; k++) {
       const { temp, hum } = nursery(t);
       const frame = qingping(dev.mac, 0x07, [[0x01, new Uint8Array([...s16le(Math.round(temp * 10)), ...u16le(Math.round(hum * 10))])], [0x02, new Uint8Array([76])], [0x0f, new Uint8Array([(k + 3) & 0xff])]]);
-      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.QINGPING, frame)), 4, 2_500);
+      const meant = { Temperature: atDecimals(temp, 1), Humidity: atDecimals(hum, 1), Battery: 76 }; // 0x0f is the packet id, no reading
+      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.QINGPING, frame)), { meant }, 4, 2_500);
       t += 10_000 + rng.range(0, 20);
     }
   }
@@ -260,32 +303,33 @@ export function makeDemoHome(): DemoHome {
     let t = rng.range(0, 10_000);
     for (let k = 0; t < DEMO_DURATION_MS; k++) {
       const frame = miBeacon({ pid: 0x055b, mac: dev.mac, counter: 600 + k, objects: [[0x1004, s16le(230 + (k % 3))]], key: theirKey });
-      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.MIBEACON, frame)), 2, 2_500, { code: 'no-key', why: "a neighbour's sensor: no bind key here" });
+      air.send(dev, t, advertisement(FLAGS, serviceData(UUID.MIBEACON, frame)), { expect: { code: 'no-key', why: "a neighbour's sensor: no bind key here" } }, 2, 2_500);
       t += 10_000 + rng.range(-500, 500);
     }
     const phone = add(device({ mac: '6B1F22C0A1B2', addrType: 'random', model: 'phone', format: 'foreign', place: 'somebody\'s pocket', pid: '', key: '', rssi: -52, configured: false }));
     for (let t = rng.range(0, 5_000); t < DEMO_DURATION_MS; t += 5_000 + rng.range(-100, 100)) {
       const ad = advertisement(adStructureFlags(0x1a), new Uint8Array([0x0a, 0xff, 0x4c, 0x00, 0x10, 0x05, 0x01, 0x18, ...[rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)]]));
-      air.push(phone, Math.round(t), ad, { code: 'unknown-format', why: 'a phone: manufacturer data only' });
+      air.push(phone, Math.round(t), ad, { expect: { code: 'unknown-format', why: 'a phone: manufacturer data only' } });
     }
   }
 
   const sorted = air.items.sort((a, b) => a.t - b.t || a.seq - b.seq);
   const capture: CapturedAdvertisement[] = sorted.map(({ t, mac, addrType, rssi, ad }) => ({ t, mac, addrType, rssi, ad }));
-  const expectedErrors = sorted.flatMap((p, index) => (p.expect ? [{ index, ...p.expect }] : []));
+  const expectedErrors = sorted.flatMap((p, index) => ('expect' in p ? [{ index, ...p.expect }] : []));
+  const intended = sorted.flatMap((p, index) => ('meant' in p ? [{ index, mac: p.mac, t: p.t, values: p.meant }] : []));
   const mi32cfg = devices.filter((d) => d.configured).map((d) => ({ MAC: d.mac, PID: d.pid, key: d.key }));
-  return { capture, mi32cfg, devices: devices.map(({ rssi: _rssi, ...d }) => d), expectedErrors };
+  return { capture, mi32cfg, devices: devices.map(({ rssi: _rssi, ...d }) => d), expectedErrors, intended };
 }
 
 /**
  * Event devices: frames in time order, so the frame counter only goes up. Events burst
  * (5 repeats, 300 ms apart), heartbeats trickle (3 repeats, 2 s apart).
  */
-function sendInOrder(air: Air, dev: Dev, frames: Array<[t: number, object: MiObject, repeats: number]>, firstCounter: number, build: (objects: MiObject[], counter: number) => Uint8Array): void {
+function sendInOrder(air: Air, dev: Dev, frames: Array<[t: number, sent: Sent, repeats: number]>, firstCounter: number, build: (objects: MiObject[], counter: number) => Uint8Array): void {
   const sorted = [...frames].sort((a, b) => a[0] - b[0]);
-  sorted.forEach(([t, object, repeats], i) => {
-    const ad = advertisement(FLAGS, serviceData(UUID.MIBEACON, build([object], firstCounter + i)));
-    air.send(dev, t, ad, repeats, repeats === 5 ? 300 : 2_000, undefined, Math.min(sorted[i + 1]?.[0] ?? DEMO_DURATION_MS, DEMO_DURATION_MS));
+  sorted.forEach(([t, sent, repeats], i) => {
+    const ad = advertisement(FLAGS, serviceData(UUID.MIBEACON, build([sent.object], firstCounter + i)));
+    air.send(dev, t, ad, { meant: sent.meant }, repeats, repeats === 5 ? 300 : 2_000, Math.min(sorted[i + 1]?.[0] ?? DEMO_DURATION_MS, DEMO_DURATION_MS));
   });
 }
 

@@ -4,46 +4,20 @@
 // has a timeout; a step that times out leaves the link suspect, so it is closed.
 // Scanning is paused while a connection is made or open when the radio needs that
 // (GattLink.pausesScan, the ESP32), and resumed when the link is down and nothing waits.
+//
+// The link is an explicit state machine (states.ts, table in README.md): `enter` is the
+// only place the state changes, and it checks the transition and the invariants. The
+// queue runs one job at a time, and `pump` is the only place a job starts.
 
-import type { Clock, GattCharacteristic, GattConnection, GattFailure, GattLink, GattService, Log, TimerHandle } from '../host.js';
-import { GATT_PROPERTY } from '../host.js';
-import { baseOp, GATT_ERROR, GATT_ERROR_TEXT, GATT_OP, isOneShot, VALID_OPS } from './codes.js';
-import { shortUuid, uuid16 } from './uuid.js';
+import type { Clock, GattCharacteristic, GattLink, Log, TimerHandle } from '../host.js';
+import { baseOp, GATT_ERROR, GATT_ERROR_TEXT, GATT_OP, isOneShot } from './codes.js';
+import { findCharacteristic, OP_RUNNERS, type ActiveStep, type OpenLink, type StepStart, type Steps } from './ops.js';
+import { capValue, describe, GattRequestError, StepFailure, validate, type GattRequest, type GattResult } from './request.js';
+import { gattInvariants, newSession, TRANSITIONS, type GattSnapshot, type LinkState, type Session } from './states.js';
+import { uuid16 } from './uuid.js';
 
-export interface GattRequest {
-  /** 1 read, 2 write, 3 subscribe, 4 unsubscribe, 5 disconnect; 11–14 one-shot forms. */
-  op: number;
-  /** 12 hex digits, display order. */
-  mac: string;
-  /** 0 public (default), 1 random, 2/3 identity. */
-  addrType?: number;
-  /** Canonical UUIDs (uuid.ts). Not needed when `handle` is given. */
-  service?: string;
-  characteristic?: string;
-  /** Select the characteristic by value handle (Tasmota's arg1): UUID lookup is skipped. */
-  handle?: number;
-  /** For writes. */
-  value?: Uint8Array;
-  /** Write with response when the characteristic allows it (Tasmota's `response`). */
-  withResponse?: boolean;
-}
-
-export interface GattResult {
-  mac: string;
-  /** The base op (one-shots report op % 10), 103 for a notification, 5 for a disconnect. */
-  op: number;
-  /** GATT_ERROR code; for an unrequested disconnect, the stack's reason code (may be > 9). */
-  error: number;
-  /** Tasmota's 16-bit "return uuid" of the characteristic, 0 when none. */
-  uuid16: number;
-  handle: number;
-  /** Read value, or the notification's value. */
-  value?: Uint8Array;
-  /** Subscribe: the value handles subscribed. */
-  handles?: number[];
-  /** Human-readable outcome, for logs and command replies. */
-  message: string;
-}
+export { GattRequestError, MAX_VALUE_BYTES } from './request.js';
+export type { GattRequest, GattResult } from './request.js';
 
 export interface ScanControl {
   pause(): void;
@@ -75,76 +49,53 @@ export interface GattClientOptions {
   onEvent?: (event: GattResult) => void;
 }
 
-/** A request that cannot be run at all (bad op, MAC, UUID, queue full): thrown by submit(). */
-export class GattRequestError extends Error {
-  // A class field, not `this.name = ...`: XS freezes Error.prototype after preload.
-  override name = 'GattRequestError';
-}
-
-/** A step failed with a Tasmota error code; ends the request. */
-class StepFailure {
-  constructor(readonly code: number, readonly detail: string, readonly linkSuspect = false) {}
-}
-
 interface Pending {
   request: GattRequest;
   onResult: (result: GattResult) => void;
 }
 
-/** One connection to one peer, and what was discovered on it. */
-interface Session {
-  mac: string;
-  connection?: GattConnection;
-  services?: GattService[];
-  characteristics: Map<string, GattCharacteristic[]>;
-  byHandle: Map<number, GattCharacteristic>;
-  subscribed: Set<number>;
-  /** Set while we are closing it: the disconnect that follows is expected. */
-  closing: boolean;
-  /** The first notification, awaited by a one-shot subscribe. */
-  notifyWaiter?: (value: Uint8Array, handle: number) => void;
-  /** Our own disconnect, waiting for the link to be down. */
-  downWaiter?: () => void;
-}
+/** What the queue runs: a caller's request, or closing a link left idle too long. */
+type Job = { kind: 'request'; pending: Pending } | { kind: 'close-idle' };
 
-/** The step in flight: a disconnect or a timeout ends it. */
-interface ActiveStep {
-  fail(failure: StepFailure): void;
-}
-
-const MAC_RE = /^[0-9A-F]{12}$/;
-const MAX_WRITE = 512;
-/** Tasmota's [len][data] buffers cap values at 255 bytes. */
-export const MAX_VALUE_BYTES = 255;
-
-/** What each base op does once the characteristic is known; `null` entries need none. */
-type OpRunner = (client: GattClient, session: Session, chr: GattCharacteristic, req: GattRequest) => Promise<Partial<GattResult>>;
+const IDLE: LinkState = { name: 'idle' };
 
 export class GattClient {
   private readonly timeouts: GattTimeouts;
   private readonly queue: Pending[] = [];
-  private running = false;
-  private session: Session | undefined;
+  private state: LinkState = IDLE;
+  /** The job being run; set and cleared by `pump` only. */
+  private job: Job | undefined;
   private step: ActiveStep | undefined;
   private idleTimer: TimerHandle | undefined;
   private scanPaused = false;
+  private readonly steps: Steps;
   readonly stats = { requests: 0, failed: 0, connections: 0, notifications: 0 };
 
   constructor(private readonly options: GattClientOptions) {
     this.timeouts = { ...DEFAULT_GATT_TIMEOUTS, ...options.timeouts };
+    this.steps = { run: (ms, code, what, start) => this.runStep(ms, code, what, start), stepMs: this.timeouts.step, notifyMs: this.timeouts.notify };
   }
 
-  /** The peer of the open (or opening) connection. */
+  /** The peer of the link being made, open or closing. */
   get connectedTo(): string | undefined {
-    return this.session?.mac;
+    return this.state.name === 'idle' ? undefined : this.state.session.mac;
   }
 
   get busy(): boolean {
-    return this.running;
+    return this.job !== undefined;
   }
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** The fields the invariants are about (states.ts), for tests and diagnostics. */
+  inspect(): GattSnapshot {
+    return {
+      state: this.state.name, running: this.job !== undefined, queued: this.queue.length, stepActive: this.step !== undefined,
+      idleTimerArmed: this.idleTimer !== undefined, scanPaused: this.scanPaused, linkPausesScan: this.options.link.pausesScan,
+      subscriptions: this.state.name === 'idle' ? 0 : this.state.session.subscribed.size,
+    };
   }
 
   /** Queue a request; `onResult` is called exactly once. Throws GattRequestError for a request that cannot run. */
@@ -161,34 +112,70 @@ export class GattClient {
   close(): void {
     for (const p of this.queue.splice(0)) this.finish(p, { error: GATT_ERROR.didDisconnect, message: 'GATT client closed' });
     this.step?.fail(new StepFailure(GATT_ERROR.didDisconnect, 'GATT client closed'));
-    this.dropSession();
+    this.dropLink();
+  }
+
+  // --- the one transition function ------------------------------------------------
+
+  /** Change the link state: the transition must be in TRANSITIONS; its effects on scanning and the idle timer happen here. */
+  private enter(next: LinkState): void {
+    const from = this.state.name;
+    if (!TRANSITIONS[from].includes(next.name)) {
+      // A bug: say so, and keep serving from the state we are in.
+      this.options.log.error(`GATT: no transition ${from} → ${next.name}`);
+      return;
+    }
+    this.state = next;
+    this.disarmIdle(); // any change of link ends an idle wait; `pump` re-arms it when quiet
+    if (next.name === 'connecting') this.pauseScan();
+    if (next.name === 'idle' && !this.job) this.resumeScanIfIdle();
+    this.checkInvariants(`${from} → ${next.name}`);
+  }
+
+  private checkInvariants(where: string): void {
+    const wrong = gattInvariants(this.inspect());
+    if (wrong.length > 0) this.options.log.error(`GATT invariant broken after ${where}: ${wrong.join('; ')}`);
+  }
+
+  /** The open link, when it is open. */
+  private openLink(): OpenLink | undefined {
+    return this.state.name === 'ready' ? { session: this.state.session, connection: this.state.connection } : undefined;
+  }
+
+  /** Is `session` still the one the state is about? Late callbacks of an abandoned link are ignored. */
+  private current(session: Session): boolean {
+    return this.state.name !== 'idle' && this.state.session === session;
   }
 
   // --- the queue ----------------------------------------------------------------
 
-  private pump(): void {
-    if (this.running) return;
-    const next = this.queue.shift();
-    if (!next) {
+  /** Start the next job when none runs: `next` (the idle close), else the oldest request. */
+  private pump(next?: Job): void {
+    if (this.job) return;
+    const pending = next ? undefined : this.queue.shift();
+    const job: Job | undefined = next ?? (pending && { kind: 'request', pending });
+    if (!job) {
       this.armIdle();
       this.resumeScanIfIdle();
+      this.checkInvariants('the queue ran dry');
       return;
     }
-    this.running = true;
+    this.job = job;
     this.disarmIdle();
-    this.execute(next).then(
-      () => this.afterRequest(),
+    const run = job.kind === 'request' ? this.execute(job.pending) : this.disconnect();
+    run.then(
+      () => this.jobDone(),
       (e: unknown) => {
         // A bug, not a GATT failure: report it and keep the machine alive.
         this.options.log.error(`GATT: ${(e as Error)?.message ?? String(e)}`);
-        this.dropSession();
-        this.afterRequest();
+        this.dropLink();
+        this.jobDone();
       },
     );
   }
 
-  private afterRequest(): void {
-    this.running = false;
+  private jobDone(): void {
+    this.job = undefined;
     this.pump();
   }
 
@@ -202,9 +189,9 @@ export class GattClient {
         await this.disconnect();
         outcome = { error: GATT_ERROR.none, message: 'disconnected' };
       } else {
-        const session = await this.connect(req);
-        chr = await this.findCharacteristic(session, req);
-        outcome = await OP_RUNNERS[base]!(this, session, chr, req);
+        const link = await this.connect(req);
+        chr = await findCharacteristic(this.steps, link, req);
+        outcome = await OP_RUNNERS[base]!(this.steps, link, chr, req);
       }
     } catch (e) {
       if (!(e instanceof StepFailure)) throw e;
@@ -233,7 +220,7 @@ export class GattClient {
    * Run one link operation with a timeout. A disconnect while it runs fails it with
    * "did disconnect"; a timeout fails it with `timeoutCode` and marks the link suspect.
    */
-  private runStep<T>(timeoutMs: number, timeoutCode: number, what: string, start: (ok: (value: T) => void, fail: (f: StepFailure) => void) => void): Promise<T> {
+  private runStep<T>(timeoutMs: number, timeoutCode: number, what: string, start: StepStart<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (action: () => void) => {
@@ -249,188 +236,109 @@ export class GattClient {
         timeoutMs,
       );
       this.step = active;
-      start((value) => settle(() => resolve(value)), active.fail);
+      start((value) => settle(() => resolve(value)), active.fail, active);
     });
   }
 
-  private async connect(req: GattRequest): Promise<Session> {
-    if (this.session && this.session.mac === req.mac && this.session.connection && !this.session.closing) return this.session;
-    if (this.session) await this.disconnect();
-    this.pauseScan();
-    const session: Session = { mac: req.mac, characteristics: new Map(), byHandle: new Map(), subscribed: new Set(), closing: false };
-    this.session = session;
-    const stale = () => this.session !== session;
-    await this.runStep<void>(this.timeouts.connect, GATT_ERROR.couldNotConnect, 'connect', (ok, fail) => {
-      this.options.link.connect({ mac: req.mac, addrType: req.addrType ?? 0 }, {
-        onConnect: (connection) => {
-          if (stale()) return connection.disconnect();
-          session.connection = connection;
-          this.stats.connections++;
-          ok();
-        },
-        onConnectFailed: (error) => {
-          if (!stale()) fail(new StepFailure(GATT_ERROR.couldNotConnect, describe(error)));
-        },
-        onDisconnect: (reason) => {
-          if (!stale()) this.linkDown(session, reason);
-        },
-        onNotification: (handle, value) => {
-          if (!stale()) this.notification(session, handle, value);
-        },
+  // --- the link -----------------------------------------------------------------
+
+  /** The open link to the request's peer: reused when it is the one open, else made (closing another first). */
+  private async connect(req: GattRequest): Promise<OpenLink> {
+    const open = this.openLink();
+    if (open && open.session.mac === req.mac) return open;
+    if (this.state.name !== 'idle') await this.disconnect();
+    const session = newSession(req.mac);
+    this.enter({ name: 'connecting', session });
+    try {
+      return await this.runStep<OpenLink>(this.timeouts.connect, GATT_ERROR.couldNotConnect, 'connect', (ok, fail) => {
+        this.options.link.connect({ mac: req.mac, addrType: req.addrType ?? 0 }, {
+          onConnect: (connection) => {
+            // Late (after the connect timed out) or for a link we gave up: close it at once.
+            if (!this.current(session) || this.state.name !== 'connecting') return connection.disconnect();
+            this.stats.connections++;
+            this.enter({ name: 'ready', session, connection });
+            ok({ session, connection });
+          },
+          onConnectFailed: (error) => {
+            if (this.current(session)) fail(new StepFailure(GATT_ERROR.couldNotConnect, describe(error)));
+          },
+          onDisconnect: (reason) => {
+            if (this.current(session)) this.linkDown(reason);
+          },
+          onNotification: (handle, value) => {
+            if (this.current(session)) this.notification(session, handle, value);
+          },
+        });
       });
-    }).catch((e: unknown) => {
-      if (this.session === session) this.session = undefined;
+    } catch (e) {
+      if (this.current(session)) this.enter(IDLE);
       throw e;
-    });
-    return session;
+    }
   }
 
   /** Close the link (if any) and wait for it to be down, bounded by the step timeout. */
   private async disconnect(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    if (!session.connection) return this.dropSession();
-    session.closing = true;
+    const state = this.state;
+    if (state.name === 'idle') return;
+    if (state.name !== 'ready') return this.dropLink();
+    const { session, connection } = state;
     try {
       await this.runStep<void>(this.timeouts.step, GATT_ERROR.didDisconnect, 'disconnect', (ok) => {
-        session.notifyWaiter = undefined;
-        session.downWaiter = ok;
-        session.connection!.disconnect();
+        this.enter({ name: 'closing', session, connection, confirm: () => ok() });
+        connection.disconnect();
       });
     } catch {
       // The peer never confirmed: forget the link anyway.
     }
-    if (this.session === session) this.dropSession();
+    if (this.current(session)) this.dropLink();
   }
 
-  private dropSession(): void {
-    const session = this.session;
-    this.session = undefined;
-    if (session?.connection && !session.closing) {
-      session.closing = true;
-      session.connection.disconnect();
-    }
-    this.disarmIdle();
-    if (!this.running) this.resumeScanIfIdle();
+  /** Forget the link now, asking it to go down when it is open; its late events are ignored. */
+  private dropLink(): void {
+    const state = this.state;
+    if (state.name === 'idle') return this.resumeScanIfQuiet();
+    if (state.name === 'ready') state.connection.disconnect(); // its onDisconnect will find the link is not current
+    this.enter(IDLE);
   }
 
-  /** The link went down: expected (we closed it) or not (the peer, or the radio). */
-  private linkDown(session: Session, reason: number): void {
-    const expected = session.closing;
-    const waiter = session.downWaiter;
-    session.downWaiter = undefined;
-    if (this.session === session) this.session = undefined;
-    this.disarmIdle();
-    if (waiter) waiter();
-    if (!expected) {
+  /** The link went down: expected (we are closing it) or not (the peer, or the radio). */
+  private linkDown(reason: number): void {
+    const state = this.state;
+    if (state.name === 'idle') return;
+    this.enter(IDLE);
+    if (state.name === 'closing') state.confirm();
+    else {
       const text = `disconnected by the peer (reason 0x${reason.toString(16)})`;
       // During a request its result says so (error 2); between requests it is an event (op 5, error = reason), as in Tasmota.
       if (this.step) this.step.fail(new StepFailure(GATT_ERROR.didDisconnect, text));
-      else this.options.onEvent?.({ mac: session.mac, op: GATT_OP.disconnect, error: reason, uuid16: 0, handle: 0, message: text });
+      else this.options.onEvent?.({ mac: state.session.mac, op: GATT_OP.disconnect, error: reason, uuid16: 0, handle: 0, message: text });
     }
-    if (!this.running) this.pump();
+    if (!this.job) this.pump();
   }
 
   private notification(session: Session, handle: number, value: Uint8Array): void {
     this.stats.notifications++;
     const chr = session.byHandle.get(handle);
-    const capped = value.length > MAX_VALUE_BYTES ? value.slice(0, MAX_VALUE_BYTES) : value;
+    const capped = capValue(value);
     this.options.onEvent?.({
       mac: session.mac, op: GATT_OP.notification, error: GATT_ERROR.none, uuid16: chr ? uuid16(chr.uuid) : 0, handle, value: capped, message: 'notification',
     });
-    const waiter = session.notifyWaiter;
-    if (waiter) {
-      session.notifyWaiter = undefined;
-      waiter(capped, handle);
-    }
-  }
-
-  private async findCharacteristic(session: Session, req: GattRequest): Promise<GattCharacteristic> {
-    const conn = session.connection!;
-    if (!session.services) {
-      session.services = await this.runStep<GattService[]>(this.timeouts.step, GATT_ERROR.noService, 'service discovery', (ok, fail) =>
-        conn.discoverServices((error, services) => (error ? fail(new StepFailure(GATT_ERROR.noService, describe(error))) : ok(services))));
-    }
-    // By handle (Tasmota's arg1): every service is discovered to learn the properties.
-    const wanted = req.handle !== undefined ? session.services : session.services.filter((s) => s.uuid === req.service);
-    if (wanted.length === 0) throw new StepFailure(GATT_ERROR.noService, `service ${shortUuid(req.service!)} not on ${req.mac}`);
-    for (const service of wanted) {
-      const chars = await this.characteristicsOf(session, service);
-      const found = chars.find((c) => (req.handle !== undefined ? c.handle === req.handle : c.uuid === req.characteristic));
-      if (found) return found;
-    }
-    throw new StepFailure(GATT_ERROR.noCharacteristic, req.handle !== undefined
-      ? `no characteristic with handle ${req.handle}`
-      : `characteristic ${shortUuid(req.characteristic!)} not in service ${shortUuid(req.service!)}`);
-  }
-
-  private async characteristicsOf(session: Session, service: GattService): Promise<GattCharacteristic[]> {
-    const cached = session.characteristics.get(service.uuid);
-    if (cached) return cached;
-    const chars = await this.runStep<GattCharacteristic[]>(this.timeouts.step, GATT_ERROR.noCharacteristic, 'characteristic discovery', (ok, fail) =>
-      session.connection!.discoverCharacteristics(service, (error, list) => (error ? fail(new StepFailure(GATT_ERROR.noCharacteristic, describe(error))) : ok(list))));
-    session.characteristics.set(service.uuid, chars);
-    for (const c of chars) session.byHandle.set(c.handle, c);
-    return chars;
-  }
-
-  // --- the operations (used by OP_RUNNERS) ----------------------------------------
-
-  /** @internal */
-  readValue(session: Session, chr: GattCharacteristic): Promise<Uint8Array> {
-    if (!(chr.properties & GATT_PROPERTY.read)) throw new StepFailure(GATT_ERROR.cannotRead, `${shortUuid(chr.uuid)} is not readable`);
-    return this.runStep<Uint8Array>(this.timeouts.step, GATT_ERROR.cannotRead, 'read', (ok, fail) =>
-      session.connection!.read(chr, (error, value) => (error ? fail(new StepFailure(GATT_ERROR.cannotRead, describe(error))) : ok(value ?? new Uint8Array(0)))));
-  }
-
-  /** @internal */
-  writeValue(session: Session, chr: GattCharacteristic, value: Uint8Array, wantResponse: boolean): Promise<void> {
-    const canRespond = (chr.properties & GATT_PROPERTY.write) !== 0;
-    const canSilent = (chr.properties & GATT_PROPERTY.writeWithoutResponse) !== 0;
-    if (!canRespond && !canSilent) throw new StepFailure(GATT_ERROR.cannotWrite, `${shortUuid(chr.uuid)} is not writable`);
-    const withResponse = canRespond && (wantResponse || !canSilent);
-    return this.runStep<void>(this.timeouts.step, GATT_ERROR.didNotWrite, 'write', (ok, fail) =>
-      session.connection!.write(chr, value, withResponse, (error) => (error ? fail(new StepFailure(GATT_ERROR.didNotWrite, describe(error))) : ok())));
-  }
-
-  /** @internal */
-  setSubscription(session: Session, chr: GattCharacteristic, on: boolean): Promise<void> {
-    if (!(chr.properties & (GATT_PROPERTY.notify | GATT_PROPERTY.indicate))) throw new StepFailure(GATT_ERROR.cannotNotify, `${shortUuid(chr.uuid)} cannot notify`);
-    return this.runStep<void>(this.timeouts.step, GATT_ERROR.cannotNotify, on ? 'subscribe' : 'unsubscribe', (ok, fail) => {
-      const done = (error: GattFailure | undefined) => (error ? fail(new StepFailure(GATT_ERROR.cannotNotify, describe(error))) : ok());
-      if (on) session.connection!.subscribe(chr, done);
-      else session.connection!.unsubscribe(chr, done);
-    }).then(() => {
-      if (on) session.subscribed.add(chr.handle);
-      else session.subscribed.delete(chr.handle);
-    });
-  }
-
-  /** @internal The first notification after a one-shot subscribe, or error 9. */
-  firstNotification(session: Session): Promise<Uint8Array> {
-    return this.runStep<Uint8Array>(this.timeouts.notify, GATT_ERROR.timeout, 'first notification', (ok) => {
-      session.notifyWaiter = (value) => ok(value);
-    });
+    this.step?.onNotification?.(capped);
   }
 
   // --- idle link and scanning ------------------------------------------------------
 
   private armIdle(): void {
     this.disarmIdle();
-    const session = this.session;
-    if (!session?.connection || session.subscribed.size > 0 || this.timeouts.idle <= 0) return;
+    const open = this.openLink();
+    if (!open || open.session.subscribed.size > 0 || this.timeouts.idle <= 0) return;
     this.idleTimer = this.options.clock.setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.session === session && !this.running && this.queue.length === 0) {
-        this.options.log.debug(`GATT: closing idle link to ${session.mac}`);
-        this.submitInternalDisconnect();
+      if (this.openLink()?.session === open.session && !this.job && this.queue.length === 0) {
+        this.options.log.debug(`GATT: closing idle link to ${open.session.mac}`);
+        this.pump({ kind: 'close-idle' });
       }
     }, this.timeouts.idle);
-  }
-
-  private submitInternalDisconnect(): void {
-    this.running = true;
-    this.disconnect().then(() => this.afterRequest(), () => this.afterRequest());
   }
 
   private disarmIdle(): void {
@@ -444,52 +352,13 @@ export class GattClient {
     this.options.scan?.pause();
   }
 
+  private resumeScanIfQuiet(): void {
+    if (!this.job) this.resumeScanIfIdle();
+  }
+
   private resumeScanIfIdle(): void {
-    if (!this.scanPaused || this.session || this.queue.length > 0) return;
+    if (!this.scanPaused || this.state.name !== 'idle' || this.queue.length > 0) return;
     this.scanPaused = false;
     this.options.scan?.resume();
-  }
-}
-
-/** Each base op, once its characteristic is found. */
-const OP_RUNNERS: Record<number, OpRunner> = {
-  [GATT_OP.read]: async (client, session, chr) => {
-    const value = await client.readValue(session, chr);
-    return { error: GATT_ERROR.none, value: value.length > MAX_VALUE_BYTES ? value.slice(0, MAX_VALUE_BYTES) : value, message: `read ${value.length} bytes` };
-  },
-  [GATT_OP.write]: async (client, session, chr, req) => {
-    await client.writeValue(session, chr, req.value!, req.withResponse === true);
-    return { error: GATT_ERROR.none, message: `wrote ${req.value!.length} bytes` };
-  },
-  [GATT_OP.subscribe]: async (client, session, chr, req) => {
-    await client.setSubscription(session, chr, true);
-    if (!isOneShot(req.op)) return { error: GATT_ERROR.none, handles: [chr.handle], message: 'subscribed' };
-    const value = await client.firstNotification(session);
-    return { error: GATT_ERROR.none, handles: [chr.handle], value, message: 'notified' };
-  },
-  [GATT_OP.unsubscribe]: async (client, session, chr) => {
-    await client.setSubscription(session, chr, false);
-    return { error: GATT_ERROR.none, message: 'unsubscribed' };
-  },
-};
-
-function describe(error: GattFailure): string {
-  return error.reason !== undefined ? `${error.message} (reason ${error.reason})` : error.message;
-}
-
-function validate(r: GattRequest): void {
-  if (!VALID_OPS.includes(r.op)) throw new GattRequestError(`op ${r.op} is not a client operation (${VALID_OPS.join(', ')})`);
-  if (typeof r.mac !== 'string' || !MAC_RE.test(r.mac.toUpperCase())) throw new GattRequestError(`MAC must be 12 hex digits, got "${r.mac}"`);
-  if (r.addrType !== undefined && !(Number.isInteger(r.addrType) && r.addrType >= 0 && r.addrType <= 3)) throw new GattRequestError('address type must be 0-3');
-  const base = baseOp(r.op);
-  if (base === GATT_OP.disconnect) return;
-  if (r.handle !== undefined) {
-    if (!(Number.isInteger(r.handle) && r.handle > 0 && r.handle <= 0xffff)) throw new GattRequestError(`handle must be 1-65535, got ${r.handle}`);
-  } else if (!r.service || !r.characteristic) {
-    throw new GattRequestError('service and characteristic must be set (set_svc, set_chr) or a handle given');
-  }
-  if (base === GATT_OP.write) {
-    if (!(r.value instanceof Uint8Array)) throw new GattRequestError('write needs a value');
-    if (r.value.length > MAX_WRITE) throw new GattRequestError(`write value is ${r.value.length} bytes; at most ${MAX_WRITE}`);
   }
 }
