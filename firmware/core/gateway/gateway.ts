@@ -9,6 +9,7 @@ import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
+import type { CommandSource } from './command-target.js';
 import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
 import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
 import { DEFAULT_TIME_DST, DEFAULT_TIME_STD, localTimeText, ruleOffsetAt, timeRuleProblem, TIMEZONE_RULES, timezoneProblem, type TimeRule } from './timezone.js';
@@ -47,7 +48,7 @@ export interface GatewayPorts {
   gattClock?: Clock;
 }
 
-export type CommandSource = 'console' | 'mqtt' | 'http' | 'script';
+export type { CommandSource } from './command-target.js';
 
 export interface GatewaySettings {
   topic: string;

@@ -7,7 +7,7 @@ import { normalizeMac } from '../bytes/hex.js';
 import type { Values } from '../decoders/types.js';
 import type { GattClient, GattRequest, GattResult } from '../gatt/client.js';
 import { DEVICE_GATT, modelsWith, type DeviceOpKind } from '../gatt/device-ops.js';
-import { CommandError, type Reply } from './commands.js';
+import { CommandError, type Reply } from './command-reply.js';
 import type { Registry, Slot } from './registry.js';
 
 export interface GattCommandContext {

@@ -6,13 +6,12 @@
 
 import { normalizeMac } from '../bytes/hex.js';
 import { CommandError, maskedKey, type Reply, REPLY_LEAF, SILENT } from './command-reply.js';
-import type { CommandTarget } from './commands.js';
+import type { CommandHandler as Handler, CommandTarget } from './command-target.js';
 import type { Registry, Slot } from './registry.js';
 import { fullTopicProblem } from './topics.js';
 import { deviceNameProblem, topicProblem } from './validate.js';
 import { parseKey } from '../decode.js';
 
-type Handler = (arg: string, target: CommandTarget, index: number | undefined) => Reply;
 
 function fail(message: string): never {
   throw new CommandError(message);
