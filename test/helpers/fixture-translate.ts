@@ -55,7 +55,7 @@ const NAMES: Record<string, string> = {
   rotation: 'Rotation', acceleration: 'Acceleration', gyroscope: 'Gyroscope', text: 'Text',
   raw: 'Raw', timestamp: 'Timestamp', direction: 'Direction', precipitation: 'Precipitation',
   channel: 'Channel', rotational_speed: 'RotationalSpeed', light_level: 'LightLevel',
-  // lock and fingerprint events (README "Adjustments": the sources' texts under our names)
+  // locks and fingerprint readers (README: the texts are copied, under our names)
   'event:lock': 'LockAction', action: 'LockAction', 'event:fingerprint': 'FingerprintResult', result: 'FingerprintResult',
 };
 
