@@ -89,6 +89,10 @@ export interface Fixture {
   ad?: string;
   key?: string;
   expect: { error?: string; model?: string; pid?: string; encrypted?: boolean; values?: Record<string, unknown>; unsupported?: string[] };
+  /** What the source's test asserts, in its own field names (test/fixtures/README.md). */
+  sourceExpect: Record<string, unknown>;
+  /** Our value where a documented convention differs from the translation, and why. */
+  override?: { values: Record<string, unknown>; reason: string };
 }
 
 export function loadFixtures(): Fixture[] {
