@@ -14,7 +14,6 @@ export interface Override {
 export const OVERRIDE_RULES = [
   'button numbering', // a 0x1001 object numbers the button by its raw first byte
   'frame precision', // the frame has more precision than the source printed
-  'decoder rounding', // our decoder rounds a computed value the source keeps unrounded
   'not in the frame', // the source computes a value the frame does not carry
   'more than the source reports', // the frame carries a value the source leaves out
   'unknown product', // decoded with the generic object parser, as Tasmota does

@@ -182,7 +182,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
       // xiaomi-ble's fit of the app's body temperature from the two probe readings
       const t1 = intLE(v, 0, 2, true), t2 = intLE(v, 2, 2, true);
       const body = 3.71934e-11 * Math.exp((0.69314 * t1) / 100) - 1.02801e-8 * Math.exp((0.53871 * t2) / 100) + 36.413;
-      out.Temperature = Math.round(body * 100) / 100;
+      out.Temperature = body; // unrounded: rounding happens only at output (DESIGN §2)
       out.Battery = v[4]!;
     },
   }],
