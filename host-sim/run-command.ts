@@ -214,6 +214,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   gateway.start();
   const scripts = new ScriptRuntime({ host: createNodeScriptHost(), gateway, clock: nodeClock, log, console: (text) => out(text), store });
+  gateway.attachScripts(scripts);
   scripts.loadStored(); // DIR/autoexec.js, stored with ScriptSave, as on the device
   for (const file of opts.scripts) scripts.load(basename(file), readFileSync(file, 'utf8'));
   for (const line of opts.commands) gateway.command(line, 'console');

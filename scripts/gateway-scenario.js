@@ -43,6 +43,7 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
   // User scripts (examples/scripts) beside the gateway: Node's vm host or XS's Compartment host.
   if (scripts && scripts.length) {
     const runtime = new core.ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (l) => out.push('console ' + l) });
+    gw.attachScripts(runtime);
     for (const s of scripts) {
       const r = runtime.load(s.name, s.source);
       out.push('script ' + s.name + ' ' + (r.ok ? 'loaded' : r.error));

@@ -148,7 +148,9 @@ function answer(reply: Reply, source: "console" | "mqtt", what: string): void {
 gw.start();
 // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
 // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
-new ScriptRuntime({ host: createDeviceScriptHost(clock), gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();
+const scripts = new ScriptRuntime({ host: createDeviceScriptHost(clock), gateway: gw, clock, log, console: (line) => consoleIo.write(line), store });
+gw.attachScripts(scripts);
+scripts.loadStored();
 scanner.start(gw.options.activeScan === 1);
 startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
 connect();
