@@ -36,7 +36,7 @@ export interface GatewayPorts {
   console?: (line: string) => void;
   /** Called when MI32Option4 changes: restart the scan passive or active. */
   setActiveScan?: (active: boolean) => void;
-  /** Called when Topic changes: the MQTT connection must be remade (the Will names the topic). */
+  /** Called when Topic or FullTopic changes: the MQTT connection must be remade (the Will names the topic); the gateway moves its subscriptions itself. */
   topicChanged?: (topic: string) => void;
   /** The radio as a GATT client; without it MI32Battery/Time/Unit and BLE.run report that. */
   gatt?: GattLink;
@@ -206,6 +206,7 @@ export class Gateway implements CommandTarget {
     return { topic: this.topicOf('tele', 'LWT'), payload: 'Offline', retain: true, qos: 1 };
   }
 
+  /** Once per port: the command subscriptions go to it, and follow Topic/GroupTopic/FullTopic changes. */
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
@@ -476,12 +477,16 @@ export class Gateway implements CommandTarget {
     this.moveTopics({ ...this.settings, fullTopic });
   }
 
-  /** A new Topic or FullTopic: saved first, then every subscription and the Will move (a reconnect). */
+  /**
+   * A new Topic or FullTopic: saved first, then the subscriptions move here and the host
+   * remakes the connection, because the Will names the topic (topicChanged).
+   */
   private moveTopics(next: GatewaySettings): void {
     this.saveSettings(next);
     if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
     this.settings = next;
     this.ports.topicChanged?.(next.topic);
+    for (const filter of this.commandFilters()) this.subscribeCommands(filter);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {
