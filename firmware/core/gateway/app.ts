@@ -33,8 +33,8 @@ export interface AppPorts {
   gattTimeouts?: Partial<GattTimeouts>;
   /** Where user scripts run; without one, `Script`/`ScriptSave` say scripting is not enabled. */
   scriptHost?: ScriptHost;
-  /** Sees every message the gateway publishes (host-sim prints them). */
-  published?: (topic: string, payload: string) => void;
+  /** Sees every message the gateway publishes, connected or not (host-sim prints them; xs-check records them). */
+  published?: (topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1 }) => void;
   /**
    * Commands the platform answers itself (the device's MqttHost/MqttPort/...): a reply, or
    * undefined to let the gateway run it. Asked first, for console and MQTT commands alike.
@@ -100,7 +100,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
 
   const mqttPort: MqttPort = {
     publish: (topic, payload, options) => {
-      ports.published?.(topic, payload);
+      ports.published?.(topic, payload, options);
       client?.publish(topic, payload, options);
     },
     subscribe: (filter, handler) => {

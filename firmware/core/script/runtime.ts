@@ -182,7 +182,7 @@ export class ScriptRuntime implements ScriptPort {
 
   /** Stop every script: timers cleared, callbacks dropped. */
   stopAll(): void {
-    for (const s of this.scripts) this.stop(s);
+    for (const s of this.scripts) if (!s.stopped) this.stop(s);
   }
 
   // --- calls into scripts ---------------------------------------------------------
