@@ -32,16 +32,20 @@ function setup(options: { store?: MemoryStore; broker?: () => BrokerOptions | st
     ...(options.scripts ? { scriptHost: createNodeScriptHost() } : {}),
     ...(options.hostCommand ? { hostCommand: options.hostCommand } : {}),
   }, { settings: { topic: 'home' }, broker: options.broker ?? (() => ({ host: 'broker.lan', port: 1883 })) });
-  return { app, clock, net, store, logLines, consoleLines, printed };
+  /** Started, connected, and the broker accepted: the usual state of a test. */
+  const online = () => {
+    app.start();
+    app.connect();
+    net.last.open();
+    return net.last;
+  };
+  return { app, clock, net, store, logLines, consoleLines, printed, online };
 }
 
 describe('app composition: connect', () => {
   it('connects with the Will, subscribes its own topic and the group topic once, and says Online once', () => {
-    const { app, net } = setup();
-    app.start();
-    app.connect();
-    const conn = net.last;
-    conn.open();
+    const { net, online } = setup();
+    const conn = online();
     const connect = conn.ofType('connect')[0]!;
     expect(connect.will).toMatchObject({ topic: 'tele/home/LWT', qos: 1, retain: true });
     expect(new TextDecoder().decode(connect.will!.payload as Uint8Array)).toBe('Offline');
@@ -51,10 +55,8 @@ describe('app composition: connect', () => {
   });
 
   it('runs a command that arrives over MQTT once and answers on stat/<topic>/RESULT', () => {
-    const { app, net } = setup();
-    app.start();
-    app.connect();
-    net.last.open();
+    const { app, net, online } = setup();
+    online();
     cmnd(net.last, 'cmnd/home/TelePeriod', '30');
     cmnd(net.last, 'cmnd/tasmotas/Timezone');
     expect(publishes(net.last, 'stat/home/RESULT').map(text)).toEqual(['{"TelePeriod":30}', '{"Timezone":"+00:00"}']);
@@ -62,10 +64,8 @@ describe('app composition: connect', () => {
   });
 
   it('a payload that is not UTF-8 is reported and runs nothing; the gateway keeps serving', () => {
-    const { app, net, logLines } = setup();
-    app.start();
-    app.connect();
-    net.last.open();
+    const { net, logLines, online } = setup();
+    online();
     net.last.send({ type: 'publish', topic: 'cmnd/home/TelePeriod', payload: new Uint8Array([0x31, 0xc3, 0x28]), qos: 0, retain: false, dup: false });
     expect(logLines).toContain('warn MQTT TelePeriod: the payload is not UTF-8; ignored');
     expect(publishes(net.last, 'stat/home/RESULT')).toEqual([]);
@@ -94,11 +94,8 @@ describe('app composition: connect', () => {
 
 describe('app composition: Topic and FullTopic changes', () => {
   it('a Topic change retires the old client with "Offline", reconnects with the new Will and resubscribes cmnd/<new>/+', () => {
-    const { app, net } = setup();
-    app.start();
-    app.connect();
-    const old = net.last;
-    old.open();
+    const { app, net, online } = setup();
+    const old = online();
     expect(app.command('Topic kitchen', 'console')).toEqual({ Topic: 'kitchen' });
     // the old connection: its subscription moved away, then a clean goodbye under the old topic
     expect(old.ofType('unsubscribe').flatMap((p) => p.topics)).toContain('cmnd/home/+');
@@ -117,10 +114,8 @@ describe('app composition: Topic and FullTopic changes', () => {
   });
 
   it('a FullTopic change moves the Will and the subscriptions the same way', () => {
-    const { app, net } = setup();
-    app.start();
-    app.connect();
-    net.last.open();
+    const { app, net, online } = setup();
+    online();
     app.command('FullTopic mi32/%prefix%/%topic%/', 'console');
     const conn = net.last;
     conn.open();
@@ -130,10 +125,8 @@ describe('app composition: Topic and FullTopic changes', () => {
   });
 
   it('a GroupTopic change resubscribes on the same connection', () => {
-    const { app, net } = setup();
-    app.start();
-    app.connect();
-    net.last.open();
+    const { app, net, online } = setup();
+    online();
     app.command('GroupTopic everyone', 'console');
     expect(net.connections).toHaveLength(1);
     expect(net.last.ofType('unsubscribe').flatMap((p) => p.topics)).toEqual(['cmnd/tasmotas/#']);
@@ -216,10 +209,8 @@ describe('app composition: scripts', () => {
   });
 
   it('stop() says "Offline" on the current connection after what was queued, and leaves the client to drain', () => {
-    const { app, net, printed } = setup();
-    app.start();
-    app.connect();
-    net.last.open();
+    const { app, net, printed, online } = setup();
+    online();
     app.stop();
     expect(publishes(net.last, 'tele/home/LWT').map(text)).toEqual(['Online', 'Offline']);
     expect(net.last.ofType('disconnect')).toHaveLength(0);

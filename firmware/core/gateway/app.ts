@@ -4,33 +4,24 @@
 // connect, on a Topic or broker change and at script start lives here, once, and is
 // tested on Node with fakes (test/gateway/app.test.ts).
 
-import type { AesEncryptBlock, Clock, GattLink, Log, Net, Random, ScriptHost, Store } from '../host.js';
-import type { GattTimeouts, ScanControl } from '../gatt/client.js';
+import type { Clock, Net, Random, ScriptHost } from '../host.js';
 import { MqttClient } from '../mqtt/client.js';
 import type { MqttClientOptions } from '../mqtt/options.js';
 import { utf8Decode } from '../mqtt/utf8.js';
 import { ScriptRuntime } from '../script/runtime.js';
 import type { Reply } from './commands.js';
-import { type CommandSource, Gateway, type GatewaySettings, type MqttPort } from './gateway.js';
+import { type CommandSource, Gateway, type GatewayPorts, type GatewaySettings, type MqttPort } from './gateway.js';
 import { linkMqttClient, retireMqttClient } from './mqtt-link.js';
 
-export interface AppPorts {
-  /** The gateway's time: teleperiod and real-time batching (host-sim replays on capture time). */
-  clock: Clock;
+/**
+ * The Gateway's own ports (clock: the gateway's time, which host-sim puts on capture time)
+ * and what the app adds. topicChanged and gattClock are the app's business, not the host's.
+ */
+export interface AppPorts extends Omit<GatewayPorts, 'topicChanged' | 'gattClock'> {
   /** Wall-clock time for the MQTT client, the scripts and GATT connections; default `clock`. */
   wallClock?: Clock;
-  store: Store;
-  log: Log;
-  aes: AesEncryptBlock;
   net: Net;
   random: Random;
-  /** Replies, script output and notable events for the console (serial / stdout). */
-  console?: (line: string) => void;
-  /** MI32Option4: restart the scan active or passive. */
-  setActiveScan?: (active: boolean) => void;
-  gatt?: GattLink;
-  scan?: ScanControl;
-  gattTimeouts?: Partial<GattTimeouts>;
   /** Where user scripts run; without one, `Script`/`ScriptSave` say scripting is not enabled. */
   scriptHost?: ScriptHost;
   /** Sees every message the gateway publishes, connected or not (host-sim prints them; xs-check records them). */
