@@ -1,16 +1,16 @@
 // `mi32 run`: the whole firmware on Node. Replays a capture through the portable core's
 // Gateway, publishes through the core's MQTT client to a broker (an embedded aedes
-// unless --broker), and takes console commands on stdin. Only wiring lives here.
+// unless --broker), and takes console commands on stdin. Only Node's ports and the
+// replay live here; the app itself is composed in the core (gateway/app.ts).
 
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Gateway, type MqttPort } from '../firmware/core/gateway/gateway.js';
-import { linkMqttClient, retireMqttClient } from '../firmware/core/gateway/mqtt-link.js';
+import type { Gateway } from '../firmware/core/gateway/gateway.js';
+import { createGatewayApp } from '../firmware/core/gateway/app.js';
 import type { Log } from '../firmware/core/host.js';
-import { MqttClient } from '../firmware/core/mqtt/client.js';
-import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
+import type { MqttClient } from '../firmware/core/mqtt/client.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
 import { telePeriodFrom, topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
@@ -21,7 +21,6 @@ import { addrTypeCode } from './capture/types.js';
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
-import { ScriptRuntime } from '../firmware/core/script/runtime.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
 
@@ -174,57 +173,37 @@ export async function runCommand(args: string[]): Promise<number> {
   // The ESP32 cannot scan while it connects: advertisements that arrive then are missed.
   const scan = { paused: false, missed: 0 };
 
-  let client: MqttClient | undefined;
-  // Whether any client of this run reached the broker, and why the last attempt failed.
-  const reach = { connected: false, lastError: '' };
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
-  const gateway: Gateway = new Gateway({
-    clock: captureClock ?? nodeClock, gattClock: nodeClock, store, log, aes: createNodeAes(),
+  // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
+  const app = createGatewayApp({
+    clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
-    topicChanged: () => connect(),
     gatt: gattLink,
     scan: {
       pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
       resume: () => { scan.paused = false; log.info('scan resumed'); },
     },
-  }, { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) }, opts.slots);
+    scriptHost: createNodeScriptHost(),
+    ...(opts.quiet ? {} : { published: (topic: string, payload: string) => out(`${topic} ${payload}`) }),
+  }, {
+    settings: { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
+    slots: opts.slots,
+    broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
+  });
+  const gateway = app.gateway;
 
-  const mqttPort: MqttPort = {
-    publish: (topic, payload, o) => {
-      if (!opts.quiet) out(`${topic} ${payload}`);
-      client?.publish(topic, payload, o);
-    },
-    subscribe: (filter, handler) => client?.subscribe(filter, (t, p) => handler(t, utf8Decode(p))),
-    unsubscribe: (filter) => client?.unsubscribe(filter),
-    dropped: () => client?.stats.dropped ?? 0,
-  };
-
-  function connect(): void {
-    if (client) retireMqttClient(client);
-    client = new MqttClient({ net: nodeNet, clock: nodeClock, random: nodeRandom, log }, {
-      url: brokerUrl, will: gateway.will(), ...(ca ? { tls: { ca } } : {}),
-    });
-    client.on('connect', () => { reach.connected = true; });
-    client.on('error', (e) => { reach.lastError = e.message; });
-    linkMqttClient(gateway, client, log, redactUrl(brokerUrl!));
-    gateway.attachMqtt(mqttPort);
-    client.connect();
-  }
-
-  gateway.start();
-  const scripts = new ScriptRuntime({ host: createNodeScriptHost(), gateway, clock: nodeClock, log, console: (text) => out(text), store });
-  scripts.loadStored(); // DIR/autoexec.js, stored with ScriptSave, as on the device
-  for (const file of opts.scripts) scripts.load(basename(file), readFileSync(file, 'utf8'));
-  for (const line of opts.commands) gateway.command(line, 'console');
-  connect();
+  app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
+  for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
+  for (const line of opts.commands) app.command(line, 'console');
+  app.connect();
 
   let stdinEnded = false;
   let replayDone = capture === undefined;
   const finished = new Promise<void>((resolve) => {
     const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-    rl.on('line', (line) => { if (line.trim()) gateway.command(line, 'console'); });
+    rl.on('line', (line) => { if (line.trim()) app.command(line, 'console'); });
     rl.on('close', () => { stdinEnded = true; check(); });
     if (capture) replay(capture, opts.speed, captureClock, log, opts.capture!, (adv) => {
       if (scan.paused) scan.missed++;
@@ -240,16 +219,16 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   await finished;
   await gattIdle(gateway, 60000);
-  scripts.stopAll();
+  app.scripts?.stopAll();
 
   // Last words: pending events, one teleperiod, then a clean "Offline" — after the
   // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
+  const client = app.mqtt;
   if (client && !client.connected) await waitConnected(client, 5000);
   gateway.flushRealtime();
   if (opts.once) gateway.teleperiod();
-  gateway.stop();
+  app.stop();
   if (client) {
-    client.publish(gateway.will().topic, 'Offline', { retain: true, qos: 1 });
     await drain(client, 5000);
     client.end();
     // What the broker never got (an outage at shutdown) is counted, never lost silently.
@@ -261,8 +240,8 @@ export async function runCommand(args: string[]): Promise<number> {
   await broker?.close();
   process.stdin.destroy();
   // Nothing reached a broker: a run that published nothing is a failure, not a success.
-  if (!reach.connected) {
-    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${reach.lastError ? ` (${reach.lastError})` : ''}; nothing was published`);
+  if (!app.reach.connected) {
+    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${app.reach.lastError ? ` (${app.reach.lastError})` : ''}; nothing was published`);
   }
   return 0;
 }

@@ -33,18 +33,22 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
   };
   files.set('mi32cfg', core.utf8Encode(cfgText));
   const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
-  const gw = new core.Gateway({ clock, store, log, aes: core.createSoftAes(), console: (l) => out.push('console ' + l) }, { topic: 'xs', telePeriod: 60 });
-  gw.start();
-  gw.attachMqtt({
-    publish: (t, p, o) => { out.push(t + ' ' + p + (o && o.retain ? ' (retained)' : '')); },
-    subscribe() {}, unsubscribe() {}, dropped: () => 0,
-  });
+  // The app as the device and host-sim compose it (core/gateway/app.ts), MQTT off: every
+  // publish is recorded through the 'published' port instead of a broker.
+  const app = core.createGatewayApp({
+    clock, store, log, aes: core.createSoftAes(), random: { bytes: (n) => new Uint8Array(n) },
+    net: { connectTcp() { throw new Error('the scenario has no network'); } },
+    console: (l) => out.push('console ' + l),
+    published: (t, p, o) => { out.push(t + ' ' + p + (o && o.retain ? ' (retained)' : '')); },
+    scriptHost,
+  }, { settings: { topic: 'xs', telePeriod: 60 }, broker: () => 'the scenario records publishes' });
+  const gw = app.gateway;
+  app.start();
   gw.mqttConnected();
   // User scripts (examples/scripts) beside the gateway: Node's vm host or XS's Compartment host.
   if (scripts && scripts.length) {
-    const runtime = new core.ScriptRuntime({ host: scriptHost, gateway: gw, clock, log, console: (l) => out.push('console ' + l) });
     for (const s of scripts) {
-      const r = runtime.load(s.name, s.source);
+      const r = app.scripts.load(s.name, s.source);
       out.push('script ' + s.name + ' ' + (r.ok ? 'loaded' : r.error));
     }
   }
@@ -53,7 +57,7 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
     advanceTo(t0 + Math.round(a.t));
     gw.handleAdvertisement({ mac: a.mac, rssi: a.rssi, ad: core.fromHex(a.ad) });
   }
-  for (const c of commands) gw.command(c, 'console');
+  for (const c of commands) app.command(c, 'console');
   advanceTo(now + 120000);
   out.push('mi32cfg ' + (files.has('mi32cfg') ? core.utf8Decode(files.get('mi32cfg')) : '(none)'));
   return out;

@@ -14,6 +14,9 @@ export { decodeServiceData, decodeAdvertisement, decodeRequest, needsDecoding, p
 export type { DecodeRequest } from './decode.js';
 export { Gateway, DEFAULT_SETTINGS } from './gateway/gateway.js';
 export type { FastPathCounts, GatewayPorts, GatewaySettings, MqttPort } from './gateway/gateway.js';
+export { createGatewayApp } from './gateway/app.js';
+export type { AppConfig, AppPorts, BrokerOptions, GatewayApp } from './gateway/app.js';
+export type { ScriptPort } from './gateway/gateway.js';
 export { Registry } from './gateway/registry.js';
 export { runCommand } from './gateway/commands.js';
 export { loadConfig, saveConfig, parseConfigText, formatConfig } from './gateway/mi32cfg.js';

@@ -1,5 +1,7 @@
-// The device entry (manifest "main"): wires the portable core to the Moddable adapters,
-// as host-sim/run-command.ts does on Node. Only wiring lives here.
+// The device entry (manifest "main"): hands the Moddable adapters and the build's settings
+// to the app composition in the core (core/gateway/app.ts), which does what host-sim does
+// on Node with its own adapters. Only device parts live here: Wi-Fi, the serial console,
+// the scanner, the broker settings (MqttHost/Port/User/Password) and the Worker script host.
 //
 // Build-time settings come from mc/config (manifest "config", overridable on the mcconfig
 // line: mqttHost=... mqttPort=... mqttUser=... mqttPassword=... mqttTls=1 topic=...
@@ -7,21 +9,18 @@
 // are kept in the Store and win over them.
 
 import config from "mc/config";
-import { Gateway, type MqttPort } from "core/gateway/gateway";
-import { linkMqttClient, retireMqttClient } from "core/gateway/mqtt-link";
-import { MqttClient } from "core/mqtt/client";
+import { createGatewayApp, type BrokerOptions, type GatewayApp } from "core/gateway/app";
 import type { TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
 import { createClock } from "mi32/clock";
 import { createConsole } from "mi32/console";
 import { createLog } from "mi32/log";
-import { MqttSettings, type Reply } from "mi32/mqtt-settings";
+import { MqttSettings } from "mi32/mqtt-settings";
 import { createNet } from "mi32/net";
 import { moddableRandom } from "mi32/random";
 import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
 import { createGattLink } from "mi32/gatt";
-import { ScriptRuntime } from "core/script/runtime";
 import { createDeviceScriptHost } from "mi32/script-host";
 import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
@@ -29,13 +28,13 @@ import { startWifi } from "mi32/wifi";
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : typeof value === "number" ? String(value) : fallback);
 const flag = (value: unknown): boolean => value === true || value === 1 || value === "1" || value === "true";
 
-let gateway: Gateway | undefined;
-const consoleIo = createConsole({ onLine: (line) => runLine(line) });
+/** Set once the app is composed: a console line that arrives earlier is ignored (not a ReferenceError). */
+let app: GatewayApp | undefined;
+const consoleIo = createConsole({ onLine: (line) => { if (line.trim() && app) app.command(line, "console"); } });
 const log = createLog((line) => consoleIo.write(line), config.logLevel === "debug");
 consoleIo.write("mi32-xs starting");
 
 const clock = createClock(log);
-const net = createNet(log);
 const store = new FileStore(text(config.file?.root, "/") + "mi32/");
 
 const brokerDefaults = {
@@ -44,76 +43,23 @@ const brokerDefaults = {
   user: text(config.mqttUser),
   password: text(config.mqttPassword),
 };
-const broker = new MqttSettings(store, brokerDefaults, log, () => connect());
+// A changed MqttHost/Port/User/Password: a new connection to the new broker (the old one retired cleanly).
+const broker = new MqttSettings(store, brokerDefaults, log, () => app?.connect());
 
-// A build-time topic is a default: once Topic was set at run time (settings.json), that wins.
-const buildTopic = text(config.topic);
-const telePeriod = Number(text(config.telePeriod, "NaN"));
-gateway = new Gateway({
-  clock, store, log, aes: createModdableAes(),
-  console: (line) => consoleIo.write(line),
-  setActiveScan: (active) => scanner.start(active),
-  topicChanged: () => connect(),
-  // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
-  gatt: createGattLink(log),
-  scan: { pause: () => scanner.stop(), resume: () => scanner.start(gw.options.activeScan === 1) },
-}, {
-  ...(buildTopic && !store.exists("settings.json") ? { topic: buildTopic } : {}),
-  ...(Number.isInteger(telePeriod) && !store.exists("settings.json") ? { telePeriod } : {}),
-});
-const gw: Gateway = gateway;
-
-const scanner = createScanner({
-  deliver: (adv) => gw.handleAdvertisement(adv),
-  log, store,
-  capture: text(config.capture, "capture.jsonl"),
-  speed: Number(text(config.replaySpeed, "1")),
-});
-
-// --- MQTT ---------------------------------------------------------------------------
-
-let client: MqttClient | undefined;
-
-const mqttPort: MqttPort = {
-  publish: (topic, payload, options) => client?.publish(topic, payload, options),
-  subscribe: (filter, handler) => client?.subscribe(filter, (topic, payload) => {
-    const command = topic.slice(topic.lastIndexOf("/") + 1);
-    const reply = broker.handle(command, decodeText(payload));
-    if (reply) answer(reply, "mqtt", command);
-    else handler(topic, decodeText(payload));
-  }),
-  unsubscribe: (filter) => client?.unsubscribe(filter),
-  dropped: () => client?.stats.dropped ?? 0,
-};
-
-function connect(): void {
-  const old = client;
-  client = undefined;
-  if (old) retireMqttClient(old);
+/** The broker as the settings say now, or why MQTT is off. */
+function brokerOptions(): BrokerOptions | string {
   const b = broker.settings;
-  if (!b.host) {
-    log.info("MQTT off: no broker (MqttHost, or mqttHost=... on the mcconfig line)");
-    return;
-  }
+  if (!b.host) return "no broker (MqttHost, or mqttHost=... on the mcconfig line)";
   const tls: TlsOptions | undefined = flag(config.mqttTls) ? caOption() : undefined;
-  try {
-    const next = new MqttClient({ net, clock, random: moddableRandom, log }, {
-      host: b.host, port: b.port,
-      ...(b.user ? { username: b.user, password: b.password || undefined } : {}),
-      ...(tls ? { tls } : {}),
-      will: gw.will(),
-      // Sized for an ESP32 heap, not a desktop (core defaults: 200 messages / 64 KB).
-      queue: { maxMessages: 64, maxBytes: 16384 },
-      maxPayloadBytes: 8192,
-      maxIncomingPacketBytes: 8192,
-    });
-    client = next;
-    linkMqttClient(gw, next, log, `${b.host}:${b.port}`);
-    gw.attachMqtt(mqttPort);
-    next.connect();
-  } catch (e) {
-    log.error(`MQTT settings rejected: ${(e as Error).message}`);
-  }
+  return {
+    host: b.host, port: b.port,
+    ...(b.user ? { username: b.user, password: b.password || undefined } : {}),
+    ...(tls ? { tls } : {}),
+    // Sized for an ESP32 heap, not a desktop (core defaults: 200 messages / 64 KB).
+    queue: { maxMessages: 64, maxBytes: 16384 },
+    maxPayloadBytes: 8192,
+    maxIncomingPacketBytes: 8192,
+  };
 }
 
 /** TLS: the CA from the Store (mqtt-ca.pem) if there is one, else Moddable's built-in CA list. */
@@ -122,33 +68,38 @@ function caOption(): TlsOptions {
   return pem ? { ca: decodeText(pem) } : {};
 }
 
-// --- console ------------------------------------------------------------------------
+// A build-time topic is a default: once Topic was set at run time (settings.json), that wins.
+const buildTopic = text(config.topic);
+const telePeriod = Number(text(config.telePeriod, "NaN"));
+const scanner = createScanner({
+  deliver: (adv) => gatewayApp.gateway.handleAdvertisement(adv),
+  log, store,
+  capture: text(config.capture, "capture.jsonl"),
+  speed: Number(text(config.replaySpeed, "1")),
+});
 
-function runLine(line: string): void {
-  if (!line.trim() || !gateway) return;
-  const reply = broker.handle(line);
-  if (reply) answer(reply, "console", line);
-  else gateway.command(line, "console");
-}
+const gatewayApp: GatewayApp = createGatewayApp({
+  clock, store, log, aes: createModdableAes(), net: createNet(log), random: moddableRandom,
+  console: (line) => consoleIo.write(line),
+  setActiveScan: (active) => scanner.start(active),
+  // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
+  gatt: createGattLink(log),
+  scan: { pause: () => scanner.stop(), resume: () => scanner.start(gatewayApp.gateway.options.activeScan === 1) },
+  // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
+  // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
+  scriptHost: createDeviceScriptHost(clock),
+  hostCommand: (line, argument) => broker.handle(line, argument),
+  decodeText,
+}, {
+  settings: {
+    ...(buildTopic && !store.exists("settings.json") ? { topic: buildTopic } : {}),
+    ...(Number.isInteger(telePeriod) && !store.exists("settings.json") ? { telePeriod } : {}),
+  },
+  broker: brokerOptions,
+});
+app = gatewayApp;
 
-/** Our own commands' replies go where the core sends its replies: console and stat/<topic>/RESULT. */
-function answer(reply: Reply, source: "console" | "mqtt", what: string): void {
-  const json = JSON.stringify(reply);
-  consoleIo.write(json);
-  try {
-    client?.publish(gw.topicOf("stat", "RESULT"), json, { qos: 0 });
-  } catch (e) {
-    log.error(`publish RESULT failed: ${(e as Error).message}`);
-  }
-  if (source !== "console") log.info(`${source} command ${what.replace(/\s.*/, "")} -> ${json}`);
-}
-
-// --- start --------------------------------------------------------------------------
-
-gw.start();
-// User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
-// (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
-new ScriptRuntime({ host: createDeviceScriptHost(clock), gateway: gw, clock, log, console: (line) => consoleIo.write(line), store }).loadStored();
-scanner.start(gw.options.activeScan === 1);
+gatewayApp.start();
+scanner.start(gatewayApp.gateway.options.activeScan === 1);
 startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
-connect();
+gatewayApp.connect();

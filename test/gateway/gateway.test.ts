@@ -154,12 +154,16 @@ describe('gateway commands', () => {
     expect(gw.command('Topic kitchen', 'console')).toEqual({ Topic: 'kitchen' });
     expect(changes).toEqual(['kitchen']);
     expect(mqtt.handlers.has('cmnd/home/+')).toBe(false);
+    // the gateway resubscribes itself; it does not count on the host reconnecting
+    expect([...mqtt.handlers.keys()].sort()).toEqual(['cmnd/kitchen/+', 'cmnd/tasmotas/#']);
+    mqtt.deliver('cmnd/kitchen/TelePeriod', '');
+    expect(mqtt.on('stat/kitchen/RESULT')).toContain('{"TelePeriod":10}');
     expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({
       topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0,
       timeStd: { hemisphere: 0, week: 0, month: 10, dow: 1, hour: 3, offset: 60 }, timeDst: { hemisphere: 0, week: 0, month: 3, dow: 1, hour: 2, offset: 120 },
     });
     clock.advance(10_000);
-    // the one TelePeriod publishes at once (Tasmota), then one more after 10 s
+    // each TelePeriod command publishes at once (Tasmota), then one more after 10 s
     expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(2);
     expect(gw.command('MI32Option4 1', 'console')).toEqual({ MI32Option4: 1 });
     expect(changes).toContain('active=true');

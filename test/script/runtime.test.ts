@@ -27,6 +27,7 @@ function setup() {
   gw.attachMqtt(mqtt);
   const store = new MemoryStore();
   const runtime = new ScriptRuntime({ host: createNodeScriptHost({ budgetMs: 200 }), gateway: gw, clock, log, console: (l) => consoleLines.push(l), store });
+  gw.attachScripts(runtime);
   return { clock, gw, mqtt, runtime, logLines, consoleLines, store };
 }
 
@@ -167,5 +168,63 @@ describe('scripts: stored with ScriptSave', () => {
     expect(store.exists('autoexec.js')).toBe(false);
     expect(gw.command('ScriptSave', 'console', '')).toEqual({ ScriptSave: 'Error', Error: expect.stringMatching(/usage: ScriptSave/) });
     expect(gw.command('ScriptSave', 'console', 'x'.repeat(20000))).toEqual({ ScriptSave: 'Error', Error: 'script is 20000 bytes; at most 16384' });
+  });
+});
+
+describe('scripts: a stopped or replaced script leaves nothing behind (issue 13)', () => {
+  const OTHER = 'A4C138445566';
+  const kinds = (outcomes: { kind: string; reason?: string }[]) => outcomes.map((o) => (o.kind === 'ignored' ? `ignored ${o.reason}` : o.kind));
+
+  it('adv_watch of a script replaced by `ScriptSave print(1)` from the console no longer filters other devices', () => {
+    const { gw } = setup();
+    expect(gw.command(`ScriptSave BLE.adv_watch('${MAC}');`, 'console')).toMatchObject({ ScriptSave: 'Done' });
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, OTHER)))).toEqual(['ignored filtered']);
+    expect(gw.command('ScriptSave print(1)', 'console')).toMatchObject({ ScriptSave: 'Done' });
+    expect(kinds(gw.handleAdvertisement(tempAdv(2, 216, OTHER)))).toEqual(['values']);
+    expect(gw.registry.slots.get(OTHER)!.values.Temperature).toBe(21.6);
+  });
+
+  it('adv_block of a replaced script no longer hides its device', () => {
+    const { gw } = setup();
+    gw.command(`ScriptSave BLE.adv_block('${MAC}');`, 'console');
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215)))).toEqual(['ignored filtered']);
+    gw.command('ScriptSave print(1)', 'console');
+    expect(kinds(gw.handleAdvertisement(tempAdv(2, 216)))).toEqual(['values']);
+  });
+
+  it('a script stopped by the watchdog (a loop) leaves no filter and no callback behind', () => {
+    const { gw, clock, runtime, consoleLines } = setup();
+    runtime.load('looper.js', `const buf = new Uint8Array(73);
+BLE.adv_cb(() => print('seen'), buf);
+BLE.adv_watch('${MAC}');
+tasmota.set_timer(10, () => { for (;;) {} });`);
+    clock.advance(20);
+    expect(runtime.status).toEqual([{ name: 'looper.js', running: false, errors: 1 }]);
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, OTHER)))).toEqual(['values']);
+    expect(consoleLines).not.toContain('looper.js: seen');
+  });
+
+  it('a script that fails to load leaves no filter behind', () => {
+    const { gw } = setup();
+    expect(gw.command(`ScriptSave BLE.adv_watch('${MAC}'); null.x;`, 'console')).toMatchObject({ ScriptSave: 'Error' });
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, OTHER)))).toEqual(['values']);
+  });
+
+  it('the filters of two running scripts combine: a watch admits its MAC, a block wins', () => {
+    const { gw, runtime } = setup();
+    runtime.load('a.js', `BLE.adv_watch('${MAC}');`);
+    runtime.load('b.js', `BLE.adv_watch('${OTHER}'); BLE.adv_block('${MAC}');`);
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, OTHER)))).toEqual(['values']);
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215)))).toEqual(['ignored filtered']);
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, 'A4C138778899')))).toEqual(['ignored filtered']);
+  });
+
+  it('a detached runtime leaves no filter, tap or command in the gateway', () => {
+    const { gw, runtime, consoleLines } = setup();
+    runtime.load('w.js', `const buf = new Uint8Array(73); BLE.adv_cb(() => print('seen'), buf); BLE.adv_watch('${MAC}');`);
+    gw.detachScripts(runtime);
+    expect(kinds(gw.handleAdvertisement(tempAdv(1, 215, OTHER)))).toEqual(['values']);
+    expect(consoleLines).not.toContain('w.js: seen');
+    expect(gw.command('Script', 'console')).toEqual({ Script: 'Error', Error: 'scripting is not enabled on this build' });
   });
 });

@@ -76,6 +76,7 @@ function setup(canTerminate = true) {
   });
   const store = new MemoryStore();
   const runtime = new ScriptRuntime({ host, gateway: gw, clock, log, console: (l) => consoleLines.push(l), store });
+  gw.attachScripts(runtime);
   return { clock, gw, runtime, logLines, consoleLines, store, workers };
 }
 

@@ -102,6 +102,7 @@ describe('settings.json and autoexec.js that crashed every start', () => {
     const { gw } = gatewayOn(dir);
     const lines: string[] = [];
     const runtime = new ScriptRuntime({ host: createNodeScriptHost(), gateway: gw, clock: { now: () => 0, setTimeout: () => 0, clearTimeout() {} }, log: recordingLog(lines), store: new DirStore(dir) });
+    gw.attachScripts(runtime);
     expect(() => runtime.loadStored()).not.toThrow();
     expect(lines.join('\n')).toMatch(/autoexec\.js is not valid UTF-8.*kept as autoexec\.js\.bad/);
     expect(existsSync(join(dir, 'autoexec.js.bad'))).toBe(true);
@@ -143,6 +144,7 @@ describe('a read-only data folder', () => {
     const { gw, store } = readOnly();
     const lines: string[] = [];
     const runtime = new ScriptRuntime({ host: createNodeScriptHost(), gateway: gw, clock: { now: () => 0, setTimeout: () => 0, clearTimeout() {} }, log: recordingLog(lines), store });
+    gw.attachScripts(runtime);
     runtime.load('autoexec.js', 'print("old")');
     expect(gw.command('ScriptSave print("new")', 'console')).toMatchObject({ ScriptSave: 'Error', Error: expect.stringMatching(/could not save autoexec\.js/) });
     expect(runtime.status).toEqual([{ name: 'autoexec.js', running: true, errors: 0 }]);

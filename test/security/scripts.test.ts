@@ -34,6 +34,7 @@ function setup() {
   gw.attachMqtt(mqtt);
   gw.mqttConnected();
   const runtime = new ScriptRuntime({ host: createNodeScriptHost(), gateway: gw, clock, log, console: (l) => consoleLines.push(l), store });
+  gw.attachScripts(runtime);
   /** The gateway still serves: a console command gets its normal reply. */
   const answers = () => expect(gw.command('TelePeriod', 'console')).toEqual({ TelePeriod: 300 });
   return { clock, gw, mqtt, runtime, logLines, consoleLines, store, answers };

@@ -37,7 +37,7 @@ export interface GatewayPorts {
   console?: (line: string) => void;
   /** Called when MI32Option4 changes: restart the scan passive or active. */
   setActiveScan?: (active: boolean) => void;
-  /** Called when Topic changes: the MQTT connection must be remade (the Will names the topic). */
+  /** Called when Topic or FullTopic changes: the MQTT connection must be remade (the Will names the topic); the gateway moves its subscriptions itself. */
   topicChanged?: (topic: string) => void;
   /** The radio as a GATT client; without it MI32Battery/Time/Unit and BLE.run report that. */
   gatt?: GattLink;
@@ -49,6 +49,22 @@ export interface GatewayPorts {
 }
 
 export type { CommandSource } from './command-target.js';
+
+/**
+ * What the gateway asks of user scripts (the script runtime implements it). Attached after
+ * both exist and detached when scripting stops: the gateway keeps no script state of its own,
+ * so a stopped or replaced script can leave nothing behind here.
+ */
+export interface ScriptPort {
+  /** BLE.adv_watch/adv_block of the running scripts: false hides the MAC from everything. */
+  admits(mac: string): boolean;
+  /** Every admitted advertisement, before decoding (scripts' adv_cb). */
+  onAdvertisement(adv: Advertisement): void;
+  /** Notifications, results and peer disconnects from the GATT client. */
+  onGattEvent(event: GattResult): void;
+  /** `Script` (status) and `ScriptSave <source>`. */
+  command(kind: 'status' | 'save', arg: string): Reply;
+}
 
 export interface GatewaySettings {
   topic: string;
@@ -100,10 +116,8 @@ export class Gateway implements CommandTarget {
   private messages = { sensor: 0, realtime: 0 };
   /** The active GATT client, when the platform has a link. */
   readonly gatt: GattClient | undefined;
-  /** adv_watch/adv_block: advertisements from MACs it refuses are not seen at all. */
-  scanFilter: ((mac: string) => boolean) | undefined;
-  private readonly advertisementTaps: ((adv: Advertisement) => void)[] = [];
-  private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
+  /** The user scripts, when attached (attachScripts). */
+  private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
   private readonly repeats: RepeatFilter;
@@ -116,20 +130,19 @@ export class Gateway implements CommandTarget {
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
-      onEvent: (event) => {
-        for (const tap of this.gattEventTaps) tap(event);
-      },
+      onEvent: (event) => this.scripts?.onGattEvent(event),
     });
   }
 
-  /** Every advertisement the filter admits, before decoding (scripts' adv_cb). */
-  tapAdvertisements(tap: (adv: Advertisement) => void): void {
-    this.advertisementTaps.push(tap);
+  /** Scripts see advertisements, GATT events and their commands from now on (one runtime at a time). */
+  attachScripts(port: ScriptPort): void {
+    if (this.scripts && this.scripts !== port) throw new Error('a script runtime is already attached; detach it first');
+    this.scripts = port;
   }
 
-  /** Notifications and peer disconnects from the GATT client. */
-  tapGattEvents(tap: (event: GattResult) => void): void {
-    this.gattEventTaps.push(tap);
+  /** Nothing of `port` stays: its filter, taps and commands are gone (Script then says scripting is off). */
+  detachScripts(port: ScriptPort): void {
+    if (this.scripts === port) this.scripts = undefined;
   }
 
   get topic(): string { return this.settings.topic; }
@@ -194,6 +207,7 @@ export class Gateway implements CommandTarget {
     return { topic: this.topicOf('tele', 'LWT'), payload: 'Offline', retain: true, qos: 1 };
   }
 
+  /** Once per port: the command subscriptions go to it, and follow Topic/GroupTopic/FullTopic changes. */
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
@@ -231,12 +245,12 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
-    if ((this.scanFilter && !this.scanFilter(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
+    const scripts = this.scripts;
+    if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
       this.registry.totals.ignored++;
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
-    // An index loop: for-of makes an iterator object per advertisement in XS.
-    for (let i = 0; i < this.advertisementTaps.length; i++) this.advertisementTaps[i]!(adv);
+    scripts?.onAdvertisement(adv);
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
     // count it as the registry would (a frame, ignored) without walking it twice.
     if (!needsDecoding(adv.ad)) {
@@ -404,9 +418,6 @@ export class Gateway implements CommandTarget {
     return JSON.parse(this.stateMessage(this.ports.clock.now())) as Reply;
   }
 
-  /** Set by the script runtime when scripting is on. */
-  scripts: { command(kind: 'status' | 'save', arg: string): Reply } | undefined;
-
   scriptCommand(kind: 'status' | 'save', arg: string): Reply {
     if (!this.scripts) throw new CommandError('scripting is not enabled on this build');
     return this.scripts.command(kind, arg);
@@ -467,12 +478,16 @@ export class Gateway implements CommandTarget {
     this.moveTopics({ ...this.settings, fullTopic });
   }
 
-  /** A new Topic or FullTopic: saved first, then every subscription and the Will move (a reconnect). */
+  /**
+   * A new Topic or FullTopic: saved first, then the subscriptions move here and the host
+   * remakes the connection, because the Will names the topic (topicChanged).
+   */
   private moveTopics(next: GatewaySettings): void {
     this.saveSettings(next);
     if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
     this.settings = next;
     this.ports.topicChanged?.(next.topic);
+    for (const filter of this.commandFilters()) this.subscribeCommands(filter);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {

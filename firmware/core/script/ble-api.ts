@@ -16,7 +16,7 @@ export { isBytes } from './script-bytes.js';
 
 type Callback = (...args: never[]) => unknown;
 
-/** adv_watch / adv_block: like the controller's filter lists, they apply to everything scanned. */
+/** One script's adv_watch / adv_block: like the controller's filter lists, they apply to everything scanned (ScriptRuntime.admits combines them). */
 export interface ScanFilter {
   watch: Map<string, number>;
   block: Set<string>;
@@ -27,11 +27,6 @@ export const MAX_FILTER_ENTRIES = 64;
 
 function checkRoom(list: { size: number; has(mac: string): boolean }, mac: string, fn: string): void {
   if (!list.has(mac) && list.size >= MAX_FILTER_ENTRIES) throw new Error(`BLE.${fn}: at most ${MAX_FILTER_ENTRIES} MACs`);
-}
-
-export function admits(filter: ScanFilter, mac: string): boolean {
-  if (filter.block.has(mac)) return false;
-  return filter.watch.size === 0 || filter.watch.has(mac);
 }
 
 export interface BleContext {

@@ -12,9 +12,9 @@ import { toHex } from '../bytes/hex.js';
 import { writeAtomic } from '../store/atomic.js';
 import { readStoredText } from '../store/read-text.js';
 import type { GattResult } from '../gatt/client.js';
-import type { Gateway } from '../gateway/gateway.js';
+import type { Gateway, ScriptPort } from '../gateway/gateway.js';
 import type { Advertisement } from '../gateway/registry.js';
-import { admits, BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
+import { BleScriptState, createBleApi, type ScanFilter } from './ble-api.js';
 import { copyBytes, isBytes } from './script-bytes.js';
 import { createMi32Api } from './mi32-api.js';
 import { lineInStack, scriptFileName } from './stack-line.js';
@@ -45,6 +45,8 @@ interface RunningScript {
   callbackLines: WeakMap<Callback, number>;
   loaded?: LoadedScript;
   ble: BleScriptState;
+  /** This script's adv_watch/adv_block: it counts only while the script runs. */
+  filter: ScanFilter;
   timers: Map<number, TimerHandle>;
   errors: number;
   stopped: boolean;
@@ -56,17 +58,48 @@ export interface ScriptStatus {
   errors: number;
 }
 
-export class ScriptRuntime {
-  readonly filter: ScanFilter = { watch: new Map(), block: new Set() };
+/**
+ * The runtime is the gateway's ScriptPort; whoever composes the app attaches it
+ * (gateway.attachScripts) and detaches it. Everything a script set up (filters, callbacks,
+ * timers) lives in its RunningScript and ends with it.
+ */
+export class ScriptRuntime implements ScriptPort {
   private readonly scripts: RunningScript[] = [];
   private nextTimer = 1;
 
-  constructor(private readonly options: ScriptRuntimeOptions) {
-    const gw = options.gateway;
-    gw.scanFilter = (mac) => admits(this.filter, mac);
-    gw.tapAdvertisements((adv) => this.advertisement(adv));
-    gw.tapGattEvents((event) => this.gattEvent(event));
-    gw.scripts = { command: (kind, arg) => this.command(kind, arg) };
+  constructor(private readonly options: ScriptRuntimeOptions) {}
+
+  // --- ScriptPort ------------------------------------------------------------------
+
+  /**
+   * The running scripts' filters together, as the controller's one list would be: a block
+   * by any script hides the MAC; once any script watches, only watched MACs pass.
+   * Per advertisement: index loops and set lookups, no allocation.
+   */
+  admits(mac: string): boolean {
+    let watching = false;
+    let watched = false;
+    for (let i = 0; i < this.scripts.length; i++) {
+      const s = this.scripts[i]!;
+      if (s.stopped) continue;
+      if (s.filter.block.has(mac)) return false;
+      if (s.filter.watch.size > 0) {
+        watching = true;
+        if (s.filter.watch.has(mac)) watched = true;
+      }
+    }
+    return !watching || watched;
+  }
+
+  onAdvertisement(adv: Advertisement): void {
+    for (let i = 0; i < this.scripts.length; i++) {
+      const s = this.scripts[i]!;
+      if (!s.stopped) s.ble.deliverAdvertisement(adv);
+    }
+  }
+
+  onGattEvent(event: GattResult): void {
+    for (const s of this.scripts) if (!s.stopped && s.ble.peers.has(event.mac)) s.ble.deliverGatt(event);
   }
 
   /** Load the stored script, if there is one. */
@@ -84,7 +117,7 @@ export class ScriptRuntime {
    * one; only if it loads cleanly is it stored as autoexec.js and the old one stopped.
    * A script that fails to load is reported, not stored: the working one keeps running.
    */
-  private command(kind: 'status' | 'save', arg: string): Reply {
+  command(kind: 'status' | 'save', arg: string): Reply {
     if (kind === 'status') return { Script: this.status.map((s) => ({ Name: s.name, Running: s.running, Errors: s.errors })) };
     const store = this.options.store;
     if (!store) throw new CommandError('no storage for scripts on this build');
@@ -118,9 +151,9 @@ export class ScriptRuntime {
 
   /** Evaluate a script. A syntax error or a throw at top level is reported and returned; the gateway goes on. */
   load(name: string, source: string): { ok: true } | { ok: false; error: string } {
-    const script: RunningScript = { name, callbackLines: new WeakMap(), ble: undefined!, timers: new Map(), errors: 0, stopped: false };
+    const script: RunningScript = { name, callbackLines: new WeakMap(), ble: undefined!, filter: { watch: new Map(), block: new Set() }, timers: new Map(), errors: 0, stopped: false };
     const ctx = {
-      gatt: this.options.gateway.gatt, filter: this.filter,
+      gatt: this.options.gateway.gatt, filter: script.filter,
       invoke: (fn: Callback, args: unknown[]) => this.invoke(script, fn, args),
       remember: (fn: Callback) => this.remember(script, fn),
     };
@@ -149,7 +182,7 @@ export class ScriptRuntime {
 
   /** Stop every script: timers cleared, callbacks dropped. */
   stopAll(): void {
-    for (const s of this.scripts) this.stop(s);
+    for (const s of this.scripts) if (!s.stopped) this.stop(s);
   }
 
   // --- calls into scripts ---------------------------------------------------------
@@ -198,15 +231,10 @@ export class ScriptRuntime {
     for (const handle of script.timers.values()) this.options.clock.clearTimeout(handle);
     script.timers.clear();
     script.ble.advCallback = script.ble.connCallback = undefined;
+    // Its adv_watch/adv_block end with it (admits skips stopped scripts; this frees the lists).
+    script.filter.watch.clear();
+    script.filter.block.clear();
     script.loaded?.dispose?.();
-  }
-
-  private advertisement(adv: Advertisement): void {
-    for (const s of this.scripts) if (!s.stopped) s.ble.deliverAdvertisement(adv);
-  }
-
-  private gattEvent(event: GattResult): void {
-    for (const s of this.scripts) if (!s.stopped && s.ble.peers.has(event.mac)) s.ble.deliverGatt(event);
   }
 
   private print(script: RunningScript, args: unknown[]): void {
