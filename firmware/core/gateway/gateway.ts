@@ -12,7 +12,6 @@ import { CommandError, type CommandTarget, type Options, type Reply, runCommand 
 import { telePeriodProblem, topicProblem } from './validate.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
-import { RepeatFilter } from './repeat-filter.js';
 import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -71,7 +70,7 @@ const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reas
 export interface FastPathCounts {
   /** No service data any decoder wants: counted as ignored without parsing. */
   unrelated: number;
-  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding. */
+  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding (Registry.repeat). */
   repeats: number;
 }
 
@@ -92,11 +91,9 @@ export class Gateway implements CommandTarget {
   private readonly gattEventTaps: ((event: GattResult) => void)[] = [];
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
-  private readonly repeats: RepeatFilter;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
-    this.repeats = new RepeatFilter(this.registry);
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
@@ -204,15 +201,15 @@ export class Gateway implements CommandTarget {
       return NOT_OURS;
     }
     const now = this.ports.clock.now();
-    const repeated = this.repeats.repeat(adv, now);
+    // A byte-identical repeat of the sender's last frame: the registry counts the duplicate.
+    const repeated = this.registry.repeat(adv, now);
     if (repeated !== undefined) {
       this.fastPath.repeats++;
       return repeated;
     }
-    const outcomes = this.registry.ingest(adv, now);
-    this.repeats.remember(adv, outcomes);
+    const outcomes = this.registry.decode(adv, now);
     for (const o of outcomes) {
-      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
+      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
     }
@@ -229,7 +226,7 @@ export class Gateway implements CommandTarget {
 
   /** Publish the devices with events (and, with MI32Option2, every changed device) now. */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0 && (s.urgent || this.options.directBridge));
+    const due = [...this.registry.slots.values()].filter((s) => s.hasUpdates && (s.urgent || this.options.directBridge));
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1 }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     due.forEach(markSent);

@@ -12,14 +12,16 @@
 
 import { decodeAdvertisement } from '../decode.js';
 import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
-import { deviceByPid, deviceName, unknownDeviceName } from '../devices/table.js';
+import { deviceByPid, deviceName } from '../devices/table.js';
 import { isError, type DecodeError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
 import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
 import { checkCounter, RESYNC_RUN } from './replay-guard.js';
+import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, Slot, SlotTable, type SlotStats } from './slot-table.js';
 
-export { RESYNC_RUN };
+export { RESYNC_RUN, Slot, BYTES_PER_SLOT };
+export type { SlotStats };
 
 /** Values that report a moment (a press, a turn), not a state: sent once, never repeated. */
 export function isMomentary(key: string): boolean {
@@ -29,46 +31,6 @@ export function isMomentary(key: string): boolean {
 /** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time). */
 function isEvent(key: string, value: number | string): boolean {
   return isMomentary(key) || key === 'Motion' || key === 'Door' || key === 'NMT' || (key === 'Leak' && value !== 0);
-}
-
-export interface SlotStats {
-  frames: number;
-  decoded: number;
-  duplicates: number;
-  replays: number;
-  decryptFailures: number;
-  errors: number;
-}
-
-export interface Slot {
-  mac: string;
-  pid: number;
-  model: string;
-  type: string;
-  /** Name override (mi32cfg "name", MI32Name, or a BTHome local name). */
-  name?: string;
-  values: Values;
-  /** Momentary values of the last frame(s) not yet published. */
-  momentary: Values;
-  /** Keys updated since the last publish (for MI32Option0 0); non-empty = something to send. */
-  updated: Set<string>;
-  /** An event Tasmota always publishes at once is waiting. */
-  urgent: boolean;
-  /** Motion and door events since boot (Tasmota's "Events"). */
-  events: number;
-  rssi: number;
-  /** ms (Clock) of the last frame, 0 = never heard since boot. */
-  lastSeen: number;
-  counter: number | null;
-  stats: SlotStats;
-  status: 'ok' | 'needs-key' | 'wrong-key';
-  /** Counters of encrypted frames that were behind `counter`: a device reset shows as a run of them. */
-  behind: { count: number; last: number | null };
-  /**
-   * The user listed this device (mi32cfg, MI32Cfg) or gave it a key (MI32Key): its slot is
-   * reserved, auto-added devices can never take it.
-   */
-  configured: boolean;
 }
 
 export interface Advertisement {
@@ -81,7 +43,9 @@ export interface Advertisement {
 
 export type Outcome =
   | { kind: 'values'; slot: Slot; reading: Reading }
-  | { kind: 'duplicate' | 'replay'; slot: Slot; reading: Reading }
+  /** The slot's counter is the repeated one. A byte-identical repeat returns a shared value, valid until the next advertisement. */
+  | { kind: 'duplicate'; slot: Slot }
+  | { kind: 'replay'; slot: Slot; reading: Reading }
   | { kind: 'error'; slot?: Slot; error: string; code: string }
   | { kind: 'ignored'; reason: 'not-ours' | 'full' | 'auto-add-off' | 'filtered' };
 
@@ -130,12 +94,21 @@ export class Registry {
   private readonly pendingKeys = new Map<string, Uint8Array>();
   private readonly refused = new DistinctCounter();
   private readonly aes: AesEncryptBlock;
+  /** Per-slot numbers, indexed by Slot.i (slot-table.ts). */
+  private readonly table: SlotTable;
+  /** 1 where a slot number is taken. */
+  private readonly inUse: Uint8Array;
+  /** The outcome of a byte-identical repeat: one shared value, so a repeat allocates nothing. */
+  private readonly repeatOutcome: [{ kind: 'duplicate'; slot: Slot }];
   private readonly keyFor = (mac: string): Uint8Array | undefined => this.keys.get(mac) ?? this.pendingKeys.get(mac);
 
   constructor(options: RegistryOptions) {
     this.aes = options.aes;
     this.limit = options.limit ?? 64;
     this.idleMs = options.idleMs ?? Registry.DEFAULT_IDLE_MS;
+    this.table = new SlotTable(this.limit);
+    this.inUse = new Uint8Array(this.limit);
+    this.repeatOutcome = [{ kind: 'duplicate', slot: undefined as unknown as Slot }];
   }
 
   get pendingKeyCount(): number {
@@ -154,7 +127,10 @@ export class Registry {
   add(mac: string, pid: number, name?: string): Slot | undefined {
     const existing = this.slots.get(mac);
     if (existing) {
-      if (name !== undefined) existing.name = name || undefined;
+      if (name !== undefined) {
+        if (name) existing.name = name;
+        else delete existing.name;
+      }
       existing.configured = true;
       return existing;
     }
@@ -192,8 +168,9 @@ export class Registry {
         slot.configured = true;
         if (!old || !sameBytes(old, key)) {
           slot.status = 'ok';
-          slot.counter = null; // a new key starts a new counter history
-          slot.behind = { count: 0, last: null };
+          slot.counter = null; // a new key starts a new counter history (and forgets the last frame)
+          slot.behindCount = 0;
+          slot.behindLast = null;
         }
       }
       return { known: slot !== undefined };
@@ -223,9 +200,65 @@ export class Registry {
   }
 
   ingest(adv: Advertisement, now: number): Outcome[] {
+    const repeated = this.repeat(adv, now);
+    if (repeated !== undefined) return repeated;
+    return this.decode(adv, now);
+  }
+
+  /**
+   * The outcome of a byte-identical repeat of the sender's last frame, counted as the
+   * duplicate the decode would find, without decoding; undefined when `adv` must be decoded.
+   *
+   * Why that is exact: the decode is a pure function of the bytes, the sender MAC and the
+   * bind key, and a reading whose counter equals the slot's counter is a duplicate. A frame
+   * is remembered only when its single outcome left the slot's counter equal to its own;
+   * changing the counter or the key forgets it (Slot.counter's setter), and a new slot
+   * starts with none. A BTHome frame may still name a device that has no name: decoded.
+   */
+  repeat(adv: Advertisement, now: number): Outcome[] | undefined {
+    const slot = this.slots.get(adv.mac);
+    if (slot === undefined) return undefined;
+    const t = this.table;
+    const i = slot.i;
+    const n = t.frameLength[i]!;
+    const ad = adv.ad;
+    if (n === 0 || n !== ad.length) return undefined;
+    if (t.flags[i]! & FRAME_NAMES && slot.name === undefined) return undefined;
+    const frame = t.frame;
+    for (let k = 0, at = i * FRAME_BYTES; k < n; k++, at++) if (frame[at] !== ad[k]) return undefined;
+    // What apply does for a duplicate, in the same order.
+    this.totals.frames++;
+    t.frames[i]!++;
+    t.rssi[i] = adv.rssi;
+    t.lastSeen[i] = now;
+    t.duplicates[i]!++;
+    this.totals.duplicates++;
+    const outcome = this.repeatOutcome;
+    outcome[0].slot = slot;
+    return outcome;
+  }
+
+  /** Decode `adv` and apply each reading; remember the frame when a repeat of it is surely a duplicate. */
+  decode(adv: Advertisement, now: number): Outcome[] {
     this.totals.frames++;
     const results = decodeAdvertisement(adv.ad, adv.mac, { aes: this.aes, keyFor: this.keyFor });
-    return results.map((r) => this.apply(adv, r, now));
+    const outcomes = results.map((r) => this.apply(adv, r, now));
+    this.remember(adv, outcomes, results);
+    return outcomes;
+  }
+
+  private remember(adv: Advertisement, outcomes: Outcome[], results: DecodeResult[]): void {
+    const own = this.slots.get(adv.mac);
+    if (own === undefined) return;
+    const t = this.table;
+    t.frameLength[own.i] = 0;
+    const o = outcomes.length === 1 ? outcomes[0]! : undefined;
+    const r = results[0]!;
+    if (o === undefined || (o.kind !== 'values' && o.kind !== 'duplicate') || o.slot !== own || isError(r)) return;
+    if (r.counter === null || own.counter !== r.counter || adv.ad.length > FRAME_BYTES) return;
+    t.frame.set(adv.ad, own.i * FRAME_BYTES);
+    t.frameLength[own.i] = adv.ad.length;
+    t.flags[own.i] = r.format === 'bthome' ? t.flags[own.i]! | FRAME_NAMES : t.flags[own.i]! & ~FRAME_NAMES;
   }
 
   private apply(adv: Advertisement, result: DecodeResult, now: number): Outcome {
@@ -239,18 +272,25 @@ export class Registry {
       }
       slot = admitted;
     }
-    slot.stats.frames++;
-    slot.rssi = adv.rssi;
-    slot.lastSeen = now;
+    const t = this.table;
+    const i = slot.i;
+    t.frames[i]!++;
+    t.rssi[i] = adv.rssi;
+    t.lastSeen[i] = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
     if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
     const verdict = checkCounter(slot, result);
-    if (verdict !== 'new') {
-      slot.stats[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
-      this.totals[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
+    if (verdict === 'duplicate') {
+      t.duplicates[i]!++;
+      this.totals.duplicates++;
+      return { kind: verdict, slot };
+    }
+    if (verdict === 'replay') {
+      t.replays[i]!++;
+      this.totals.replays++;
       return { kind: verdict, slot, reading: result };
     }
-    slot.stats.decoded++;
+    t.decoded[i]!++;
     this.totals.decoded++;
     slot.status = 'ok';
     this.merge(slot, result.values);
@@ -271,9 +311,10 @@ export class Registry {
       const admitted = this.admit(mac, parseInt(e.pid, 16), now);
       if (typeof admitted !== 'string') slot = admitted;
     }
+    const t = this.table;
     if (slot) {
-      slot.stats.frames++;
-      slot.stats.errors++;
+      t.frames[slot.i]!++;
+      t.errors[slot.i]!++;
     }
     // A plain frame in a keyed device's name proves nothing about the device: it must
     // not change its status, RSSI or last-heard time (that is what a spoofer would want).
@@ -287,7 +328,7 @@ export class Registry {
       if (code === 'no-key') slot.status = 'needs-key';
       if (code === 'wrong-key') {
         slot.status = 'wrong-key';
-        slot.stats.decryptFailures++;
+        t.decryptFailures[slot.i]!++;
       }
     }
     if (code === 'wrong-key') this.totals.decryptFailures++;
@@ -336,35 +377,39 @@ export class Registry {
     }
     if (!victim) return false;
     this.slots.delete(victim.mac);
-    if (victim.configured) this.waiting.set(victim.mac, { pid: victim.pid, ...(victim.name ? { name: victim.name } : {}) });
+    this.inUse[victim.i] = 0;
+    const wasConfigured = victim.configured;
+    victim.i = -1; // detached: reads as empty from here on
+    if (wasConfigured) this.waiting.set(victim.mac, { pid: victim.pid, ...(victim.name ? { name: victim.name } : {}) });
     return true;
   }
 
   private createSlot(mac: string, pid: number, name: string | undefined, configured: boolean): Slot {
-    const device = deviceByPid(pid);
-    const slot: Slot = {
-      mac, pid,
-      model: device?.model ?? unknownDeviceName(pid),
-      type: device?.name ?? unknownDeviceName(pid),
-      ...(name ? { name } : {}),
-      values: {}, momentary: {}, updated: new Set(), urgent: false, events: 0,
-      rssi: 0, lastSeen: 0, counter: null,
-      stats: { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0 },
-      status: 'ok', behind: { count: 0, last: null }, configured,
-    };
+    const i = this.freeIndex();
+    this.table.reset(i, pid, configured);
+    this.inUse[i] = 1;
+    const slot = new Slot(this.table, i, mac, name);
     this.slots.set(mac, slot);
     return slot;
   }
 
+  /** The first free slot number (there is one: callers keep slots.size below limit). */
+  private freeIndex(): number {
+    const i = this.inUse.indexOf(0);
+    if (i < 0) throw new Error('registry: no free slot');
+    return i;
+  }
+
   private merge(slot: Slot, values: Values): void {
     const device = deviceByPid(slot.pid);
+    const updated = slot.updated;
     for (const [key, value] of Object.entries(values)) {
       if (key === 'Battery' && device?.bogusBattery) continue; // Tasmota: these adverts' battery is not trustworthy
       if (isEvent(key, value)) slot.urgent = true;
       if ((key === 'Motion' && value === 1) || (key === 'Door' && slot.values.Door !== value)) slot.events++;
-      if (isMomentary(key)) slot.momentary[key] = value;
+      if (isMomentary(key)) slot.setMomentary(key, value);
       else slot.values[key] = value;
-      slot.updated.add(key);
+      updated.add(key);
     }
   }
 }
