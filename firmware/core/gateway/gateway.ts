@@ -192,22 +192,23 @@ export class Gateway implements CommandTarget {
     }
     // An index loop: for-of makes an iterator object per advertisement in XS.
     for (let i = 0; i < this.advertisementTaps.length; i++) this.advertisementTaps[i]!(adv);
+    const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
-    // count it as the registry would (a frame, ignored) without walking it twice.
+    // count it as the registry would (a frame, ignored) without walking it twice. First:
+    // a walk over a few length bytes costs less than the MAC lookup a repeat check needs.
     if (!needsDecoding(adv.ad)) {
-      this.registry.totals.frames++;
-      this.registry.totals.ignored++;
+      registry.totals.frames++;
+      registry.totals.ignored++;
       this.fastPath.unrelated++;
       return NOT_OURS;
     }
-    const now = this.ports.clock.now();
     // A byte-identical repeat of the sender's last frame: the registry counts the duplicate.
-    const repeated = this.registry.repeat(adv, now);
-    if (repeated !== undefined) {
+    const repeatOf = registry.repeatedSlot(adv);
+    if (repeatOf !== undefined) {
       this.fastPath.repeats++;
-      return repeated;
+      return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
-    const outcomes = this.registry.decode(adv, now);
+    const outcomes = registry.decode(adv, this.ports.clock.now());
     for (const o of outcomes) {
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);

@@ -18,7 +18,8 @@ import type { AesEncryptBlock } from '../host.js';
 import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
 import { checkCounter, RESYNC_RUN } from './replay-guard.js';
-import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, Slot, SlotTable, type SlotStats } from './slot-table.js';
+import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
+import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, type SlotStats } from './slot-table.js';
 
 export { RESYNC_RUN, Slot, BYTES_PER_SLOT };
 export type { SlotStats };
@@ -28,9 +29,23 @@ export function isMomentary(key: string): boolean {
   return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || LOCK_EVENT_KEYS.includes(key);
 }
 
-/** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time). */
-function isEvent(key: string, value: number | string): boolean {
-  return isMomentary(key) || key === 'Motion' || key === 'Door' || key === 'NMT' || (key === 'Leak' && value !== 0);
+// What merge needs to know of a value key, worked out once per key id (key-ids.ts) instead
+// of string tests per value of every frame. EVENT: Tasmota always publishes it at once
+// (buttons, motion, door, no-motion time); a leak only when it is not 0.
+const MOMENTARY = 1;
+const EVENT = 2;
+const LEAK = 4;
+const MOTION = 8;
+const DOOR = 16;
+const CLASSIFIED = 128;
+const keyKinds = new Uint8Array(MAX_KEY_IDS);
+
+function kindOf(key: string, id: number): number {
+  if (id >= 0 && keyKinds[id] !== 0) return keyKinds[id]!;
+  const kind = CLASSIFIED | (isMomentary(key) ? MOMENTARY | EVENT : 0) | (key === 'Motion' ? MOTION | EVENT : 0)
+    | (key === 'Door' ? DOOR | EVENT : 0) | (key === 'NMT' ? EVENT : 0) | (key === 'Leak' ? LEAK : 0);
+  if (id >= 0) keyKinds[id] = kind;
+  return kind;
 }
 
 export interface Advertisement {
@@ -100,6 +115,9 @@ export class Registry {
   private readonly inUse: Uint8Array;
   /** The outcome of a byte-identical repeat: one shared value, so a repeat allocates nothing. */
   private readonly repeatOutcome: [{ kind: 'duplicate'; slot: Slot }];
+  /** An advertisement is copied here (one native call) to be compared with a remembered frame a word at a time. */
+  private readonly scratchBytes = new Uint8Array(FRAME_WORDS * 4);
+  private readonly scratchWords = new Uint32Array(this.scratchBytes.buffer);
   private readonly keyFor = (mac: string): Uint8Array | undefined => this.keys.get(mac) ?? this.pendingKeys.get(mac);
 
   constructor(options: RegistryOptions) {
@@ -216,6 +234,12 @@ export class Registry {
    * starts with none. A BTHome frame may still name a device that has no name: decoded.
    */
   repeat(adv: Advertisement, now: number): Outcome[] | undefined {
+    const slot = this.repeatedSlot(adv);
+    return slot === undefined ? undefined : this.countRepeat(slot, adv, now);
+  }
+
+  /** The sender's slot when `adv` is a byte-identical repeat of its remembered frame (counts nothing). */
+  repeatedSlot(adv: Advertisement): Slot | undefined {
     const slot = this.slots.get(adv.mac);
     if (slot === undefined) return undefined;
     const t = this.table;
@@ -224,9 +248,20 @@ export class Registry {
     const ad = adv.ad;
     if (n === 0 || n !== ad.length) return undefined;
     if (t.flags[i]! & FRAME_NAMES && slot.name === undefined) return undefined;
-    const frame = t.frame;
-    for (let k = 0, at = i * FRAME_BYTES; k < n; k++, at++) if (frame[at] !== ad[k]) return undefined;
-    // What apply does for a duplicate, in the same order.
+    // The stored frame is 0 after its end: so is the copy.
+    const scratch = this.scratchBytes;
+    scratch.fill(0);
+    scratch.set(ad);
+    const words = this.scratchWords;
+    const frame = t.frameWords;
+    for (let w = 0, at = i * FRAME_WORDS, end = (n + 3) >> 2; w < end; w++, at++) if (frame[at] !== words[w]) return undefined;
+    return slot;
+  }
+
+  /** Count a repeat of `slot`'s remembered frame as the duplicate it is: what apply does for one, in the same order. */
+  countRepeat(slot: Slot, adv: Advertisement, now: number): Outcome[] {
+    const t = this.table;
+    const i = slot.i;
     this.totals.frames++;
     t.frames[i]!++;
     t.rssi[i] = adv.rssi;
@@ -256,7 +291,10 @@ export class Registry {
     const r = results[0]!;
     if (o === undefined || (o.kind !== 'values' && o.kind !== 'duplicate') || o.slot !== own || isError(r)) return;
     if (r.counter === null || own.counter !== r.counter || adv.ad.length > FRAME_BYTES) return;
-    t.frame.set(adv.ad, own.i * FRAME_BYTES);
+    const at = own.i * FRAME_WORDS * 4;
+    t.frameBytes.fill(0, at, at + FRAME_WORDS * 4);
+    t.frameBytes.set(adv.ad, at);
+
     t.frameLength[own.i] = adv.ad.length;
     t.flags[own.i] = r.format === 'bthome' ? t.flags[own.i]! | FRAME_NAMES : t.flags[own.i]! & ~FRAME_NAMES;
   }
@@ -401,16 +439,22 @@ export class Registry {
   }
 
   private merge(slot: Slot, values: Values): void {
-    const device = deviceByPid(slot.pid);
-    const updated = slot.updated;
-    for (const [key, value] of Object.entries(values)) {
-      if (key === 'Battery' && device?.bogusBattery) continue; // Tasmota: these adverts' battery is not trustworthy
-      if (isEvent(key, value)) slot.urgent = true;
-      if ((key === 'Motion' && value === 1) || (key === 'Door' && slot.values.Door !== value)) slot.events++;
-      if (isMomentary(key)) slot.setMomentary(key, value);
+    const bogusBattery = deviceByPid(slot.pid)?.bogusBattery === true;
+    const t = this.table;
+    const i = slot.i;
+    let urgent = false;
+    for (const key in values) {
+      const value = values[key]!;
+      if (bogusBattery && key === 'Battery') continue; // Tasmota: these adverts' battery is not trustworthy
+      const id = keyId(key);
+      const kind = kindOf(key, id);
+      if (kind & EVENT || (kind & LEAK && value !== 0)) urgent = true;
+      if ((kind & MOTION && value === 1) || (kind & DOOR && slot.values.Door !== value)) t.events[i]!++;
+      if (kind & MOMENTARY) slot.setMomentary(key, value);
       else slot.values[key] = value;
-      updated.add(key);
+      t.markUpdated(i, id);
     }
+    if (urgent) slot.urgent = true;
   }
 }
 

@@ -15,6 +15,12 @@ import { keyId, knownKeyId, MAX_KEY_IDS } from '../values/key-ids.js';
 
 /** Longest frame kept for the repeat comparison: a legacy advertisement's 31 bytes. */
 export const FRAME_BYTES = 31;
+/**
+ * Each remembered frame takes 8 words, zero after its end: an advertisement copied into a
+ * scratch buffer of the same layout (one native call) is compared a word at a time, a
+ * quarter of the loop steps of a byte compare.
+ */
+export const FRAME_WORDS = 8;
 const UPDATED_WORDS = MAX_KEY_IDS / 32;
 
 const STATUS = ['ok', 'needs-key', 'wrong-key'] as const;
@@ -38,7 +44,7 @@ export interface SlotStats {
 }
 
 /** Bytes of typed arrays per slot (what `new SlotTable(limit)` allocates, divided by limit). */
-export const BYTES_PER_SLOT = 7 * 4 + 3 * 8 + 2 + 2 + 3 + UPDATED_WORDS * 4 + 1 + FRAME_BYTES + 1; // + 1: the registry's inUse byte
+export const BYTES_PER_SLOT = 7 * 4 + 3 * 8 + 2 + 2 + 3 + UPDATED_WORDS * 4 + 1 + FRAME_WORDS * 4 + 1; // + 1: the registry's inUse byte
 
 export class SlotTable {
   readonly frames: Uint32Array;
@@ -64,8 +70,10 @@ export class SlotTable {
   readonly updated: Uint32Array;
   /** Length of the remembered frame in `frame`; 0 = none. */
   readonly frameLength: Uint8Array;
-  /** The last frame, FRAME_BYTES per slot, remembered when a repeat of it is surely a duplicate. */
-  readonly frame: Uint8Array;
+  /** The last frame, FRAME_WORDS per slot (zero after its end), remembered when a repeat of it is surely a duplicate. */
+  readonly frameWords: Uint32Array;
+  /** The same memory as bytes, to store a frame. */
+  readonly frameBytes: Uint8Array;
 
   constructor(readonly size: number) {
     this.frames = new Uint32Array(size);
@@ -85,7 +93,14 @@ export class SlotTable {
     this.behindCount = new Uint8Array(size);
     this.updated = new Uint32Array(size * UPDATED_WORDS);
     this.frameLength = new Uint8Array(size);
-    this.frame = new Uint8Array(size * FRAME_BYTES);
+    this.frameWords = new Uint32Array(size * FRAME_WORDS);
+    this.frameBytes = new Uint8Array(this.frameWords.buffer);
+  }
+
+  /** Mark value key `id` (key-ids.ts) of slot `i` updated; -1 (no id): every key counts as updated. */
+  markUpdated(i: number, id: number): void {
+    if (id < 0) this.flags[i] = this.flags[i]! | UPDATED_ALL;
+    else this.updated[i * UPDATED_WORDS + (id >> 5)] = this.updated[i * UPDATED_WORDS + (id >> 5)]! | (1 << (id & 31));
   }
 
   /** Make slot `i` as new for a device. */
@@ -114,9 +129,7 @@ export class UpdatedKeys {
   }
 
   add(key: string): void {
-    const id = keyId(key);
-    if (id < 0) this.t.flags[this.i] = this.t.flags[this.i]! | UPDATED_ALL;
-    else this.t.updated[this.i * UPDATED_WORDS + (id >> 5)] = this.t.updated[this.i * UPDATED_WORDS + (id >> 5)]! | (1 << (id & 31));
+    this.t.markUpdated(this.i, keyId(key));
   }
 
   /** How many keys are marked (at least 1 when every key counts as updated). */
