@@ -19,7 +19,7 @@ import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
 import { checkCounter, RESYNC_RUN } from './replay-guard.js';
 import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
-import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, type SlotStats } from './slot-table.js';
+import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, UPDATED_WORDS, type SlotStats } from './slot-table.js';
 
 export { RESYNC_RUN, Slot, BYTES_PER_SLOT };
 export type { SlotStats };
@@ -252,10 +252,12 @@ export class Registry {
     const scratch = this.scratchBytes;
     scratch.fill(0);
     scratch.set(ad);
-    const words = this.scratchWords;
-    const frame = t.frameWords;
-    for (let w = 0, at = i * FRAME_WORDS, end = (n + 3) >> 2; w < end; w++, at++) if (frame[at] !== words[w]) return undefined;
-    return slot;
+    // All FRAME_WORDS words, unrolled: fewer XS steps than a loop (whose `let` is copied per turn).
+    const w = this.scratchWords;
+    const f = t.frameWords;
+    const o = i * FRAME_WORDS;
+    return f[o] === w[0] && f[o + 1] === w[1] && f[o + 2] === w[2] && f[o + 3] === w[3]
+      && f[o + 4] === w[4] && f[o + 5] === w[5] && f[o + 6] === w[6] && f[o + 7] === w[7] ? slot : undefined;
   }
 
   /** Count a repeat of `slot`'s remembered frame as the duplicate it is: what apply does for one, in the same order. */
@@ -447,12 +449,13 @@ export class Registry {
       const value = values[key]!;
       if (bogusBattery && key === 'Battery') continue; // Tasmota: these adverts' battery is not trustworthy
       const id = keyId(key);
-      const kind = kindOf(key, id);
+      const kind = id >= 0 && keyKinds[id] !== 0 ? keyKinds[id]! : kindOf(key, id);
       if (kind & EVENT || (kind & LEAK && value !== 0)) urgent = true;
       if ((kind & MOTION && value === 1) || (kind & DOOR && slot.values.Door !== value)) t.events[i]!++;
       if (kind & MOMENTARY) slot.setMomentary(key, value);
       else slot.values[key] = value;
-      t.markUpdated(i, id);
+      if (id < 0) t.markUpdated(i, id);
+      else t.updated[i * UPDATED_WORDS + (id >> 5)] = t.updated[i * UPDATED_WORDS + (id >> 5)]! | (1 << (id & 31));
     }
     if (urgent) slot.urgent = true;
   }

@@ -20,8 +20,8 @@ export const FRAME_BYTES = 31;
  * scratch buffer of the same layout (one native call) is compared a word at a time, a
  * quarter of the loop steps of a byte compare.
  */
-export const FRAME_WORDS = 8;
-const UPDATED_WORDS = MAX_KEY_IDS / 32;
+export const FRAME_WORDS = 8; // Registry.repeatedSlot compares exactly 8 words, unrolled
+export const UPDATED_WORDS = MAX_KEY_IDS / 32;
 
 const STATUS = ['ok', 'needs-key', 'wrong-key'] as const;
 export type SlotStatus = (typeof STATUS)[number];
