@@ -3,12 +3,14 @@
 //
 // Build-time settings come from mc/config (manifest "config", overridable on the mcconfig
 // line: mqttHost=... mqttPort=... mqttUser=... mqttPassword=... mqttTls=1 topic=...
-// serialConsole=1 logLevel=debug); MqttHost/Port/User/Password and Topic set at run time
-// are kept in the Store and win over them.
+// serialConsole=1 logLevel=debug slots=...); MqttHost/Port/User/Password and Topic set at
+// run time are kept in the Store and win over them. `slots` (registry size, default 64)
+// only at build time: what a chip can hold is in README "Performance".
 
 import config from "mc/config";
 import { Gateway, type MqttPort } from "core/gateway/gateway";
 import { linkMqttClient, retireMqttClient } from "core/gateway/mqtt-link";
+import { slotCount } from "core/gateway/validate";
 import { MqttClient } from "core/mqtt/client";
 import type { TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
@@ -49,6 +51,8 @@ const broker = new MqttSettings(store, brokerDefaults, log, () => connect());
 // A build-time topic is a default: once Topic was set at run time (settings.json), that wins.
 const buildTopic = text(config.topic);
 const telePeriod = Number(text(config.telePeriod, "NaN"));
+const registrySize = slotCount(config.slots);
+if (registrySize.problem) log.warn(`mc/config: ${registrySize.problem}`);
 gateway = new Gateway({
   clock, store, log, aes: createModdableAes(),
   console: (line) => consoleIo.write(line),
@@ -60,7 +64,7 @@ gateway = new Gateway({
 }, {
   ...(buildTopic && !store.exists("settings.json") ? { topic: buildTopic } : {}),
   ...(Number.isInteger(telePeriod) && !store.exists("settings.json") ? { telePeriod } : {}),
-});
+}, registrySize.slots);
 const gw: Gateway = gateway;
 
 const scanner = createScanner({

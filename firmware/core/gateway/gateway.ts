@@ -9,7 +9,7 @@ import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import { CommandError, type CommandTarget, type Options, type Reply, runCommand } from './commands.js';
-import { telePeriodProblem, topicProblem } from './validate.js';
+import { DEFAULT_SLOTS, telePeriodProblem, topicProblem } from './validate.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { markSent, sensorMessages, tasmotaTime } from './telemetry.js';
@@ -92,7 +92,7 @@ export class Gateway implements CommandTarget {
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
 
-  constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
+  constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();

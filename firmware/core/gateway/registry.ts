@@ -123,6 +123,8 @@ export class Registry {
   constructor(options: RegistryOptions) {
     this.aes = options.aes;
     this.limit = options.limit ?? 64;
+    // the typed arrays are sized by it: a bad size must fail here, not as a wrong index later
+    if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > 65535) throw new RangeError(`registry size must be a whole number 1-65535, got ${this.limit}`);
     this.idleMs = options.idleMs ?? Registry.DEFAULT_IDLE_MS;
     this.table = new SlotTable(this.limit);
     this.inUse = new Uint8Array(this.limit);
