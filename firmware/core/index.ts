@@ -14,7 +14,7 @@ export { decodeServiceData, decodeAdvertisement, decodeRequest, needsDecoding, p
 export type { DecodeRequest } from './decode.js';
 export { Gateway, DEFAULT_SETTINGS } from './gateway/gateway.js';
 export type { FastPathCounts, GatewayPorts, GatewaySettings, MqttPort } from './gateway/gateway.js';
-export { Registry } from './gateway/registry.js';
+export { Registry, BYTES_PER_SLOT } from './gateway/registry.js';
 export { runCommand } from './gateway/commands.js';
 export { loadConfig, saveConfig, parseConfigText, formatConfig } from './gateway/mi32cfg.js';
 export { MqttClient, MqttError } from './mqtt/index.js';

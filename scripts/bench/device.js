@@ -35,9 +35,13 @@
 //   cache: treat the estimate as a guide, not a measurement on hardware.
 // - Heap: xsnap's currentHeapCount (XS slots in use, after a gc) for the gateway with its 200
 //   devices heard, minus an empty gateway, per device; 32-bit bytes = slots x 16 (a txSlot
-//   is 32 bytes on 64-bit, 16 on 32-bit). Chunks (string bytes, buffer bytes, hash tables)
-//   are not in the meter: the figure counts slots only. Growth: slots after 100,000 more
-//   adverts minus before, both after a gc, x 16.
+//   is 32 bytes on 64-bit, 16 on 32-bit). Chunks are not in xsnap's meter, so two terms are
+//   added: the registry's typed arrays (BYTES_PER_SLOT per slot, allocated for every slot up
+//   front, so the empty gateway has them too and the subtraction would hide them), and the
+//   chunk bytes the tracked devices hold (MAC and name strings, bind keys, hash-table
+//   pointers), computed from what they hold with XS's 32-bit chunk layout (see
+//   chunkBytesPerDevice in lib/device-driver.js). bytesPerDevice32 = all three.
+//   Growth: slots after 100,000 more adverts minus before, both after a gc, x 16.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -156,6 +160,8 @@ try {
   await gc();
   const h2 = (await measure('1')).heap;
   const tracked = await ask('driver.tracked()');
+  const chunkBytes = await ask('driver.chunkBytesPerDevice()');
+  const tableBytes = await ask('driver.tableBytesPerSlot()');
 
   // Per advertisement, in chunks; reference loop between them.
   const perAdvert = [];
@@ -200,10 +206,12 @@ try {
     bench: 'device.heap',
     devices: DEVICES,
     tracked,
-    bytesPerDevice32: Math.round(((h2 - h1 - (h1 - h0)) / DEVICES) * 16),
+    bytesPerDevice32: Math.round(((h2 - h1 - (h1 - h0)) / DEVICES) * 16 + tableBytes + chunkBytes),
     slotsPerDevice: Number(((h2 - h1 - (h1 - h0)) / DEVICES).toFixed(1)),
+    tableBytesPerSlot: tableBytes,
+    chunkBytesPerDevice: Math.round(chunkBytes),
     growthBytesAfter100k: (h3 - h2) * 16,
-    method: 'XS slots x 16 B (32-bit); chunks not counted',
+    method: 'XS slots x 16 B + registry typed arrays per slot + chunk bytes computed from what each device holds (32-bit)',
   });
 } finally {
   await worker.close();

@@ -118,6 +118,8 @@ export class Registry {
   /** An advertisement is copied here (one native call) to be compared with a remembered frame a word at a time. */
   private readonly scratchBytes = new Uint8Array(FRAME_WORDS * 4);
   private readonly scratchWords = new Uint32Array(this.scratchBytes.buffer);
+  /** How many leading bytes of scratchBytes may be non-zero (the last copy's length). */
+  private scratchUsed = 0;
   private readonly keyFor = (mac: string): Uint8Array | undefined => this.keys.get(mac) ?? this.pendingKeys.get(mac);
 
   constructor(options: RegistryOptions) {
@@ -250,10 +252,11 @@ export class Registry {
     const ad = adv.ad;
     if (n === 0 || n !== ad.length) return undefined;
     if (t.flags[i]! & FRAME_NAMES && slot.name === undefined) return undefined;
-    // The stored frame is 0 after its end: so is the copy.
+    // The stored frame is 0 after its end: so is the copy (what a longer copy left is cleared).
     const scratch = this.scratchBytes;
-    scratch.fill(0);
+    if (this.scratchUsed > n) scratch.fill(0, n, this.scratchUsed);
     scratch.set(ad);
+    this.scratchUsed = n;
     // All FRAME_WORDS words, unrolled: fewer XS steps than a loop (whose `let` is copied per turn).
     const w = this.scratchWords;
     const f = t.frameWords;
