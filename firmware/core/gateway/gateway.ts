@@ -209,7 +209,10 @@ export class Gateway implements CommandTarget {
       return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
     const outcomes = registry.decode(adv, this.ports.clock.now());
-    for (const o of outcomes) {
+    // An index loop: for-of makes an iterator object per advertisement in XS.
+    let k = 0;
+    while (k < outcomes.length) {
+      const o = outcomes[k++]!;
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);

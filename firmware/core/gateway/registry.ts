@@ -450,7 +450,11 @@ export class Registry {
     const t = this.table;
     const i = slot.i;
     let urgent = false;
-    for (const key in values) {
+    // Object.keys and a while loop: for-in and for-of cost more per key in XS
+    const keys = Object.keys(values);
+    let k = 0;
+    while (k < keys.length) {
+      const key = keys[k++]!;
       const value = values[key]!;
       if (bogusBattery && key === 'Battery') continue; // Tasmota: these adverts' battery is not trustworthy
       const id = keyId(key);
