@@ -163,6 +163,7 @@ export class Slot {
   declare private m?: Values;
   values: Values = {};
 
+  /** `i`: the slot number, the index into the table's arrays; -1 once evicted (set by the registry only). */
   constructor(private readonly t: SlotTable, public i: number, readonly mac: string, name: string | undefined) {
     if (name) this.name = name;
   }
