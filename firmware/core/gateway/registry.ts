@@ -297,11 +297,11 @@ export class Registry {
     const o = outcomes.length === 1 ? outcomes[0]! : undefined;
     const r = results[0]!;
     if (o === undefined || (o.kind !== 'values' && o.kind !== 'duplicate') || o.slot !== own || isError(r)) return;
-    if (r.counter === null || own.counter !== r.counter || adv.ad.length > FRAME_BYTES) return;
+    // the table's counter directly (NaN when none, never equal): Slot.counter is an accessor
+    if (r.counter === null || t.counter[own.i] !== r.counter || adv.ad.length > FRAME_BYTES) return;
     const at = own.i * FRAME_WORDS * 4;
     t.frameBytes.fill(0, at, at + FRAME_WORDS * 4);
     t.frameBytes.set(adv.ad, at);
-
     t.frameLength[own.i] = adv.ad.length;
     t.flags[own.i] = r.format === 'bthome' ? t.flags[own.i]! | FRAME_NAMES : t.flags[own.i]! & ~FRAME_NAMES;
   }
@@ -337,7 +337,7 @@ export class Registry {
     }
     t.decoded[i]!++;
     this.totals.decoded++;
-    slot.status = 'ok';
+    t.status[i] = 0; // 'ok'
     this.merge(slot, result.values);
     return { kind: 'values', slot, reading: result };
   }
