@@ -17,7 +17,7 @@ export type { FastPathCounts, GatewayPorts, GatewaySettings, MqttPort } from './
 export { createGatewayApp } from './gateway/app.js';
 export type { AppConfig, AppPorts, BrokerOptions, GatewayApp } from './gateway/app.js';
 export type { ScriptPort } from './gateway/gateway.js';
-export { Registry } from './gateway/registry.js';
+export { Registry, BYTES_PER_SLOT } from './gateway/registry.js';
 export { runCommand } from './gateway/commands.js';
 export { loadConfig, saveConfig, parseConfigText, formatConfig } from './gateway/mi32cfg.js';
 export { MqttClient, MqttError } from './mqtt/index.js';

@@ -5,11 +5,13 @@
 //
 // Build-time settings come from mc/config (manifest "config", overridable on the mcconfig
 // line: mqttHost=... mqttPort=... mqttUser=... mqttPassword=... mqttTls=1 topic=...
-// serialConsole=1 logLevel=debug); MqttHost/Port/User/Password and Topic set at run time
-// are kept in the Store and win over them.
+// serialConsole=1 logLevel=debug slots=...); MqttHost/Port/User/Password and Topic set at
+// run time are kept in the Store and win over them. `slots` (registry size, default 64)
+// only at build time: what a chip can hold is in README "Performance".
 
 import config from "mc/config";
 import { createGatewayApp, type BrokerOptions, type GatewayApp } from "core/gateway/app";
+import { slotCount } from "core/gateway/validate";
 import type { TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
 import { createClock } from "mi32/clock";
@@ -78,6 +80,9 @@ const scanner = createScanner({
   speed: Number(text(config.replaySpeed, "1")),
 });
 
+const registrySize = slotCount(config.slots);
+if (registrySize.problem) log.warn(`mc/config: ${registrySize.problem}`);
+
 const gatewayApp: GatewayApp = createGatewayApp({
   clock, store, log, aes: createModdableAes(), net: createNet(log), random: moddableRandom,
   console: (line) => consoleIo.write(line),
@@ -95,6 +100,8 @@ const gatewayApp: GatewayApp = createGatewayApp({
     ...(buildTopic && !store.exists("settings.json") ? { topic: buildTopic } : {}),
     ...(Number.isInteger(telePeriod) && !store.exists("settings.json") ? { telePeriod } : {}),
   },
+  // Registry size from slots= on the mcconfig line (checked; 64 otherwise): README "Performance" says what each chip holds.
+  slots: registrySize.slots,
   broker: brokerOptions,
 });
 app = gatewayApp;

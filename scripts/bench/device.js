@@ -35,9 +35,15 @@
 //   cache: treat the estimate as a guide, not a measurement on hardware.
 // - Heap: xsnap's currentHeapCount (XS slots in use, after a gc) for the gateway with its 200
 //   devices heard, minus an empty gateway, per device; 32-bit bytes = slots x 16 (a txSlot
-//   is 32 bytes on 64-bit, 16 on 32-bit). Chunks (string bytes, buffer bytes, hash tables)
-//   are not in the meter: the figure counts slots only. Growth: slots after 100,000 more
-//   adverts minus before, both after a gc, x 16.
+//   is 32 bytes on 64-bit, 16 on 32-bit). Chunks are not in xsnap's meter, so two terms are
+//   added: the registry's typed arrays (BYTES_PER_SLOT per slot, allocated for every slot up
+//   front, so the empty gateway has them too and the subtraction would hide them), and the
+//   chunk bytes the tracked devices hold (MAC and name strings, bind keys, hash-table
+//   pointers), computed from what they hold with XS's 32-bit chunk layout (see
+//   chunkBytesPerDevice in lib/device-driver.js). bytesPerDevice32 = all three.
+//   Growth: slots after 100,000 more adverts minus before, both after a gc, x 16, less one
+//   slot per worker.evaluate in between: xsnap keeps about one slot per evaluated script
+//   (1.02 over 100 evaluations of "1"), which is the harness, not the gateway.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -107,7 +113,10 @@ const worker = await xsnap({
   handleCommand: (bytes) => { lastMessage = new TextDecoder().decode(bytes); return new Uint8Array(); },
 });
 /** Evaluate code that sends one JSON value back with issueCommand. */
+/** worker.evaluate calls so far (each leaves about one slot in xsnap: see the header). */
+let evaluations = 0;
 async function ask(expression) {
+  evaluations++;
   await worker.evaluate(`issueCommand(new TextEncoder().encode(JSON.stringify(${expression})).buffer)`);
   return JSON.parse(lastMessage);
 }
@@ -118,6 +127,7 @@ function workerCpuUs() {
 }
 
 async function measure(source) {
+  evaluations++;
   const before = workerCpuUs();
   const { meterUsage } = await worker.evaluate(source);
   return { cpuUs: workerCpuUs() - before, compute: meterUsage.compute, heap: meterUsage.currentHeapCount };
@@ -143,7 +153,7 @@ try {
     globalThis.driver = (${DEVICE_DRIVER})(MI32Core, ${JSON.stringify(mix.cfgText)}, adverts, aes);
     globalThis.refLoop = ${REFERENCE_LOOP};
   })()`);
-  const gc = () => worker.evaluate('gc()');
+  const gc = () => { evaluations++; return worker.evaluate('gc()'); };
 
   // Heap: an empty gateway, then the configured one after the warm-up.
   await gc();
@@ -155,7 +165,10 @@ try {
   await worker.evaluate(`driver.run(0, ${WARMUP})`);
   await gc();
   const h2 = (await measure('1')).heap;
+  const evaluationsAtH2 = evaluations;
   const tracked = await ask('driver.tracked()');
+  const chunkBytes = await ask('driver.chunkBytesPerDevice()');
+  const tableBytes = await ask('driver.tableBytesPerSlot()');
 
   // Per advertisement, in chunks; reference loop between them.
   const perAdvert = [];
@@ -172,6 +185,7 @@ try {
   }
   await gc();
   const h3 = (await measure('1')).heap;
+  const harnessSlots = evaluations - evaluationsAtH2;
 
   const mismatches = await ask('aesMismatches');
   if (mismatches !== 0) throw new Error(`AES stand-in: ${mismatches} blocks differ from the Node run`);
@@ -200,10 +214,13 @@ try {
     bench: 'device.heap',
     devices: DEVICES,
     tracked,
-    bytesPerDevice32: Math.round(((h2 - h1 - (h1 - h0)) / DEVICES) * 16),
+    bytesPerDevice32: Math.round(((h2 - h1 - (h1 - h0)) / DEVICES) * 16 + tableBytes + chunkBytes),
     slotsPerDevice: Number(((h2 - h1 - (h1 - h0)) / DEVICES).toFixed(1)),
-    growthBytesAfter100k: (h3 - h2) * 16,
-    method: 'XS slots x 16 B (32-bit); chunks not counted',
+    tableBytesPerSlot: tableBytes,
+    chunkBytesPerDevice: Math.round(chunkBytes),
+    growthBytesAfter100k: (h3 - h2 - harnessSlots) * 16,
+    harnessSlots,
+    method: 'XS slots x 16 B + registry typed arrays per slot + chunk bytes computed from what each device holds (32-bit)',
   });
 } finally {
   await worker.close();

@@ -101,7 +101,7 @@ describe('advertisement fast path', () => {
       registry.add(MAC, 0x055b);
       registry.setKey(MAC, bytes(KEY));
       registry.add(ATC_MAC, 0x0a1c);
-      const summary = (o: Outcome) => ('reading' in o ? `${o.kind} ${o.reading.counter}` : o.kind === 'error' ? `error ${o.code}` : `${o.kind} ${o.reason}`);
+      const summary = (o: Outcome) => (o.kind === 'duplicate' ? `duplicate ${o.slot.counter}` : 'reading' in o ? `${o.kind} ${o.reading.counter}` : o.kind === 'error' ? `error ${o.code}` : `${o.kind} ${o.reason}`);
       let t = 0;
       for (const o of ops) {
         if ('key' in o) {

@@ -57,7 +57,8 @@ function counterBlock(nonce: Uint8Array, counter: number, into = new Uint8Array(
   const q = 15 - nonce.length; // bytes of the counter field
   into[0] = q - 1;
   into.set(nonce, 1);
-  for (let i = 15, c = counter; i > nonce.length; i--, c = Math.floor(c / 256)) into[i] = c & 0xff;
+  // counters here are block numbers (< 2^32): shifts, not Math.floor (a call per byte in XS)
+  for (let i = 15, c = counter; i > nonce.length; i--, c >>>= 8) into[i] = c & 0xff;
   return into;
 }
 
@@ -71,7 +72,12 @@ function ctr(p: { aes: AesEncryptBlock; key: Uint8Array; nonce: Uint8Array }, in
   for (let off = 0, n = 1; off < input.length; off += 16, n++) {
     const ks = p.aes(p.key, counterBlock(p.nonce, n, block));
     const end = Math.min(16, input.length - off);
-    for (let i = 0; i < end; i++) out[off + i] = input[off + i]! ^ ks[i]!;
+    // while, not for (let ...): XS copies a for-loop's `let` bindings on every turn
+    let i = 0;
+    while (i < end) {
+      out[off + i] = input[off + i]! ^ ks[i]!;
+      i++;
+    }
   }
   return out;
 }
@@ -82,17 +88,27 @@ function cbcMac(p: CcmParams, plaintext: Uint8Array): Uint8Array {
   const block = new Uint8Array(16);
   block[0] = (aadLength > 0 ? 0x40 : 0) | (((p.tagLength - 2) / 2) << 3) | (q - 1);
   block.set(p.nonce, 1);
-  for (let i = 15, len = plaintext.length; i > p.nonce.length; i--, len = Math.floor(len / 256)) block[i] = len & 0xff;
+  for (let i = 15, len = plaintext.length; i > p.nonce.length; i--, len >>>= 8) block[i] = len & 0xff;
   let x = p.aes(p.key, block);
   if (aadLength > 0) {
     // AAD shorter than 0xFF00 bytes is prefixed with its 2-byte length; that is all
     // BLE ever needs (a 1-byte 0x11 for MiBeacon).
     if (aadLength >= 0xff00) throw new Error('CCM associated data too long');
-    const withLength = new Uint8Array(aadLength + 2);
-    withLength[0] = aadLength >> 8;
-    withLength[1] = aadLength & 0xff;
-    withLength.set(p.aad!, 2);
-    x = absorb(p, x, withLength, block);
+    if (aadLength <= 14) {
+      // the usual case: length and AAD fit one block, built in place (no allocation)
+      const aad = p.aad!;
+      block[0] = x[0]! ^ (aadLength >> 8);
+      block[1] = x[1]! ^ (aadLength & 0xff);
+      for (let i = 0; i < aadLength; i++) block[i + 2] = x[i + 2]! ^ aad[i]!;
+      for (let i = aadLength + 2; i < 16; i++) block[i] = x[i]!;
+      x = p.aes(p.key, block);
+    } else {
+      const withLength = new Uint8Array(aadLength + 2);
+      withLength[0] = aadLength >> 8;
+      withLength[1] = aadLength & 0xff;
+      withLength.set(p.aad!, 2);
+      x = absorb(p, x, withLength, block);
+    }
   }
   return absorb(p, x, plaintext, block);
 }
@@ -100,7 +116,16 @@ function cbcMac(p: CcmParams, plaintext: Uint8Array): Uint8Array {
 /** CBC-MAC over `data` (zero-padded to whole blocks) from state `x`, in the scratch `block`. */
 function absorb(p: CcmParams, x: Uint8Array, data: Uint8Array, block: Uint8Array): Uint8Array {
   for (let off = 0; off < data.length; off += 16) {
-    for (let i = 0; i < 16; i++) block[i] = (off + i < data.length ? data[off + i]! : 0) ^ x[i]!;
+    const end = Math.min(16, data.length - off);
+    let i = 0;
+    while (i < end) {
+      block[i] = data[off + i]! ^ x[i]!;
+      i++;
+    }
+    while (i < 16) {
+      block[i] = x[i]!; // zero padding: x ^ 0
+      i++;
+    }
     x = p.aes(p.key, block);
   }
   return x;

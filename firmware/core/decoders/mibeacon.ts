@@ -96,7 +96,10 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
   if (base.encrypted) {
     const key = ctx.keyFor(mac);
     if (!key) return fail('no-key', `encrypted MiBeacon v${version} and no bind key for ${mac}`, { mac, ...base });
-    const decrypted = version >= 4 ? decryptV4V5(data, i, mac, key, ctx) : decryptLegacy(data, i, mac, key, ctx);
+    // The nonce holds the reversed MAC: the frame's own bytes when it carries them (checked
+    // against the sender above), else parsed from the sender's MAC text.
+    const macReversed = fc & FC.hasMac ? data.subarray(5, 11) : macBytesReversed(mac);
+    const decrypted = version >= 4 ? decryptV4V5(data, i, mac, macReversed, key, ctx) : decryptLegacy(data, i, macReversed, key, ctx);
     if ('error' in decrypted) return { ...decrypted, mac, ...base };
     payload = decrypted.payload;
     reading.counter = decrypted.counter;
@@ -131,23 +134,23 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
 
 type Decrypted = { payload: Uint8Array; counter: number } | { error: string; code: 'too-short' | 'wrong-key' | 'bad-input' };
 
-function decryptV4V5(data: Uint8Array, i: number, mac: string, key: Uint8Array, ctx: DecodeContext): Decrypted {
+function decryptV4V5(data: Uint8Array, i: number, mac: string, macReversed: Uint8Array, key: Uint8Array, ctx: DecodeContext): Decrypted {
   if (key.length !== 16) return { error: `MiBeacon v4/v5 needs a 16-byte bind key, got ${key.length}`, code: 'bad-input' };
   // at least one object header (3) + ext counter (3) + MIC (4) after the header
   if (data.length < i + 3 + 7) return { error: `encrypted MiBeacon too short: ${data.length} bytes`, code: 'too-short' };
   const ext = data.subarray(data.length - 7, data.length - 4);
-  const nonce = concat(macBytesReversed(mac), data.subarray(2, 5), ext);
+  const nonce = concat(macReversed, data.subarray(2, 5), ext);
   const payload = ccmDecrypt({ aes: ctx.aes, key, nonce, aad: AAD, tagLength: 4 }, data.subarray(i, data.length - 7), data.subarray(data.length - 4));
   if (!payload) return { error: `MiBeacon tag does not verify for ${mac}: wrong key or corrupted frame`, code: 'wrong-key' };
   return { payload, counter: data[4]! + u24le(ext, 0) * 256 };
 }
 
-function decryptLegacy(data: Uint8Array, i: number, mac: string, key: Uint8Array, ctx: DecodeContext): Decrypted {
+function decryptLegacy(data: Uint8Array, i: number, macReversed: Uint8Array, key: Uint8Array, ctx: DecodeContext): Decrypted {
   const fullKey = expandLegacyKey(key);
   if (fullKey.length !== 16) return { error: `legacy MiBeacon needs a 12- or 16-byte bind key, got ${key.length}`, code: 'bad-input' };
   if (data.length < i + 3 + 4) return { error: `encrypted legacy MiBeacon too short: ${data.length} bytes`, code: 'too-short' };
   // nonce: FC, PID, counter (5) ‖ ext counter (3) ‖ first 5 bytes of the reversed MAC
-  const nonce = concat(data.subarray(0, 5), data.subarray(data.length - 4, data.length - 1), macBytesReversed(mac).subarray(0, 5));
+  const nonce = concat(data.subarray(0, 5), data.subarray(data.length - 4, data.length - 1), macReversed.subarray(0, 5));
   const payload = ccmCtrOnly({ aes: ctx.aes, key: fullKey, nonce }, data.subarray(i, data.length - 4));
   return { payload, counter: data[4]! + u24le(data, data.length - 4) * 256 };
 }

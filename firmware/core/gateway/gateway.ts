@@ -11,11 +11,10 @@ import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.
 import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
 import type { CommandSource } from './command-target.js';
 import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
-import { DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
+import { DEFAULT_SLOTS, DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from './validate.js';
 import { DEFAULT_TIME_DST, DEFAULT_TIME_STD, localTimeText, ruleOffsetAt, timeRuleProblem, TIMEZONE_RULES, timezoneProblem, type TimeRule } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
-import { RepeatFilter } from './repeat-filter.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -101,7 +100,7 @@ const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reas
 export interface FastPathCounts {
   /** No service data any decoder wants: counted as ignored without parsing. */
   unrelated: number;
-  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding. */
+  /** A byte-identical repeat of the sender's last frame: counted as a duplicate without decoding (Registry.repeat). */
   repeats: number;
 }
 
@@ -120,11 +119,9 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
-  private readonly repeats: RepeatFilter;
 
-  constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = 64) {
+  constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
-    this.repeats = new RepeatFilter(this.registry);
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
@@ -251,24 +248,28 @@ export class Gateway implements CommandTarget {
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
     scripts?.onAdvertisement(adv);
+    const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
-    // count it as the registry would (a frame, ignored) without walking it twice.
+    // count it as the registry would (a frame, ignored) without walking it twice. First:
+    // a walk over a few length bytes costs less than the MAC lookup a repeat check needs.
     if (!needsDecoding(adv.ad)) {
-      this.registry.totals.frames++;
-      this.registry.totals.ignored++;
+      registry.totals.frames++;
+      registry.totals.ignored++;
       this.fastPath.unrelated++;
       return NOT_OURS;
     }
-    const now = this.ports.clock.now();
-    const repeated = this.repeats.repeat(adv, now);
-    if (repeated !== undefined) {
+    // A byte-identical repeat of the sender's last frame: the registry counts the duplicate.
+    const repeatOf = registry.repeatedSlot(adv);
+    if (repeatOf !== undefined) {
       this.fastPath.repeats++;
-      return repeated;
+      return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
-    const outcomes = this.registry.ingest(adv, now);
-    this.repeats.remember(adv, outcomes);
-    for (const o of outcomes) {
-      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.updated.size > 0))) this.scheduleRealtime();
+    const outcomes = registry.decode(adv, this.ports.clock.now());
+    // An index loop: for-of makes an iterator object per advertisement in XS.
+    let k = 0;
+    while (k < outcomes.length) {
+      const o = outcomes[k++]!;
+      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
     }
@@ -288,7 +289,7 @@ export class Gateway implements CommandTarget {
    * triggered SENSOR does (an event triggers it; the others ride along).
    */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.updated.size > 0);
+    const due = [...this.registry.slots.values()].filter((s) => s.hasUpdates);
     // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);

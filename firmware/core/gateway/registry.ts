@@ -12,14 +12,17 @@
 
 import { decodeAdvertisement } from '../decode.js';
 import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
-import { deviceByPid, deviceName, unknownDeviceName } from '../devices/table.js';
+import { deviceByPid, deviceName } from '../devices/table.js';
 import { isError, type DecodeError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
 import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
 import { checkCounter, RESYNC_RUN } from './replay-guard.js';
+import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
+import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, UPDATED_WORDS, type SlotStats } from './slot-table.js';
 
-export { RESYNC_RUN };
+export { RESYNC_RUN, Slot, BYTES_PER_SLOT };
+export type { SlotStats };
 
 /**
  * Values that report a moment (a press, a turn, a motion), not a state: sent once, never
@@ -30,50 +33,26 @@ export function isMomentary(key: string): boolean {
   return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || key === 'Motion' || LOCK_EVENT_KEYS.includes(key);
 }
 
-/** Values Tasmota always publishes at once (buttons, motion, door, leak, no-motion time); Motion 0 waits for the next message. */
-function isEvent(key: string, value: number | string): boolean {
-  if (key === 'Motion') return value !== 0;
-  return isMomentary(key) || key === 'Door' || key === 'NMT' || (key === 'Leak' && value !== 0);
-}
+// What merge needs to know of a value key, worked out once per key id (key-ids.ts) instead
+// of string tests per value of every frame. EVENT: Tasmota always publishes it at once
+// (buttons, door, no-motion time); a leak and a motion only when not 0.
+const MOMENTARY = 1;
+const EVENT = 2;
+const LEAK = 4;
+const MOTION = 8;
+const DOOR = 16;
+const CLASSIFIED = 128;
+const keyKinds = new Uint8Array(MAX_KEY_IDS);
 
-export interface SlotStats {
-  frames: number;
-  decoded: number;
-  duplicates: number;
-  replays: number;
-  decryptFailures: number;
-  errors: number;
-}
-
-export interface Slot {
-  mac: string;
-  pid: number;
-  model: string;
-  type: string;
-  /** Name override (mi32cfg "name", MI32Name, or a BTHome local name). */
-  name?: string;
-  values: Values;
-  /** Momentary values of the last frame(s) not yet published. */
-  momentary: Values;
-  /** Keys updated since the last publish (for MI32Option0 0); non-empty = something to send. */
-  updated: Set<string>;
-  /** An event Tasmota always publishes at once is waiting. */
-  urgent: boolean;
-  /** Motion and door events since boot (Tasmota's "Events"). */
-  events: number;
-  rssi: number;
-  /** ms (Clock) of the last frame, 0 = never heard since boot. */
-  lastSeen: number;
-  counter: number | null;
-  stats: SlotStats;
-  status: 'ok' | 'needs-key' | 'wrong-key';
-  /** Counters of encrypted frames that were behind `counter`: a device reset shows as a run of them. */
-  behind: { count: number; last: number | null };
-  /**
-   * The user listed this device (mi32cfg, MI32Cfg) or gave it a key (MI32Key): its slot is
-   * reserved, auto-added devices can never take it.
-   */
-  configured: boolean;
+function kindOf(key: string, id: number): number {
+  if (id >= 0 && keyKinds[id] !== 0) return keyKinds[id]!;
+  // Motion is momentary (sent with its object only, as Tasmota) and urgent only when 1:
+  // the MJYD2S's "Motion":0 waits for the next message, like a leak of 0.
+  const motion = key === 'Motion';
+  const kind = CLASSIFIED | (isMomentary(key) && !motion ? MOMENTARY | EVENT : 0) | (motion ? MOMENTARY | MOTION : 0)
+    | (key === 'Door' ? DOOR | EVENT : 0) | (key === 'NMT' ? EVENT : 0) | (key === 'Leak' ? LEAK : 0);
+  if (id >= 0) keyKinds[id] = kind;
+  return kind;
 }
 
 export interface Advertisement {
@@ -86,7 +65,9 @@ export interface Advertisement {
 
 export type Outcome =
   | { kind: 'values'; slot: Slot; reading: Reading }
-  | { kind: 'duplicate' | 'replay'; slot: Slot; reading: Reading }
+  /** The slot's counter is the repeated one. A byte-identical repeat returns a shared value, valid until the next advertisement. */
+  | { kind: 'duplicate'; slot: Slot }
+  | { kind: 'replay'; slot: Slot; reading: Reading }
   | { kind: 'error'; slot?: Slot; error: string; code: string }
   | { kind: 'ignored'; reason: 'not-ours' | 'full' | 'auto-add-off' | 'filtered' };
 
@@ -135,12 +116,28 @@ export class Registry {
   private readonly pendingKeys = new Map<string, Uint8Array>();
   private readonly refused = new DistinctCounter();
   private readonly aes: AesEncryptBlock;
+  /** Per-slot numbers, indexed by Slot.i (slot-table.ts). */
+  private readonly table: SlotTable;
+  /** 1 where a slot number is taken. */
+  private readonly inUse: Uint8Array;
+  /** The outcome of a byte-identical repeat: one shared value, so a repeat allocates nothing. */
+  private readonly repeatOutcome: [{ kind: 'duplicate'; slot: Slot }];
+  /** An advertisement is copied here (one native call) to be compared with a remembered frame a word at a time. */
+  private readonly scratchBytes = new Uint8Array(FRAME_WORDS * 4);
+  private readonly scratchWords = new Uint32Array(this.scratchBytes.buffer);
+  /** How many leading bytes of scratchBytes may be non-zero (the last copy's length). */
+  private scratchUsed = 0;
   private readonly keyFor = (mac: string): Uint8Array | undefined => this.keys.get(mac) ?? this.pendingKeys.get(mac);
 
   constructor(options: RegistryOptions) {
     this.aes = options.aes;
     this.limit = options.limit ?? 64;
+    // the typed arrays are sized by it: a bad size must fail here, not as a wrong index later
+    if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > 65535) throw new RangeError(`registry size must be a whole number 1-65535, got ${this.limit}`);
     this.idleMs = options.idleMs ?? Registry.DEFAULT_IDLE_MS;
+    this.table = new SlotTable(this.limit);
+    this.inUse = new Uint8Array(this.limit);
+    this.repeatOutcome = [{ kind: 'duplicate', slot: undefined as unknown as Slot }];
   }
 
   get pendingKeyCount(): number {
@@ -176,7 +173,10 @@ export class Registry {
   add(mac: string, pid: number, name?: string): Slot | undefined {
     const existing = this.slots.get(mac);
     if (existing) {
-      if (name !== undefined) existing.name = name || undefined;
+      if (name !== undefined) {
+        if (name) existing.name = name;
+        else delete existing.name;
+      }
       existing.configured = true;
       return existing;
     }
@@ -214,8 +214,9 @@ export class Registry {
         slot.configured = true;
         if (!old || !sameBytes(old, key)) {
           slot.status = 'ok';
-          slot.counter = null; // a new key starts a new counter history
-          slot.behind = { count: 0, last: null };
+          slot.counter = null; // a new key starts a new counter history (and forgets the last frame)
+          slot.behindCount = 0;
+          slot.behindLast = null;
         }
       }
       return { known: slot !== undefined };
@@ -245,9 +246,88 @@ export class Registry {
   }
 
   ingest(adv: Advertisement, now: number): Outcome[] {
+    const repeated = this.repeat(adv, now);
+    if (repeated !== undefined) return repeated;
+    return this.decode(adv, now);
+  }
+
+  /**
+   * The outcome of a byte-identical repeat of the sender's last frame, counted as the
+   * duplicate the decode would find, without decoding; undefined when `adv` must be decoded.
+   *
+   * Why that is exact: the decode is a pure function of the bytes, the sender MAC and the
+   * bind key, and a reading whose counter equals the slot's counter is a duplicate. A frame
+   * is remembered only when its single outcome left the slot's counter equal to its own;
+   * changing the counter or the key forgets it (Slot.counter's setter), and a new slot
+   * starts with none. A BTHome frame may still name a device that has no name: decoded.
+   */
+  repeat(adv: Advertisement, now: number): Outcome[] | undefined {
+    const slot = this.repeatedSlot(adv);
+    return slot === undefined ? undefined : this.countRepeat(slot, adv, now);
+  }
+
+  /** The sender's slot when `adv` is a byte-identical repeat of its remembered frame (counts nothing). */
+  repeatedSlot(adv: Advertisement): Slot | undefined {
+    const slot = this.slots.get(adv.mac);
+    if (slot === undefined) return undefined;
+    const t = this.table;
+    const i = slot.i;
+    const n = t.frameLength[i]!;
+    const ad = adv.ad;
+    if (n === 0 || n !== ad.length) return undefined;
+    if (t.flags[i]! & FRAME_NAMES && slot.name === undefined) return undefined;
+    // The stored frame is 0 after its end: so is the copy (what a longer copy left is cleared).
+    const scratch = this.scratchBytes;
+    if (this.scratchUsed > n) scratch.fill(0, n, this.scratchUsed);
+    scratch.set(ad);
+    this.scratchUsed = n;
+    // All FRAME_WORDS words, unrolled: fewer XS steps than a loop (whose `let` is copied per turn).
+    const w = this.scratchWords;
+    const f = t.frameWords;
+    const o = i * FRAME_WORDS;
+    return f[o] === w[0] && f[o + 1] === w[1] && f[o + 2] === w[2] && f[o + 3] === w[3]
+      && f[o + 4] === w[4] && f[o + 5] === w[5] && f[o + 6] === w[6] && f[o + 7] === w[7] ? slot : undefined;
+  }
+
+  /** Count a repeat of `slot`'s remembered frame as the duplicate it is: what apply does for one, in the same order. */
+  countRepeat(slot: Slot, adv: Advertisement, now: number): Outcome[] {
+    const t = this.table;
+    const i = slot.i;
+    this.totals.frames++;
+    t.frames[i]!++;
+    t.rssi[i] = adv.rssi;
+    t.lastSeen[i] = now;
+    t.duplicates[i]!++;
+    this.totals.duplicates++;
+    const outcome = this.repeatOutcome;
+    outcome[0].slot = slot;
+    return outcome;
+  }
+
+  /** Decode `adv` and apply each reading; remember the frame when a repeat of it is surely a duplicate. */
+  decode(adv: Advertisement, now: number): Outcome[] {
     this.totals.frames++;
     const results = decodeAdvertisement(adv.ad, adv.mac, { aes: this.aes, keyFor: this.keyFor });
-    return results.map((r) => this.apply(adv, r, now));
+    const outcomes = results.map((r) => this.apply(adv, r, now));
+    this.remember(adv, outcomes, results);
+    return outcomes;
+  }
+
+  private remember(adv: Advertisement, outcomes: Outcome[], results: DecodeResult[]): void {
+    const own = this.slots.get(adv.mac);
+    if (own === undefined) return;
+    const t = this.table;
+    t.frameLength[own.i] = 0;
+    const o = outcomes.length === 1 ? outcomes[0]! : undefined;
+    const r = results[0]!;
+    if (o === undefined || (o.kind !== 'values' && o.kind !== 'duplicate') || o.slot !== own || isError(r)) return;
+    // the table's counter directly (NaN when none, never equal): Slot.counter is an accessor
+    if (r.counter === null || t.counter[own.i] !== r.counter || adv.ad.length > FRAME_BYTES) return;
+    const at = own.i * FRAME_WORDS * 4;
+    t.frameBytes.fill(0, at, at + FRAME_WORDS * 4);
+    t.frameBytes.set(adv.ad, at);
+    t.frameLength[own.i] = adv.ad.length;
+    t.flags[own.i] = r.format === 'bthome' ? t.flags[own.i]! | FRAME_NAMES : t.flags[own.i]! & ~FRAME_NAMES;
   }
 
   private apply(adv: Advertisement, result: DecodeResult, now: number): Outcome {
@@ -261,20 +341,27 @@ export class Registry {
       }
       slot = admitted;
     }
-    slot.stats.frames++;
-    slot.rssi = adv.rssi;
-    slot.lastSeen = now;
+    const t = this.table;
+    const i = slot.i;
+    t.frames[i]!++;
+    t.rssi[i] = adv.rssi;
+    t.lastSeen[i] = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
     if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
     const verdict = checkCounter(slot, result);
-    if (verdict !== 'new') {
-      slot.stats[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
-      this.totals[verdict === 'duplicate' ? 'duplicates' : 'replays']++;
+    if (verdict === 'duplicate') {
+      t.duplicates[i]!++;
+      this.totals.duplicates++;
+      return { kind: verdict, slot };
+    }
+    if (verdict === 'replay') {
+      t.replays[i]!++;
+      this.totals.replays++;
       return { kind: verdict, slot, reading: result };
     }
-    slot.stats.decoded++;
+    t.decoded[i]!++;
     this.totals.decoded++;
-    slot.status = 'ok';
+    t.status[i] = 0; // 'ok'
     this.merge(slot, result.values);
     return { kind: 'values', slot, reading: result };
   }
@@ -293,9 +380,10 @@ export class Registry {
       const admitted = this.admit(mac, parseInt(e.pid, 16), now);
       if (typeof admitted !== 'string') slot = admitted;
     }
+    const t = this.table;
     if (slot) {
-      slot.stats.frames++;
-      slot.stats.errors++;
+      t.frames[slot.i]!++;
+      t.errors[slot.i]!++;
     }
     // A plain frame in a keyed device's name proves nothing about the device: it must
     // not change its status, RSSI or last-heard time (that is what a spoofer would want).
@@ -309,7 +397,7 @@ export class Registry {
       if (code === 'no-key') slot.status = 'needs-key';
       if (code === 'wrong-key') {
         slot.status = 'wrong-key';
-        slot.stats.decryptFailures++;
+        t.decryptFailures[slot.i]!++;
       }
     }
     if (code === 'wrong-key') this.totals.decryptFailures++;
@@ -358,36 +446,51 @@ export class Registry {
     }
     if (!victim) return false;
     this.slots.delete(victim.mac);
-    if (victim.configured) this.waiting.set(victim.mac, { pid: victim.pid, ...(victim.name ? { name: victim.name } : {}) });
+    this.inUse[victim.i] = 0;
+    const wasConfigured = victim.configured;
+    victim.i = -1; // detached: reads as empty from here on
+    if (wasConfigured) this.waiting.set(victim.mac, { pid: victim.pid, ...(victim.name ? { name: victim.name } : {}) });
     return true;
   }
 
   private createSlot(mac: string, pid: number, name: string | undefined, configured: boolean): Slot {
-    const device = deviceByPid(pid);
-    const slot: Slot = {
-      mac, pid,
-      model: device?.model ?? unknownDeviceName(pid),
-      type: device?.name ?? unknownDeviceName(pid),
-      ...(name ? { name } : {}),
-      values: {}, momentary: {}, updated: new Set(), urgent: false, events: 0,
-      rssi: 0, lastSeen: 0, counter: null,
-      stats: { frames: 0, decoded: 0, duplicates: 0, replays: 0, decryptFailures: 0, errors: 0 },
-      status: 'ok', behind: { count: 0, last: null }, configured,
-    };
+    const i = this.freeIndex();
+    this.table.reset(i, pid, configured);
+    this.inUse[i] = 1;
+    const slot = new Slot(this.table, i, mac, name);
     this.slots.set(mac, slot);
     return slot;
   }
 
+  /** The first free slot number (there is one: callers keep slots.size below limit). */
+  private freeIndex(): number {
+    const i = this.inUse.indexOf(0);
+    if (i < 0) throw new Error('registry: no free slot');
+    return i;
+  }
+
   private merge(slot: Slot, values: Values): void {
-    const device = deviceByPid(slot.pid);
-    for (const [key, value] of Object.entries(values)) {
-      if (key === 'Battery' && device?.bogusBattery) continue; // Tasmota: these adverts' battery is not trustworthy
-      if (isEvent(key, value)) slot.urgent = true;
-      if ((key === 'Motion' && value === 1) || (key === 'Door' && slot.values.Door !== value)) slot.events++;
-      if (isMomentary(key)) slot.momentary[key] = value;
+    const bogusBattery = deviceByPid(slot.pid)?.bogusBattery === true;
+    const t = this.table;
+    const i = slot.i;
+    let urgent = false;
+    // Object.keys and a while loop: for-in and for-of cost more per key in XS
+    const keys = Object.keys(values);
+    let k = 0;
+    while (k < keys.length) {
+      const key = keys[k++]!;
+      const value = values[key]!;
+      if (bogusBattery && key === 'Battery') continue; // Tasmota: these adverts' battery is not trustworthy
+      const id = keyId(key);
+      const kind = id >= 0 && keyKinds[id] !== 0 ? keyKinds[id]! : kindOf(key, id);
+      if (kind & EVENT || (kind & (LEAK | MOTION) && value !== 0)) urgent = true;
+      if ((kind & MOTION && value === 1) || (kind & DOOR && slot.values.Door !== value)) t.events[i]!++;
+      if (kind & MOMENTARY) slot.setMomentary(key, value);
       else slot.values[key] = value;
-      slot.updated.add(key);
+      if (id < 0) t.markUpdated(i, id);
+      else t.updated[i * UPDATED_WORDS + (id >> 5)] = t.updated[i * UPDATED_WORDS + (id >> 5)]! | (1 << (id & 31));
     }
+    if (urgent) slot.urgent = true;
   }
 }
 

@@ -11,8 +11,9 @@ export const RESYNC_RUN = 3;
 
 export interface CounterState {
   counter: number | null;
-  /** Counters of encrypted frames that were behind `counter`: a device reset shows as a run of them. */
-  behind: { count: number; last: number | null };
+  /** The run of encrypted frames behind `counter` (a device reset shows as one): its length and last counter. */
+  behindCount: number;
+  behindLast: number | null;
 }
 
 export type CounterVerdict = 'new' | 'duplicate' | 'replay';
@@ -35,16 +36,18 @@ export function checkCounter(state: CounterState, r: Reading): CounterVerdict {
   if (diff === 0) return 'duplicate';
   if (diff < span / 2 || !r.encrypted) {
     state.counter = r.counter;
-    state.behind = { count: 0, last: null };
+    state.behindCount = 0;
+    state.behindLast = null;
     return 'new';
   }
-  const b = state.behind;
-  if (b.last !== null && r.counter === b.last) return 'duplicate';
-  b.count = b.last !== null && r.counter > b.last ? b.count + 1 : 1;
-  b.last = r.counter;
-  if (b.count >= RESYNC_RUN) {
+  const behindLast = state.behindLast;
+  if (behindLast !== null && r.counter === behindLast) return 'duplicate';
+  state.behindCount = behindLast !== null && r.counter > behindLast ? state.behindCount + 1 : 1;
+  state.behindLast = r.counter;
+  if (state.behindCount >= RESYNC_RUN) {
     state.counter = r.counter;
-    state.behind = { count: 0, last: null };
+    state.behindCount = 0;
+    state.behindLast = null;
     return 'new';
   }
   return 'replay';

@@ -32,7 +32,8 @@ export interface SensorOptions {
 /** The per-device object, as ordered [key, value] pairs. */
 export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptions): [string, number | string][] {
   const source: Values = {};
-  const include = (key: string): boolean => mode === 'tele' || options.allValues || slot.updated.has(key);
+  const updated = slot.updated;
+  const include = (key: string): boolean => mode === 'tele' || options.allValues || updated.has(key);
   for (const [k, v] of Object.entries(slot.values)) if (include(k)) source[k] = v;
   if (mode === 'realtime') Object.assign(source, slot.momentary);
   const t = slot.values.Temperature;

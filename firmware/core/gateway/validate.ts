@@ -54,3 +54,20 @@ export function deviceNameProblem(name: string): string | undefined {
 export function usableName(name: string | undefined): string | undefined {
   return name !== undefined && deviceNameProblem(name) === undefined ? name : undefined;
 }
+
+/** Registry size when the build does not say (mcconfig `slots=`). */
+export const DEFAULT_SLOTS = 64;
+/** The most slots a build may ask for: about 200 KB of XS heap at the per-device figure in README "Performance". */
+export const MAX_SLOTS = 512;
+
+/**
+ * The registry size from a build setting (`slots=` on the mcconfig line reaches mc/config as
+ * a string): a whole number 1-MAX_SLOTS. Anything else gives the default and says why.
+ */
+export function slotCount(value: unknown): { slots: number; problem?: string } {
+  if (value === undefined || value === '') return { slots: DEFAULT_SLOTS };
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const n = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
+  if (n >= 1 && n <= MAX_SLOTS) return { slots: n };
+  return { slots: DEFAULT_SLOTS, problem: `slots must be a whole number 1-${MAX_SLOTS}, got ${JSON.stringify(String(value).slice(0, 16))}; using ${DEFAULT_SLOTS}` };
+}

@@ -51,6 +51,32 @@ export const DEVICE_DRIVER = `(function (core, cfgText, adverts, aes) {
     totals() { return gw.registry.totals; },
     tracked() { let n = 0; for (const s of gw.registry.slots.values()) if (s.lastSeen > 0) n++; return n; },
     fastPath() { return gw.fastPath === undefined ? null : gw.fastPath; },
+    /**
+     * Chunk bytes (32-bit XS) the tracked devices hold beyond their slots, which xsnap's
+     * meter does not report: each string is a chunk of its UTF-8 bytes + NUL rounded up to
+     * 4, plus an 8-byte chunk header (xsMemory.c fxAdjustChunkSize; the MACs here are
+     * ASCII); a bind key's ArrayBuffer, 16 bytes + 8; and per Map entry (slots, keys) up to
+     * 11 bytes of hash table (4-byte pointers, power-of-two table grown past 3/4 load, so
+     * 5.3-10.7 bytes per entry). Per tracked device.
+     */
+    chunkBytesPerDevice() {
+      const str = (s) => 8 + ((s.length + 1 + 3) & ~3);
+      let bytes = 0;
+      let n = 0;
+      const r = gw.registry;
+      for (const s of r.slots.values()) {
+        if (s.lastSeen === 0) continue;
+        n++;
+        bytes += str(s.mac) + 11;
+        if (Object.prototype.hasOwnProperty.call(s, 'name')) bytes += str(s.name);
+        for (const k in s.values) if (typeof s.values[k] === 'string') bytes += str(s.values[k]);
+        const key = r.keys.get(s.mac);
+        if (key) bytes += str(s.mac) + 11 + 8 + key.byteLength;
+      }
+      return n === 0 ? 0 : bytes / n;
+    },
+    /** Typed-array bytes the registry allocates per slot (slot-table.ts), in use or not. */
+    tableBytesPerSlot() { return core.BYTES_PER_SLOT === undefined ? 0 : core.BYTES_PER_SLOT; },
   };
 })`;
 
