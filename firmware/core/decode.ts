@@ -2,7 +2,7 @@
 // readings (or a clear error) out. The UUID of the service data picks the decoder.
 
 import { AD_TYPE, parseAdvertisement } from './ad/structures.js';
-import { fromHex, normalizeMac } from './bytes/hex.js';
+import { fromHex, hex4, normalizeMac } from './bytes/hex.js';
 import { BTHOME_UUID, decodeBthome } from './decoders/bthome.js';
 import { decodeCustom181a, ENVIRONMENTAL_SENSING_UUID } from './decoders/custom181a.js';
 import { decodeMiBeacon, MIBEACON_UUID } from './decoders/mibeacon.js';
@@ -29,7 +29,7 @@ export const KNOWN_UUIDS: readonly number[] = [...DECODERS.keys()];
 
 export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string): DecodeResult {
   const decoder = DECODERS.get(uuid);
-  if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${uuid.toString(16).padStart(4, '0')}`, { mac });
+  if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${hex4(uuid)}`, { mac });
   return refuseUnauthenticated(decoder(data, mac, ctx, localName), mac, ctx);
 }
 

@@ -124,3 +124,11 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+const DIGITS = '0123456789abcdef';
+
+/** A 16-bit number as 4 lowercase hex digits ("055b"): PIDs, UUIDs, object ids. Four table
+ *  lookups, not toString + padStart: it runs for every decoded frame. */
+export function hex4(n: number): string {
+  return DIGITS[(n >> 12) & 15]! + DIGITS[(n >> 8) & 15]! + DIGITS[(n >> 4) & 15]! + DIGITS[n & 15]!;
+}

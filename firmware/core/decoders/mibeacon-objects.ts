@@ -4,6 +4,7 @@
 // knob and XMWXKG01LM handling follow Tasmota so the JSON matches).
 
 import { f32le, intLE, s8, u16le, u24le, u32le, u8 } from '../bytes/read.js';
+import { hex4 } from '../bytes/hex.js';
 import { armed, chargingState, fingerprint, lockDoor, lockEvent } from './mibeacon-locks.js';
 import type { Values } from './types.js';
 
@@ -281,7 +282,7 @@ export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
       spec.decode(payload.subarray(i + 3, end), walk.values, model);
     } else {
       if (walk.unknown === NONE) walk.unknown = [];
-      walk.unknown.push('0x' + id.toString(16).padStart(4, '0') + (spec ? '/len' + length : ''));
+      walk.unknown.push('0x' + hex4(id) + (spec ? '/len' + length : ''));
     }
     i = end;
   }

@@ -7,6 +7,8 @@
 // is Tasmota's exact name; for devices Tasmota does not know (it would print MI_<PID>)
 // it is the model with punctuation removed.
 
+import { hex4 } from '../bytes/hex.js';
+
 export interface DeviceType {
   pid: number;
   /** Manufacturer model number, e.g. "LYWSD03MMC". */
@@ -169,10 +171,8 @@ export function unknownDeviceName(pid: number): string {
 
 /** 4 lowercase hex digits, the mi32cfg "PID" form. */
 export function pidHex(pid: number): string {
-  // Per decoded frame: four table lookups instead of toString + padStart.
-  return HEX[(pid >> 12) & 15]! + HEX[(pid >> 8) & 15]! + HEX[(pid >> 4) & 15]! + HEX[pid & 15]!;
+  return hex4(pid);
 }
-const HEX = '0123456789abcdef';
 
 /** Tasmota's sensor name: type + "-" + last 3 MAC bytes in lowercase hex ("LYWSD03-a1b2c3"). */
 export function deviceName(type: string, mac: string): string {

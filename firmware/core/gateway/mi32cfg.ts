@@ -7,7 +7,7 @@
 // Unlike Tasmota, one bad entry is reported and skipped instead of ending the parse, a
 // truncated file gives back its complete entries, and the load buffer has no 2 KB limit.
 
-import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
+import { fromHex, hex4, normalizeMac, toHex } from '../bytes/hex.js';
 import type { Store } from '../host.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
@@ -137,7 +137,7 @@ export function loadConfig(store: Store): ConfigLoad {
 /** Tasmota's file text: one object per line inside the array. */
 export function formatConfig(entries: readonly ConfigEntry[]): string {
   const lines = entries.map((e) => {
-    const o: Record<string, string | number> = { MAC: e.mac, PID: e.pid.toString(16).padStart(4, '0'), key: e.key ? toHex(e.key).toUpperCase() : '' };
+    const o: Record<string, string | number> = { MAC: e.mac, PID: hex4(e.pid), key: e.key ? toHex(e.key).toUpperCase() : '' };
     if (e.name) o.name = e.name;
     if (e.feat !== undefined) o.feat = e.feat; // Tasmota's order: MAC, PID, key, name, feat
     return JSON.stringify(o);

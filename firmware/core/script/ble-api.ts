@@ -4,7 +4,7 @@
 // `invoke`, the runtime's guard, so a throwing callback never reaches the gateway.
 
 import { walkStructures } from '../ad/structures.js';
-import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
+import { fromHex, hex4, normalizeMac, toHex } from '../bytes/hex.js';
 import { GATT_OP, VALID_OPS } from '../gatt/codes.js';
 import type { GattClient, GattRequest, GattResult } from '../gatt/client.js';
 import { GattRequestError } from '../gatt/client.js';
@@ -128,7 +128,7 @@ function typeArg(value: unknown): number {
 }
 
 function uuidArg(value: unknown, fn: string): string {
-  const uuid = typeof value === 'string' ? parseUuid(value) : typeof value === 'number' && value >= 0 && value <= 0xffff ? parseUuid(value.toString(16).padStart(4, '0')) : undefined;
+  const uuid = typeof value === 'string' ? parseUuid(value) : typeof value === 'number' && value >= 0 && value <= 0xffff ? parseUuid(hex4(value)) : undefined;
   if (!uuid) throw new Error(`BLE.${fn}: expected a 16-bit ("180F"), 32-bit or 128-bit UUID, got ${JSON.stringify(value)}`);
   return uuid;
 }
