@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { LoadedScript, ScriptError, ScriptEvents, ScriptHost, ScriptOutcome } from '../firmware/core/host.js';
 import { MAIN, WORKER, type BufferSync, type DoneMessage, type Encoded, type Shape, type ToMain, type ToWorker, type WorkerSetup } from './script-protocol.js';
+import { callApi } from '../firmware/core/script/api-call.js';
 
 export interface NodeScriptHostOptions {
   /** Longest a single entry into a script may run, in ms. */
@@ -172,7 +173,7 @@ class Sandbox implements LoadedScript {
     this.incoming(req.bufs);
     let reply: ToWorker;
     try {
-      const value = this.apiCall(req.path, req.args.map((a) => this.decode(a)));
+      const value = callApi(this.globals, req.path, req.args.map((a) => this.decode(a)));
       reply = { t: 'reply', ok: true, value, ...this.outgoing() };
     } catch (e) {
       // Errors here are the runtime's own (its argument checks), never the script's objects.
@@ -185,17 +186,6 @@ class Sandbox implements LoadedScript {
     } catch (e) {
       this.post({ t: 'reply', ok: false, name: 'TypeError', message: `${req.path.join('.')}: the result cannot be passed to the script`, ...this.outgoing() });
     }
-  }
-
-  private apiCall(path: string[], args: unknown[]): unknown {
-    const [global, method] = path as [string, string | undefined];
-    const target = Object.hasOwn(this.globals, global) ? this.globals[global] : undefined;
-    if (method === undefined && typeof target === 'function') return (target as Callback)(...args);
-    if (method !== undefined && target && typeof target === 'object' && Object.hasOwn(target, method)) {
-      const fn = (target as Record<string, unknown>)[method];
-      if (typeof fn === 'function') return (fn as Callback).apply(target, args);
-    }
-    throw new TypeError(`${path.join('.')} is not a function`);
   }
 
   /** An argument from the worker as the runtime expects it: callbacks and buffers become main-thread stand-ins. */

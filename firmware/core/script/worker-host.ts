@@ -15,6 +15,7 @@ import type { Clock, LoadedScript, ScriptError, ScriptEvents, ScriptHost, Script
 import { utf8Encode } from '../mqtt/utf8.js';
 import { describeXsError } from './compartment-host.js';
 import { isBytes } from './script-bytes.js';
+import { callApi } from './api-call.js';
 import {
   REPLY_BYTES, REPLY_HEADER_BYTES, REPLY_LENGTH, REPLY_OK, REPLY_SEQ,
   type BufferSync, type Encoded, type FromSandbox, type Shape, type ToSandbox,
@@ -212,7 +213,7 @@ class Sandbox implements LoadedScript {
     let value: unknown;
     try {
       this.incoming(req.bufs);
-      value = this.apiCall(req.path, req.args.map((a) => this.decode(a)));
+      value = callApi(this.globals, req.path, req.args.map((a) => this.decode(a)));
     } catch (e) {
       // The runtime's own errors (its argument checks), never the script's objects.
       const err = e instanceof Error ? e : new Error(String(e));
@@ -233,17 +234,6 @@ class Sandbox implements LoadedScript {
     Atomics.store(this.replyWords, REPLY_SEQ, req.seq);
     Atomics.notify(this.replyWords, REPLY_SEQ);
     this.since = this.options.clock.now(); // the sandbox waited on us meanwhile
-  }
-
-  private apiCall(path: string[], args: unknown[]): unknown {
-    const [global, method] = path as [string, string | undefined];
-    const target = Object.hasOwn(this.globals, global) ? this.globals[global] : undefined;
-    if (method === undefined && typeof target === 'function') return (target as Callback)(...args);
-    if (method !== undefined && target && typeof target === 'object' && Object.hasOwn(target, method)) {
-      const fn = (target as Record<string, unknown>)[method];
-      if (typeof fn === 'function') return (fn as Callback).apply(target, args);
-    }
-    throw new TypeError(`${path.join('.')} is not a function`);
   }
 
   private decode(arg: Encoded): unknown {
