@@ -169,6 +169,11 @@ export interface LoadedScript {
   call(fn: (...args: never[]) => unknown, args: unknown[]): ScriptOutcome<unknown>;
   /** Release the script's sandbox (its worker, its compartment): nothing of it runs afterwards. */
   dispose?(): void;
+  /**
+   * Hosts that run the top level later (the device's Worker sandbox): `callback` once it has
+   * run, with the error when it threw or was stopped. Absent: load() already ran it.
+   */
+  whenLoaded?(callback: (error?: ScriptError) => void): void;
 }
 
 /** What a host tells the runtime outside of a call: the script died (out of memory, a crash). */

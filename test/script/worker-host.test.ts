@@ -200,6 +200,48 @@ describe('device script host: calls and errors', () => {
     expect(runtime.status).toEqual([{ name: AUTOEXEC, running: true, errors: 0 }]);
   });
 
+  it('ScriptSave of a script that throws at top level is not stored: the sandbox reports it after load() returned, the working one keeps running', () => {
+    const { runtime, store, gw, workers, consoleLines } = setup();
+    store.write(AUTOEXEC, new TextEncoder().encode('print(1)'));
+    runtime.loadStored();
+    workers[0]!.done();
+    expect(gw.command('ScriptSave throw new Error("top")', 'console')).toEqual({ ScriptSave: 'Loading', Bytes: 22 });
+    expect(new TextDecoder().decode(store.read(AUTOEXEC)!)).toBe('print(1)'); // nothing stored yet
+    workers[1]!.done({ message: 'Error: top', line: 1 });
+    expect(new TextDecoder().decode(store.read(AUTOEXEC)!)).toBe('print(1)');
+    expect(runtime.status).toEqual([{ name: AUTOEXEC, running: true, errors: 0 }]);
+    expect(workers[0]!.terminated).toBe(false);
+    expect(consoleLines).toContain('{"ScriptSave":"Error","Error":"Error: top"}');
+  });
+
+  it('ScriptSave of a script whose top level loops is not stored either', () => {
+    const { runtime, store, gw, workers, clock } = setup();
+    store.write(AUTOEXEC, new TextEncoder().encode('print(1)'));
+    runtime.loadStored();
+    workers[0]!.done();
+    gw.command('ScriptSave for(;;){}', 'console');
+    for (let step = 0; step < 4; step++) {
+      clock.advance(500);
+      while (workers[0]!.inbox.length > 0) workers[0]!.done(); // the working script answers its pings
+    }
+    expect(workers[1]!.terminated).toBe(true);
+    expect(new TextDecoder().decode(store.read(AUTOEXEC)!)).toBe('print(1)');
+    expect(runtime.status).toEqual([{ name: AUTOEXEC, running: true, errors: 0 }]);
+  });
+
+  it('ScriptSave of a script that loads cleanly is stored once its top level ran, and replaces the old one', () => {
+    const { runtime, store, gw, workers, consoleLines } = setup();
+    store.write(AUTOEXEC, new TextEncoder().encode('print(1)'));
+    runtime.loadStored();
+    workers[0]!.done();
+    expect(gw.command('ScriptSave print(2)', 'console')).toMatchObject({ ScriptSave: 'Loading' });
+    workers[1]!.done();
+    expect(new TextDecoder().decode(store.read(AUTOEXEC)!)).toBe('print(2)');
+    expect(runtime.status).toEqual([{ name: AUTOEXEC, running: true, errors: 0 }]);
+    expect(workers[0]!.terminated).toBe(true);
+    expect(consoleLines).toContain('{"ScriptSave":"Done","Bytes":8,"Running":true}');
+  });
+
   it('ignores what a sandbox posts that is not a message of the protocol', () => {
     const { runtime, workers } = setup();
     runtime.load(AUTOEXEC, 'print(1)');

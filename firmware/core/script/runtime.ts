@@ -130,19 +130,47 @@ export class ScriptRuntime implements ScriptPort {
       this.scripts.splice(this.scripts.indexOf(fresh), 1);
       throw new CommandError(loaded.error);
     }
+    const later = fresh.loaded?.whenLoaded;
+    if (later) {
+      // The device's sandbox runs the top level after load() returned: store the script only
+      // once it ran cleanly; a throw or a loop there leaves the stored one running.
+      let answered = false;
+      let reply: Reply | undefined;
+      later.call(fresh.loaded, (error) => {
+        reply = error
+          ? this.dropFresh(fresh, error.message)
+          : this.commit(store, bytes, fresh, previous);
+        if (answered) this.options.gateway.result(reply);
+      });
+      answered = true;
+      return reply ?? { ScriptSave: 'Loading', Bytes: bytes.length };
+    }
+    const committed = this.commit(store, bytes, fresh, previous);
+    if (committed.ScriptSave === 'Error') throw new CommandError(String(committed.Error));
+    return committed;
+  }
+
+  /** The new script loaded cleanly: store it, then stop the scripts it replaces. */
+  private commit(store: Store, bytes: Uint8Array, fresh: RunningScript, previous: RunningScript[]): Reply {
     try {
       writeAtomic(store, AUTOEXEC, bytes);
     } catch (e) {
       // not stored (read-only or full flash): the new one goes, the stored one keeps running
-      this.stop(fresh);
-      this.scripts.splice(this.scripts.indexOf(fresh), 1);
-      throw e;
+      return this.dropFresh(fresh, (e as Error).message);
     }
     for (const s of previous) {
       this.stop(s);
       this.scripts.splice(this.scripts.indexOf(s), 1);
     }
     return { ScriptSave: 'Done', Bytes: bytes.length, Running: true };
+  }
+
+  /** The new script is not kept (it failed to load, or could not be stored): the old one runs on. */
+  private dropFresh(fresh: RunningScript, why: string): Reply {
+    if (!fresh.stopped) this.stop(fresh);
+    const at = this.scripts.indexOf(fresh);
+    if (at >= 0) this.scripts.splice(at, 1);
+    return { ScriptSave: 'Error', Error: why };
   }
 
   get status(): ScriptStatus[] {

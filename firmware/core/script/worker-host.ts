@@ -128,6 +128,23 @@ class Sandbox implements LoadedScript {
     worker.onmessage = (message) => this.received(message);
   }
 
+  /** undefined while the top level runs; then null (it ran) or the error that ended it. */
+  private loadResult: ScriptError | null | undefined;
+  private loadWaiters: ((error?: ScriptError) => void)[] = [];
+
+  whenLoaded(callback: (error?: ScriptError) => void): void {
+    if (this.loadResult === undefined) this.loadWaiters.push(callback);
+    else callback(this.loadResult ?? undefined);
+  }
+
+  private settleLoad(error: ScriptError | null): void {
+    if (this.loadResult !== undefined) return;
+    this.loadResult = error;
+    const waiters = this.loadWaiters;
+    this.loadWaiters = [];
+    for (const w of waiters) w(error ?? undefined);
+  }
+
   start(name: string, source: string, shape: Shape): ScriptOutcome<LoadedScript> {
     const outcome = this.enter({ t: 'load', name, source, shape, reply: this.reply, maxBufferBytes: MAX_BUFFER_BYTES }, { load: true });
     if (!outcome.ok) {
@@ -196,6 +213,7 @@ class Sandbox implements LoadedScript {
     const entry = this.pending.shift();
     this.since = this.options.clock.now();
     this.incoming(message.bufs);
+    if (entry?.load && !message.error) this.settleLoad(null);
     if (!message.error || !entry) return;
     if (entry.load || message.error.fatal) {
       // A throw at top level (a syntax error was refused before): the script is stopped, as on Node.
@@ -283,6 +301,7 @@ class Sandbox implements LoadedScript {
 
   private stop(error: ScriptError): void {
     this.dead = error;
+    this.settleLoad(error); // a top level that threw, looped or never came back
     if (this.watchdog !== undefined) this.options.clock.clearTimeout(this.watchdog);
     this.watchdog = undefined;
     this.worker.onmessage = null;
