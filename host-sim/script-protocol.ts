@@ -16,14 +16,9 @@ export interface WorkerSetup {
   maxBufferBytes: number;
 }
 
-/** The API the script sees: per global, its method names, or null for a global that is a function (print). */
-export type Shape = Record<string, string[] | null>;
-
-/** An argument of a stub's call: a callback (by id, with the script line that made it), a buffer (by id, its bytes) or data. */
-export type Encoded = { $fn: number; line?: number } | { $buf: number; bytes: Uint8Array } | { $v: unknown };
-
-/** [buffer id, its bytes]: the script's buffers and the main thread's copies, synced at every crossing. */
-export type BufferSync = [number, Uint8Array][];
+// The values that cross are the device sandbox's (core/script/worker-protocol.ts); only the transport differs.
+import type { BufferSync, Encoded, Shape } from '../firmware/core/script/worker-protocol.js';
+export type { BufferSync, Encoded, Shape };
 
 export type DoneMessage = { t: 'done'; bufs: BufferSync; asyncErrors: ScriptError[] } & ({ ok: true; value: unknown } | { ok: false; error: ScriptError });
 

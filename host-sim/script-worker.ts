@@ -14,6 +14,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import vm from 'node:vm';
 import 'ses';
 import { lineInStack, scriptFileName } from '../firmware/core/script/stack-line.js';
+import { Crossing } from '../firmware/core/script/crossing.js';
 import type { ScriptError } from '../firmware/core/host.js';
 import { MAIN, WORKER, type BufferSync, type DoneMessage, type Encoded, type Shape, type ToMain, type ToWorker, type WorkerSetup } from './script-protocol.js';
 
@@ -26,12 +27,6 @@ const toMain: MessagePort = setup.toMain;
 const toWorker: MessagePort = setup.toWorker;
 const signal = new Int32Array(setup.signal);
 
-// Captured before lockdown, so later changes by nobody (everything is frozen) cannot matter.
-const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const tagOf = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get!;
-const lengthOf = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get!;
-const setBytes = Uint8Array.prototype.set;
-
 lockdown({ errorTaming: 'unsafe', stackFiltering: 'verbose', consoleTaming: 'unsafe', overrideTaming: 'moderate', domainTaming: 'unsafe' });
 
 const file = scriptFileName(setup.name);
@@ -42,69 +37,7 @@ process.on('uncaughtException', (e) => asyncErrors.push(describe(e)));
 
 // --- values crossing to the main thread ---------------------------------------------
 
-let nextId = 1;
-const callbackIds = new WeakMap<object, number>();
-const callbacks = new Map<number, (...args: unknown[]) => unknown>();
-const bufferIds = new WeakMap<object, number>();
-/** The script's buffers the main thread holds a copy of: synced at every crossing. */
-let synced = new Map<number, Uint8Array>();
-
-function isBytes(value: unknown): value is Uint8Array {
-  return ArrayBuffer.isView(value) && tagOf.call(value) === 'Uint8Array';
-}
-
-/** A copy made with the intrinsic length and set, never the script's own (a subclass may override them). */
-function snapshot(buf: Uint8Array): Uint8Array {
-  const n = lengthOf.call(buf) as number;
-  if (n > setup.maxBufferBytes) throw new RangeError(`a buffer handed to the gateway may hold at most ${setup.maxBufferBytes} bytes, this one ${n}`);
-  const copy = new Uint8Array(n);
-  setBytes.call(copy, buf);
-  return copy;
-}
-
-function encode(value: unknown): Encoded {
-  if (typeof value === 'function') {
-    let id = callbackIds.get(value);
-    if (id === undefined) {
-      id = nextId++;
-      callbackIds.set(value, id);
-      callbacks.set(id, value as (...args: unknown[]) => unknown);
-    }
-    const line = lineInStack(new Error().stack ?? '', file);
-    return { $fn: id, ...(line !== undefined ? { line } : {}) };
-  }
-  if (isBytes(value)) {
-    const bytes = snapshot(value); // first: a buffer too large is refused before it is kept
-    let id = bufferIds.get(value);
-    if (id === undefined) {
-      id = nextId++;
-      bufferIds.set(value, id);
-    }
-    synced.set(id, value);
-    return { $buf: id, bytes };
-  }
-  return { $v: value };
-}
-
-function outgoingBuffers(): BufferSync {
-  const out: BufferSync = [];
-  for (const [id, buf] of synced) out.push([id, snapshot(buf)]);
-  return out;
-}
-
-/** The main thread's copies, written into the script's buffers; it says which it still holds. */
-function incoming(bufs: BufferSync, released: number[]): void {
-  const next = new Map<number, Uint8Array>();
-  for (const [id, bytes] of bufs) {
-    const buf = synced.get(id);
-    if (!buf) continue;
-    next.set(id, buf);
-    const n = Math.min(lengthOf.call(buf) as number, bytes.length);
-    setBytes.call(buf, n === bytes.length ? bytes : bytes.subarray(0, n));
-  }
-  synced = next;
-  for (const id of released) callbacks.delete(id);
-}
+const crossing = new Crossing(setup.maxBufferBytes);
 
 // --- the synchronous round trip ----------------------------------------------------------
 
@@ -118,8 +51,8 @@ function send(message: ToMain): void {
 function request(path: string[], args: unknown[]): unknown {
   let encoded: Encoded[];
   try {
-    encoded = args.map(encode);
-    send({ t: 'req', path, args: encoded, bufs: outgoingBuffers() });
+    encoded = args.map((a) => crossing.encode(a, file));
+    send({ t: 'req', path, args: encoded, bufs: crossing.outgoing() });
   } catch (e) {
     if ((e as { name?: unknown } | null)?.name === 'DataCloneError') throw new TypeError(`${path.join('.')}: arguments must be plain data, functions or Uint8Arrays`);
     throw e;
@@ -132,7 +65,7 @@ function request(path: string[], args: unknown[]): unknown {
       continue;
     }
     const m = received.message as ToWorker;
-    incoming(m.bufs, m.released);
+    crossing.incoming(m.bufs, m.released);
     if (m.t === 'call') {
       send(finish(runEntry(m.id, m.args)));
       continue;
@@ -179,7 +112,7 @@ function finish(result: Result): DoneMessage {
   let bufs: BufferSync = [];
   let failure = result.ok ? undefined : result.error;
   try {
-    bufs = outgoingBuffers();
+    bufs = crossing.outgoing();
   } catch (e) {
     failure ??= describe(e);
   }
@@ -191,7 +124,7 @@ function finish(result: Result): DoneMessage {
 type Result = { ok: true; value: unknown } | { ok: false; error: ScriptError };
 
 function runEntry(id: number, args: unknown[]): Result {
-  const fn = callbacks.get(id);
+  const fn = crossing.callback(id);
   if (!fn) return { ok: false, error: { message: 'the callback is gone' } };
   try {
     return { ok: true, value: primitive(fn(...args)) };
@@ -219,7 +152,7 @@ function load(source: string, shape: Shape): Result {
 // An entry from the idle worker: reply only after the microtasks it queued ran (setImmediate
 // comes after them), so a promise loop keeps the worker busy and the watchdog sees it.
 parentPort!.on('message', (m: ToWorker) => {
-  incoming(m.bufs, m.released);
+  crossing.incoming(m.bufs, m.released);
   const result: Result = m.t === 'load' ? load(m.source, m.shape) : m.t === 'call' ? runEntry(m.id, m.args) : { ok: false, error: { message: 'unexpected message' } };
   setImmediate(() => send(finish(result)));
 });

@@ -8,11 +8,11 @@
 import type { LoadedScript, ScriptError } from '../host.js';
 import { utf8Decode } from '../mqtt/utf8.js';
 import { createCompartmentScriptHost } from './compartment-host.js';
-import { bytesLength, copyBytes, isBytes, writeBytes } from './script-bytes.js';
-import { lineInStack, scriptFileName } from './stack-line.js';
+import { Crossing } from './crossing.js';
+import { scriptFileName } from './stack-line.js';
 import {
   REPLY_HEADER_BYTES, REPLY_LENGTH, REPLY_OK, REPLY_SEQ,
-  type BufferSync, type Encoded, type FromSandbox, type Shape, type ToSandbox,
+  type BufferSync, type FromSandbox, type Shape, type ToSandbox,
 } from './worker-protocol.js';
 
 export interface SandboxOptions {
@@ -21,72 +21,20 @@ export interface SandboxOptions {
   replyWaitMs?: number;
 }
 
-type Callback = (...args: unknown[]) => unknown;
-
 export function createSandbox(options: SandboxOptions): { handle(message: ToSandbox): void } {
   const replyWaitMs = options.replyWaitMs ?? 5000;
   let loaded: LoadedScript | undefined;
   let file = 'script';
   let reply: Int32Array | undefined;
   let replyBytes: Uint8Array | undefined;
-  let maxBufferBytes = 4096;
   let seq = 0;
-  let nextId = 1;
-  const callbackIds = new WeakMap<object, number>();
-  const callbacks = new Map<number, Callback>();
-  const bufferIds = new WeakMap<object, number>();
-  /** The script's buffers the gateway holds a copy of: synced at every crossing. */
-  const synced = new Map<number, Uint8Array>();
-
-  /** A plain copy by the intrinsic length and indexed reads (a subclass may override the rest). */
-  function snapshot(buf: Uint8Array): Uint8Array {
-    const n = bytesLength(buf);
-    if (n > maxBufferBytes) throw new RangeError(`a buffer handed to the gateway may hold at most ${maxBufferBytes} bytes, this one ${n}`);
-    return copyBytes(buf);
-  }
-
-  function encode(value: unknown): Encoded {
-    if (typeof value === 'function') {
-      let id = callbackIds.get(value);
-      if (id === undefined) {
-        id = nextId++;
-        callbackIds.set(value, id);
-        callbacks.set(id, value as Callback);
-      }
-      const line = lineInStack(new Error().stack ?? '', file);
-      return line !== undefined ? { $fn: id, line } : { $fn: id };
-    }
-    if (isBytes(value)) {
-      const bytes = snapshot(value); // first: a buffer too large is refused before it is kept
-      let id = bufferIds.get(value);
-      if (id === undefined) {
-        id = nextId++;
-        bufferIds.set(value, id);
-      }
-      synced.set(id, value);
-      return { $buf: id, bytes };
-    }
-    return { $v: value };
-  }
-
-  function outgoing(): BufferSync {
-    const out: BufferSync = [];
-    for (const [id, buf] of synced) out.push([id, snapshot(buf)]);
-    return out;
-  }
-
-  function incoming(bufs: BufferSync): void {
-    for (const [id, bytes] of bufs) {
-      const buf = synced.get(id);
-      if (buf) writeBytes(buf, 0, bytes);
-    }
-  }
+  const crossing = new Crossing(4096);
 
   /** A stub's call: post it, wait for the gateway to write the answer into the shared reply area. */
   function request(path: string[], args: unknown[]): unknown {
     if (!reply || !replyBytes) throw new Error('the sandbox has no reply area');
     const mine = ++seq;
-    options.post({ t: 'req', seq: mine, path, args: args.map(encode), bufs: outgoing() });
+    options.post({ t: 'req', seq: mine, path, args: args.map((a) => crossing.encode(a, file)), bufs: crossing.outgoing() });
     const deadline = Date.now() + replyWaitMs;
     while (Atomics.load(reply, REPLY_SEQ) !== mine) {
       const left = deadline - Date.now();
@@ -119,7 +67,7 @@ export function createSandbox(options: SandboxOptions): { handle(message: ToSand
   function done(error?: ScriptError): void {
     let bufs: BufferSync = [];
     try {
-      bufs = outgoing();
+      bufs = crossing.outgoing();
     } catch (e) {
       error ??= { message: (e as Error).message };
     }
@@ -130,7 +78,7 @@ export function createSandbox(options: SandboxOptions): { handle(message: ToSand
     file = scriptFileName(m.name);
     reply = new Int32Array(m.reply, 0, REPLY_HEADER_BYTES / 4);
     replyBytes = new Uint8Array(m.reply);
-    maxBufferBytes = m.maxBufferBytes;
+    crossing.maxBufferBytes = m.maxBufferBytes;
     const host = createCompartmentScriptHost({ inOwnMachine: true });
     if (!host) return done({ message: 'scripts are off: this XS build has no Compartment', fatal: true });
     const outcome = host.load(m.name, m.source, stubs(m.shape));
@@ -140,9 +88,8 @@ export function createSandbox(options: SandboxOptions): { handle(message: ToSand
   }
 
   function call(m: Extract<ToSandbox, { t: 'call' }>): void {
-    for (const id of m.released) callbacks.delete(id);
-    incoming(m.bufs);
-    const fn = callbacks.get(m.id);
+    crossing.incoming(m.bufs, m.released);
+    const fn = crossing.callback(m.id);
     if (!loaded || !fn) return done({ message: 'the callback is gone' });
     const outcome = loaded.call(fn as (...args: never[]) => unknown, m.args);
     done(outcome.ok ? undefined : outcome.error);
