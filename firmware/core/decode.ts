@@ -30,6 +30,14 @@ export const KNOWN_UUIDS: readonly number[] = [...DECODERS.keys()];
 export function decodeServiceData(uuid: number, data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName?: string): DecodeResult {
   const decoder = DECODERS.get(uuid);
   if (!decoder) return fail('unknown-format', `no decoder for service data UUID 0x${hex4(uuid)}`, { mac });
+  return decodeGated(decoder, data, mac, ctx, localName);
+}
+
+/**
+ * Every decode goes through here (service data alone or inside a whole advertisement): a
+ * plain reading naming a keyed MAC never passes. One gate, so a new path cannot miss it.
+ */
+function decodeGated(decoder: ServiceDecoder, data: Uint8Array, mac: string | undefined, ctx: DecodeContext, localName: string | undefined): DecodeResult {
   return refuseUnauthenticated(decoder(data, mac, ctx, localName), mac, ctx);
 }
 
@@ -82,8 +90,7 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
       localName = parseAdvertisement(ad).localName; // BTHome only: the name it may be known by
       nameRead = true;
     }
-    // the same gate as decodeServiceData: a plain reading naming a keyed MAC never passes
-    results.push(refuseUnauthenticated(decoder(ad.subarray(i + 4, i + 1 + length), mac, ctx, localName), mac, ctx));
+    results.push(decodeGated(decoder, ad.subarray(i + 4, i + 1 + length), mac, ctx, localName));
   }
   // The one manufacturer-data format we decode (Tasmota's _ble driver has it too).
   if (buttons) results.push(...buttons);
