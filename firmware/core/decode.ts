@@ -79,7 +79,7 @@ export function decodeAdvertisement(ad: Uint8Array, mac: string | undefined, ctx
   for (let i = 0; i < stop; i += 1 + ad[i]!) {
     const length = ad[i]!;
     if (length >= 3 && ad[i + 1] === AD_TYPE.manufacturerData && (ad[i + 2]! | (ad[i + 3]! << 8)) === ATBTN_COMPANY_ID) {
-      (buttons ??= []).push(decodeAtbtn(ad.subarray(i + 4, i + 1 + length), mac));
+      (buttons ??= []).push(decodeGated(decodeAtbtn, ad.subarray(i + 4, i + 1 + length), mac, ctx, undefined));
       continue;
     }
     if (length < 3 || ad[i + 1] !== AD_TYPE.serviceData16) continue;

@@ -83,3 +83,14 @@ describe('plain 0x181A frames naming a keyed MAC (issue 10, point 3)', () => {
     expect(mqtt.on('tele/home/SENSOR').join('\n')).not.toMatch(/99\.9|Temperature/);
   });
 });
+
+describe('ATBTN manufacturer data naming a keyed MAC', () => {
+  it('is refused (not-encrypted) like every other plain reading: its MAC is the sender\'s first 4 bytes and 2 bytes of the frame, both the sender\'s to choose', () => {
+    const r = keyedPvvx();
+    // company 0x004e, counter 07, switch id CD EF: names A4C138AB + CDEF = the keyed pvvx device
+    const ad = bytes('11ff4e00' + '7fffffff' + '07' + '05' + 'cdef' + '00' + '02' + '50000100');
+    const [o] = r.ingest({ mac: 'A4C138AB0000', rssi: -60, ad }, 2);
+    expect(o).toMatchObject({ kind: 'error', code: 'not-encrypted' });
+    expect(r.slots.get(PVVX_MAC)!.values).not.toHaveProperty('Button2');
+  });
+});
