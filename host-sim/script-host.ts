@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { LoadedScript, ScriptError, ScriptEvents, ScriptHost, ScriptOutcome } from '../firmware/core/host.js';
 import { MAIN, WORKER, type BufferSync, type DoneMessage, type Encoded, type Shape, type ToMain, type ToWorker, type WorkerSetup } from './script-protocol.js';
-import { callApi } from '../firmware/core/script/api-call.js';
+import { callApi, shapeOf } from '../firmware/core/script/api-call.js';
 
 export interface NodeScriptHostOptions {
   /** Longest a single entry into a script may run, in ms. */
@@ -47,16 +47,6 @@ export function createNodeScriptHost(options: NodeScriptHostOptions = {}): Scrip
     },
     callbackLine: (fn) => (typeof fn === 'function' ? lines.get(fn) : undefined),
   };
-}
-
-/** The script's view of the API: names only; the objects stay here. */
-function shapeOf(globals: Record<string, unknown>): Shape {
-  const shape: Shape = {};
-  for (const [name, value] of Object.entries(globals)) {
-    if (typeof value === 'function') shape[name] = null;
-    else if (value && typeof value === 'object') shape[name] = Object.keys(value).filter((k) => typeof (value as Record<string, unknown>)[k] === 'function');
-  }
-  return shape;
 }
 
 /** The compiled worker: beside this file in dist/, or dist/ from the sources (vitest). */

@@ -15,7 +15,7 @@ import type { Clock, LoadedScript, ScriptError, ScriptEvents, ScriptHost, Script
 import { utf8Encode } from '../mqtt/utf8.js';
 import { describeXsError } from './compartment-host.js';
 import { isBytes } from './script-bytes.js';
-import { callApi } from './api-call.js';
+import { callApi, shapeOf } from './api-call.js';
 import {
   REPLY_BYTES, REPLY_HEADER_BYTES, REPLY_LENGTH, REPLY_OK, REPLY_SEQ,
   type BufferSync, type Encoded, type FromSandbox, type Shape, type ToSandbox,
@@ -79,16 +79,6 @@ export function createWorkerScriptHost(options: WorkerHostOptions): ScriptHost {
     },
     callbackLine: (fn) => (typeof fn === 'function' ? lines.get(fn) : undefined),
   };
-}
-
-/** The script's view of the API: names only; the objects stay here. */
-function shapeOf(globals: Record<string, unknown>): Shape {
-  const shape: Shape = {};
-  for (const [name, value] of Object.entries(globals)) {
-    if (typeof value === 'function') shape[name] = null;
-    else if (value && typeof value === 'object') shape[name] = Object.keys(value).filter((k) => typeof (value as Record<string, unknown>)[k] === 'function');
-  }
-  return shape;
 }
 
 /** An entry the sandbox has not answered yet; `fn` is the callback it calls, if any. */
