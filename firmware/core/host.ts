@@ -69,6 +69,44 @@ export interface Net {
   connectTcp(options: TcpConnectOptions, events: TcpSocketEvents): TcpSocket;
 }
 
+// --- TCP server (the HTTP page, HomeKit) -----------------------------------------------
+
+/** One accepted connection. `write` after the peer left is ignored. */
+export interface TcpConnection {
+  write(bytes: Uint8Array): void;
+  /** Ends the connection after what was written; `onClose` of its events follows. */
+  close(): void;
+  /** The peer, "address:port", for logs and per-client limits. */
+  readonly remote: string;
+}
+
+/** What the server does with an accepted connection's bytes. `onClose` fires once, at the end. */
+export interface TcpConnectionEvents {
+  onData(bytes: Uint8Array): void;
+  onClose(error?: Error): void;
+}
+
+export interface TcpListener {
+  /** Stops accepting; open connections stay until they end. */
+  close(): void;
+}
+
+export interface TcpListenOptions {
+  /** Default: every interface ("0.0.0.0"); host-sim binds 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** 0: any free port (`ready` says which). */
+  port: number;
+}
+
+/** The platform's TCP server (Node `net`, Moddable `socket` Listener). */
+export interface TcpServerPort {
+  /**
+   * Listen; `accept` gets each new connection and returns what to do with its bytes.
+   * `ready` once: with the bound port, or with the error (port in use, no permission).
+   */
+  listen(options: TcpListenOptions, accept: (connection: TcpConnection) => TcpConnectionEvents, ready: (error: Error | undefined, port: number) => void): TcpListener;
+}
+
 /**
  * Small-file storage (the device's flash file system; a folder in host-sim).
  * Synchronous: files are a few KB and both littlefs and Node's fs do this cheaply.
