@@ -231,15 +231,16 @@ export class ActiveDevices {
     if (!mac) throw new CommandError(`no device "${selector.slice(0, 40)}" (give a slot number from 0 or a MAC)`);
     if (slot && !ACTIVATION_MODELS.includes(slot.model)) throw new CommandError(`${this.ports.registry.displayName(slot)} (${slot.model}) cannot be activated here (models: ${ACTIVATION_MODELS.join(', ')})`);
     const { gatt, random } = this.needGatt();
-    // A sensor never heard is taken as an LYWSD03MMC, the model the activation pages are for.
-    const device = slot ?? this.ports.registry.add(mac, LYWSD03MMC_PID);
-    const name = device ? this.ports.registry.displayName(device) : mac;
+    // A sensor never heard is taken as an LYWSD03MMC (the model the activation pages are
+    // for), added to the device list only when the activation worked.
+    const name = slot ? this.ports.registry.displayName(slot) : `LYWSD03-${mac.slice(6).toLowerCase()}`;
     this.withLink(mac, 0, gatt, async (link) => {
       const ctx = this.flowContext(link, random);
       const outcome = await register(ctx);
       // As the activation pages do: a login with the fresh token proves it works.
       await login(ctx, outcome.token);
       this.tokens.set(mac, { token: outcome.token, kind: 'sensor', auto: false });
+      if (!slot) this.ports.registry.add(mac, LYWSD03MMC_PID);
       this.ports.setKey(mac, outcome.bindKey);
       this.ports.saveConfig();
       return outcome.bindKey;

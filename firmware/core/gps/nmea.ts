@@ -123,7 +123,8 @@ export class NmeaReader {
     const knots = f[7] === '' ? undefined : Number(f[7]);
     const course = f[8] === '' ? undefined : Number(f[8]);
     const date = /^(\d{2})(\d{2})(\d{2})$/.exec(f[9]!);
-    if (date) this.date = `20${date[3]}-${date[2]}-${date[1]}`;
+    // Two-digit years: 80-99 are 1980-1999 (GPS began in 1980), the rest 2000-2079.
+    if (date) this.date = `${Number(date[3]) >= 80 ? '19' : '20'}${date[3]}-${date[2]}-${date[1]}`;
     const time = timeOf(f[1]!);
     return this.update({
       latitude, longitude,
