@@ -8,7 +8,7 @@ import { GATT_PROPERTY } from '../../firmware/core/host.js';
 import { ccmEncrypt } from '../../firmware/core/crypto/ccm.js';
 import { fromHex } from '../../firmware/core/bytes/hex.js';
 import { createNodeAes, createNodeAuthCrypto } from '../crypto.js';
-import { AVDTP, MI_SERVICE, MiAuthDevice, UPNP } from './mi-device.js';
+import { AVDTP, MI_SERVICE, MiAuthDevice, UPNP } from '../../firmware/core/miauth/device.js';
 import type { PeripheralProtocol, ProtocolHost, ServiceModel } from './models.js';
 
 const EMPTY = () => new Uint8Array(0);
@@ -31,7 +31,6 @@ export function miServiceModel(start?: number): ServiceModel {
 export function miDeviceFor(host: ProtocolHost, did?: Uint8Array, loggedIn?: () => void): MiAuthDevice {
   const slow = () => host.fault() === 'slow-replies';
   return new MiAuthDevice({
-    clock: host.clock,
     crypto: createNodeAuthCrypto(),
     aes: createNodeAes(),
     random: (n) => new Uint8Array(randomBytes(n)),

@@ -10,7 +10,7 @@ import { GATT_PROPERTY } from '../../firmware/core/host.js';
 import { decryptFrame, encryptFrame, chunks, UartReassembler, UART_ADDRESS, UART_READ, UART_WRITE } from '../../firmware/core/miauth/uart.js';
 import { createNodeAes } from '../crypto.js';
 import { miDeviceFor, miServiceModel, SLOW_REPLY_MS } from './mi-sensor.js';
-import type { MiAuthDevice } from './mi-device.js';
+import type { MiAuthDevice } from '../../firmware/core/miauth/device.js';
 import type { PeripheralModel, PeripheralProtocol, ProtocolHost, PeripheralValues } from './models.js';
 
 export const NUS_SERVICE = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';

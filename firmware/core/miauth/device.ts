@@ -1,20 +1,20 @@
-// The device's side of Mi authentication, for the simulated scooter and LYWSD03MMC: it
-// answers register and login the way the reference describes the real devices
-// (xiaomi-auth-scooter.md §3–4), with the core's own framing and key schedule so the
-// gateway is checked against the same rules from the other end. Async steps like the
-// app's side (core/miauth/flow.ts); a link drop abandons a flow in progress.
+// The device's side of Mi authentication: it answers register and login the way the
+// reference describes the real devices (xiaomi-auth-scooter.md §3–4), with the same
+// framing and key schedule as the gateway's side (flow.ts), seen from the other end.
+// Not used by the firmware itself: the simulated scooter and LYWSD03MMC (host-sim/gatt)
+// and the XS check (scripts/xs-check.js: register, login and UART in XS) run it. It lives
+// in the core so that both can. Async steps; a link drop abandons a flow in progress.
 
-import type { AesEncryptBlock, AuthCrypto, Clock } from '../../firmware/core/host.js';
-import { encryptDid, loginKeys, registrationKeys, sameBytes, type MiSession } from '../../firmware/core/miauth/keys.js';
-import { ccmDecrypt } from '../../firmware/core/crypto/ccm.js';
-import { announce, dataFrames, PARCEL, ParcelAssembler, RCV_OK, RCV_RDY, readControl, sameControl } from '../../firmware/core/miauth/parcel.js';
+import type { AesEncryptBlock, AuthCrypto } from '../host.js';
+import { loginKeys, registrationKeys, sameBytes, type MiSession } from './keys.js';
+import { ccmDecrypt } from '../crypto/ccm.js';
+import { announce, dataFrames, PARCEL, ParcelAssembler, RCV_OK, RCV_RDY, readControl, sameControl } from './parcel.js';
 
 export const MI_SERVICE = '0000fe95-0000-1000-8000-00805f9b34fb';
 export const UPNP = '00000010-0000-1000-8000-00805f9b34fb';
 export const AVDTP = '00000019-0000-1000-8000-00805f9b34fb';
 
 export interface MiDeviceHost {
-  clock: Clock;
   crypto: AuthCrypto;
   aes: AesEncryptBlock;
   random(count: number): Uint8Array;
@@ -203,5 +203,3 @@ function decryptDid(aes: AesEncryptBlock, didKey: Uint8Array, sealed: Uint8Array
   const aad = Uint8Array.from('devID', (c) => c.charCodeAt(0));
   return ccmDecrypt({ aes, key: didKey, nonce, aad, tagLength: 4 }, sealed.subarray(0, 20), sealed.subarray(20));
 }
-
-export { encryptDid };
