@@ -19,6 +19,7 @@ export const FAULTS = {
   'wrong-token': 'a Mi device (scooter, LYWSD03MMC) holds another token than the one registered: login fails',
   'drop-after-login': 'a Mi device drops the link 1 s after each login',
   'slow-replies': "a Mi device answers the auth handshake and the scooter's UART 1.2 s late",
+  'no-button': 'the scooter beeps at registration but nobody presses its power button',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

@@ -28,7 +28,7 @@ export function miServiceModel(start?: number): ServiceModel {
 }
 
 /** Shared by the simulated Mi devices: the device's auth side on node:crypto. */
-export function miDeviceFor(host: ProtocolHost, did?: Uint8Array, loggedIn?: () => void): MiAuthDevice {
+export function miDeviceFor(host: ProtocolHost, did?: Uint8Array, loggedIn?: () => void, confirmationNeeded?: () => boolean): MiAuthDevice {
   const slow = () => host.fault() === 'slow-replies';
   return new MiAuthDevice({
     crypto: createNodeAuthCrypto(),
@@ -37,6 +37,7 @@ export function miDeviceFor(host: ProtocolHost, did?: Uint8Array, loggedIn?: () 
     notify: (uuid, bytes) => host.notify(uuid, bytes, slow() ? SLOW_REPLY_MS : 0),
     fault: (name) => host.fault() === name,
     ...(loggedIn ? { loggedIn } : {}),
+    ...(confirmationNeeded ? { confirmationNeeded } : {}),
   }, did);
 }
 

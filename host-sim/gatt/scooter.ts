@@ -21,6 +21,10 @@ export const NUS_RX = '6e400003-b5a3-f393-e0a9-e50e24dcca9e';
 export const SESSION_KEEP_MS = 10_000;
 /** drop-after-login: the link drops this long after a login. */
 const DROP_AFTER_LOGIN_MS = 1000;
+/** The simulated rider presses the power button this long after the beep... */
+const BUTTON_AFTER_BEEP_MS = 1500;
+/** ...and the scooter accepts a registration for this long after the press. */
+const BUTTON_VALID_MS = 30_000;
 const CAPACITY_MAH = 7800;
 const SERIAL = '26354/00467353';
 
@@ -69,6 +73,10 @@ export class ScooterDevice implements PeripheralProtocol {
   private readonly rx = new UartReassembler();
   private deviceCounter = 0;
   private droppedAt: number | undefined;
+  /** When the power button was last pressed (registration needs a press after a beep). */
+  private pressedAt: number | undefined;
+  /** Beeps so far (each a registration that waited for the button). */
+  beeps = 0;
   /** UART frames answered, and frames ignored (no session, bad tag). */
   readonly counts = { answered: 0, ignored: 0, writes: 0 };
   settings = { cruise: 0, light: 0, kers: 1 };
@@ -78,8 +86,24 @@ export class ScooterDevice implements PeripheralProtocol {
     const did = Uint8Array.from('\0blt.4.18n58266kgg00', (c) => c.charCodeAt(0));
     this.mi = miDeviceFor(host, did, () => {
       if (host.fault() === 'drop-after-login') host.clock.setTimeout(() => host.drop(0x13), DROP_AFTER_LOGIN_MS);
-    });
+    }, () => this.confirmationNeeded());
     this.ride = new Ride(host);
+  }
+
+  /**
+   * A registration wants the power button: pressed recently, it goes on; otherwise the
+   * scooter beeps, stays silent, and the simulated rider presses the button a moment later
+   * (unless the no-button fault says nobody is there).
+   */
+  private confirmationNeeded(): boolean {
+    const now = this.host.clock.now();
+    if (this.pressedAt !== undefined && now - this.pressedAt <= BUTTON_VALID_MS) {
+      this.pressedAt = undefined;
+      return false;
+    }
+    this.beeps++;
+    if (this.host.fault() !== 'no-button') this.host.clock.setTimeout(() => { this.pressedAt = this.host.clock.now(); }, BUTTON_AFTER_BEEP_MS);
+    return true;
   }
 
   onConnect(): void {

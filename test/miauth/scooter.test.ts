@@ -39,8 +39,10 @@ function setup(options: { crypto?: boolean } = {}) {
 
 async function registered(t: ReturnType<typeof setup>) {
   expect(t.gw.command(`MI32Scooter ${MAC} register`, 'console')).toMatchObject({ MI32Scooter: 'Registering', Device: NAME });
-  await settle(t.clock, 10_000);
+  await settle(t.clock, 15_000);
   expect(t.results().at(-1)).toEqual({ MI32Scooter: { [NAME]: 'Registered' } });
+  // The scooter beeped once, the (simulated) rider pressed its button, the second attempt went through.
+  expect(t.scooter.beeps).toBe(1);
 }
 
 async function loggedIn(t: ReturnType<typeof setup>) {
@@ -176,6 +178,17 @@ describe('MI32Scooter against the simulated scooter', () => {
     const everything = [...t.mqtt.sent.map((m) => `${m.topic} ${m.payload}`), ...t.lines].join('\n').toLowerCase();
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(token.slice(0, 12));
+  });
+
+  it('nobody presses the button: three attempts, then a clear error; nothing stored', async () => {
+    const t = setup();
+    t.link.setFault(MAC, 'no-button');
+    t.gw.command(`MI32Scooter ${MAC} register`, 'console');
+    expect(t.gw.command(`MI32Scooter ${MAC} register`, 'console')).toMatchObject({ MI32Scooter: 'Error', Error: expect.stringContaining('already running') });
+    await settle(t.clock, 40_000);
+    expect(t.scooter.beeps).toBe(3);
+    expect(t.results().at(-1)).toEqual({ MI32Scooter: { [NAME]: { Error: expect.stringContaining('press the power button'), Code: 'needs-button' } } });
+    expect(t.store.read('mitokens')).toBeUndefined();
   });
 
   it('malformed forms are refused at once and change nothing', () => {

@@ -20,6 +20,12 @@ import type { Registry } from './registry.js';
 /** Models MI32Activate supports: Telink sensors on Xiaomi's stock firmware with the Mi service (as the activation pages). */
 export const ACTIVATION_MODELS = ['LYWSD03MMC', 'MHO-C401'];
 const LYWSD03MMC_PID = 0x055b;
+/**
+ * Registering a scooter: when it beeps for its power button it stays silent; as the open
+ * clients do, we then close the link, wait for the press, and start over (new key pair).
+ */
+const REGISTER_ATTEMPTS = 3;
+const AFTER_BEEP_MS = 5000;
 /** A GPS fix older than this is left out of the telemetry (the receiver lost it or went quiet). */
 const GPS_STALE_MS = 30_000;
 
@@ -58,6 +64,8 @@ export class ActiveDevices {
   private readonly crypto: AuthCrypto;
   /** MACs with a register/activation running (one flow per device at a time). */
   private readonly busy = new Set<string>();
+  /** Scooters being registered, across the attempts a beep makes. */
+  private readonly registering = new Set<string>();
 
   constructor(private readonly ports: ActiveDevicesPorts) {
     this.tokens = new TokenStore(ports.store);
@@ -106,6 +114,7 @@ export class ActiveDevices {
     const { gatt, random } = this.needGatt();
     if (action === 'register') {
       if (words.length !== 2) throw new CommandError(usage);
+      if (this.registering.has(mac)) throw new CommandError(`${name}: a registration is already running`);
       this.registerScooter(mac, gatt, random);
       return { MI32Scooter: 'Registering', Device: name, Note: `press the scooter's power button once when it beeps; ${UNBIND_WARNING}` };
     }
@@ -214,10 +223,19 @@ export class ActiveDevices {
     const name = scooterName(mac);
     // A running driver would fight over the link; registration re-keys the scooter anyway.
     this.scooters.get(mac)?.stop();
-    this.withLink(mac, 1, gatt, async (link) => {
-      const outcome = await register(this.flowContext(link, random));
-      this.tokens.set(mac, { token: outcome.token, kind: 'scooter', auto: false });
-    }).then(
+    const attempt = async (n: number): Promise<void> => {
+      try {
+        const outcome = await this.withLink(mac, 1, gatt, (link) => register(this.flowContext(link, random)));
+        this.tokens.set(mac, { token: outcome.token, kind: 'scooter', auto: false });
+      } catch (e) {
+        if (!(e instanceof MiAuthError) || e.code !== 'needs-button' || n >= REGISTER_ATTEMPTS) throw e;
+        this.ports.log.info(`${name} beeps: press its power button once (registration ${n + 1} of ${REGISTER_ATTEMPTS} in ${AFTER_BEEP_MS / 1000} s)`);
+        await new Promise<void>((resolve) => this.ports.clock.setTimeout(resolve, AFTER_BEEP_MS));
+        return attempt(n + 1);
+      }
+    };
+    this.registering.add(mac);
+    attempt(1).finally(() => this.registering.delete(mac)).then(
       () => this.ports.result({ MI32Scooter: { [name]: 'Registered' } }),
       (e: Error) => this.ports.result({ MI32Scooter: { [name]: failure(e) } }),
     );

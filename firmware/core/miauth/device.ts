@@ -22,6 +22,12 @@ export interface MiDeviceHost {
   notify(uuid: string, bytes: Uint8Array): void;
   /** Called when a login succeeds (the scooter's drop-after-login fault hooks here). */
   loggedIn?(): void;
+  /**
+   * Registration reached the key exchange: true when the device wants its owner's
+   * confirmation first (a scooter beeps and waits for its power button): it stays silent,
+   * and the app must start over once the button was pressed.
+   */
+  confirmationNeeded?(): boolean;
   /** Is the named fault set now? */
   fault(name: 'wrong-token'): boolean;
 }
@@ -147,6 +153,7 @@ export class MiAuthDevice {
     await this.send(generation, PARCEL.deviceInfo, info);
     if (await this.nextStep(generation) !== 0x15) throw new Abandoned();
     const appPublic = await this.receive(generation, PARCEL.publicKey);
+    if (this.host.confirmationNeeded?.()) throw new Abandoned();
     let privateKey = this.host.random(32);
     let devicePublic: Uint8Array;
     for (;;) {

@@ -49,11 +49,11 @@ const RESULT: Readonly<Record<number, { ok: boolean; code?: MiAuthCode; text: st
 export interface MiAuthTimeouts {
   /** Each packet the device owes us during the handshake (reference: 2–3 s). */
   step: number;
-  /** The device's public key after ours: a scooter waits here for the power button. */
+  /** The device's public key after ours: a scooter that wants its power button stays silent here (macbury: 2 s, miauth: 2–3 s). */
   confirm: number;
 }
 
-export const DEFAULT_MI_AUTH_TIMEOUTS: MiAuthTimeouts = { step: 3000, confirm: 8000 };
+export const DEFAULT_MI_AUTH_TIMEOUTS: MiAuthTimeouts = { step: 3000, confirm: 3000 };
 
 export interface FlowContext {
   transport: MiTransport;
