@@ -86,4 +86,15 @@ describe('MI32Activate', () => {
     expect(t.gw.registry.keyOf(MAC)).toBeUndefined();
     expect(t.gw.registry.slots.has(MAC)).toBe(false);
   });
+
+  it('a sensor whose login proof does not verify (wrong-token) is not activated', async () => {
+    const t = setup();
+    t.link.setFault(MAC, 'wrong-token');
+    t.gw.command(`MI32Activate ${MAC}`, 'console');
+    await settle(t.clock, 10_000);
+    const last = JSON.parse(t.mqtt.on('stat/t/RESULT').at(-1)!);
+    expect(last.MI32Activate[NAME]).toMatchObject({ Code: 'wrong-token' });
+    expect(t.store.read('mi32cfg')).toBeUndefined();
+    expect(t.gw.registry.keyOf(MAC)).toBeUndefined();
+  });
 });
