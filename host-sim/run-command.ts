@@ -34,8 +34,9 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
-      simulated peripherals (host-sim/gatt: six demo devices with a scooter, or --peripherals FILE), with
-      faults on demand (--fault A4C1381A2B01=no-response). --gps reads NMEA from a pipe or
+      simulated peripherals (host-sim/gatt: six demo devices, a scooter among them, or
+      --peripherals FILE), with faults on demand (--fault A4C1381A2B01=no-response).
+      --gps reads NMEA from a pipe or
       serial device (a regular file is replayed in a loop, a line every 250 ms).
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
