@@ -18,7 +18,8 @@ import { formatCaptureError, type CapturedAdvertisement } from './capture/index.
 import { openCapture, type CaptureStream } from './capture/stream.js';
 import { CaptureClock } from './capture-clock.js';
 import { addrTypeCode } from './capture/types.js';
-import { createNodeAes } from './crypto.js';
+import { createNodeAes, createNodeAuthCrypto } from './crypto.js';
+import { createGpsSource } from './gps-source.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
@@ -26,15 +27,17 @@ import { createNodeScriptHost } from './script-host.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
-           [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
+           [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]... [--gps FILE|PIPE]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
-      simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
-      faults on demand (--fault A4C1381A2B01=no-response).
+      simulated peripherals (host-sim/gatt: six demo devices, a scooter among them, or
+      --peripherals FILE), with faults on demand (--fault A4C1381A2B01=no-response).
+      --gps reads NMEA from a pipe or
+      serial device (a regular file is replayed in a loop, a line every 250 ms).
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
@@ -58,6 +61,7 @@ interface RunArgs {
   scripts: string[];
   peripherals?: string;
   faults: string[];
+  gps?: string;
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -69,6 +73,7 @@ function parseRunArgs(args: string[]): RunArgs {
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
       script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
+      gps: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -102,13 +107,14 @@ function parseRunArgs(args: string[]): RunArgs {
       if (problem) throw new RunUsageError(`${option}: ${problem}`);
     }
   }
+  if (values.gps !== undefined && !existsSync(values.gps)) throw new RunUsageError(`--gps: ${values.gps} does not exist`);
   if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
     throw new RunUsageError(`--data: ${values.data} is not a folder`);
   }
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
-    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gps: values.gps,
   };
 }
 
@@ -180,6 +186,8 @@ export async function runCommand(args: string[]): Promise<number> {
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
     gatt: gattLink,
+    authCrypto: createNodeAuthCrypto(),
+    ...(opts.gps ? { gps: createGpsSource(opts.gps) } : {}),
     scan: {
       pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
       resume: () => { scan.paused = false; log.info('scan resumed'); },

@@ -13,6 +13,26 @@ export interface Crypto {
   aesEncryptBlock: AesEncryptBlock;
 }
 
+/**
+ * Public-key crypto for Mi authentication (register, login; core/miauth). The core has a
+ * portable version of each (crypto/p256.ts, crypto/sha256.ts: PORTABLE_AUTH_CRYPTO); a
+ * platform with native ones hands them in (Node: node:crypto).
+ */
+export interface AuthCrypto {
+  /** P-256: the raw X‖Y public key (64 bytes) of a 32-byte private scalar. */
+  p256PublicKey(privateKey: Uint8Array): Uint8Array;
+  /** P-256 ECDH: the shared X coordinate (32 bytes); throws for a point not on the curve. */
+  p256SharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
+  sha256(data: Uint8Array): Uint8Array;
+}
+
+/** A byte stream the core reads (a GPS on a serial port; a file or pipe in host-sim). */
+export interface ByteSource {
+  /** Bytes as they come, in any chunking; `onEnd` when the stream ends (with the error when it failed). */
+  start(onBytes: (bytes: Uint8Array) => void, onEnd?: (error?: Error) => void): void;
+  stop(): void;
+}
+
 /** Leveled log lines; the console transport on the device. */
 export interface Log {
   debug(message: string): void;

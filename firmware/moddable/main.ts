@@ -12,7 +12,7 @@
 import config from "mc/config";
 import { createGatewayApp, type BrokerOptions, type GatewayApp } from "core/gateway/app";
 import { slotCount } from "core/gateway/validate";
-import type { TlsOptions } from "core/host";
+import type { ByteSource, TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
 import { createClock } from "mi32/clock";
 import { createConsole } from "mi32/console";
@@ -23,6 +23,7 @@ import { moddableRandom } from "mi32/random";
 import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
 import { createGattLink } from "mi32/gatt";
+import { createGpsSource } from "mi32/gps";
 import { createDeviceScriptHost } from "mi32/script-host";
 import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
@@ -89,6 +90,8 @@ const gatewayApp: GatewayApp = createGatewayApp({
   setActiveScan: (active) => scanner.start(active),
   // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
   gatt: createGattLink(log),
+  // MI32Scooter/MI32Activate run Mi authentication on the core's portable P-256/SHA-256 (no authCrypto port here).
+  ...gpsPort(createGpsSource()),
   scan: { pause: () => scanner.stop(), resume: () => scanner.start(gatewayApp.gateway.options.activeScan === 1) },
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
@@ -105,6 +108,10 @@ const gatewayApp: GatewayApp = createGatewayApp({
   broker: brokerOptions,
 });
 app = gatewayApp;
+
+function gpsPort(gps: ByteSource | undefined): { gps?: ByteSource } {
+  return gps ? { gps } : {};
+}
 
 gatewayApp.start();
 scanner.start(gatewayApp.gateway.options.activeScan === 1);

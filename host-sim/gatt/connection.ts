@@ -49,6 +49,7 @@ export class SimConnection implements GattConnection, PeripheralLink {
     private readonly requestMs: number,
   ) {
     peripheral.link = this;
+    peripheral.protocol?.onConnect?.();
   }
 
   discoverServices(done: (error: GattFailure | undefined, services: GattService[]) => void): void {
@@ -107,6 +108,7 @@ export class SimConnection implements GattConnection, PeripheralLink {
       if (error !== undefined) return refuse(attFailure(error, what));
       this.peripheral.record('write', { uuid: entry.model.uuid, value: toHex(bytes) });
       done(undefined);
+      this.peripheral.protocol?.onWrite(entry.model.uuid, bytes);
     }, done);
   }
 
@@ -154,6 +156,17 @@ export class SimConnection implements GattConnection, PeripheralLink {
     this.close();
     this.peripheral.record('drop', { reason });
     this.events.onDisconnect(reason);
+  }
+
+  send(uuid: string, bytes: Uint8Array, delayMs: number): void {
+    const entry = this.peripheral.table.services.flatMap((s) => s.characteristics).find((c) => c.model.uuid === uuid);
+    if (!entry) return;
+    const value = bytes.slice();
+    this.later(this.requestMs + delayMs, () => {
+      if (!this.open || !this.subscriptions.has(entry.handle) || this.peripheral.fault?.name === 'no-notify') return;
+      this.peripheral.notifications++;
+      this.events.onNotification(entry.handle, value);
+    });
   }
 
   notifyChanged(entries: CharacteristicEntry[]): void {

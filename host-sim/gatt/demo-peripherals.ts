@@ -29,6 +29,8 @@ export const DEMO_PERIPHERALS: readonly PeripheralSpec[] = [
   { mac: 'C47C8D6A1B2C', model: 'HHCCJCY01', values: { temperature: 21.5, illuminance: 870, moisture: 35, conductivity: 412, battery: 91, firmware: '3.2.1' } },
   { mac: 'E72E01A1B2C3', model: 'LYWSD02', values: { temperature: 20.9, humidity: 51, battery: 64 } },
   { mac: '582D3430AB12', model: 'CGD1', values: { battery: 58 } },
+  // A scooter to register and log in to (MI32Scooter E12A3B4C5D6E register, then login).
+  { mac: 'E12A3B4C5D6E', model: 'M365' },
 ];
 
 const ENTRY_KEYS = ['mac', 'model', 'fault', 'values'];

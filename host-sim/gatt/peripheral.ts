@@ -6,7 +6,7 @@ import { parseUuid, shortUuid, uuid16 } from '../../firmware/core/gatt/uuid.js';
 import { toHex } from '../../firmware/core/bytes/hex.js';
 import { attributeTable, type AttributeTable, type CharacteristicEntry, type ServiceEntry } from './attributes.js';
 import { effectiveProperties, formatFault, toFault, type Fault, type FaultName } from './faults.js';
-import type { PeripheralModel, PeripheralValues } from './models.js';
+import type { PeripheralModel, PeripheralProtocol, PeripheralValues } from './models.js';
 
 export type SimEventKind =
   | 'connect' | 'connect-refused' | 'connect-unanswered' | 'disconnect' | 'drop'
@@ -31,6 +31,8 @@ export interface SimEvent {
 export interface PeripheralLink {
   notifyChanged(entries: CharacteristicEntry[]): void;
   drop(reason: number): void;
+  /** A talking device's notification: bytes of its own on a subscribed characteristic. */
+  send(uuid: string, bytes: Uint8Array, delayMs: number): void;
 }
 
 export interface PeripheralInit {
@@ -57,6 +59,10 @@ export class SimPeripheral {
   busy = false;
   /** Clock time at which the device clock (`values.time`) last ticked. */
   private clockAt: number;
+  /** The model's talking side (Mi authentication, a UART), when it has one. */
+  readonly protocol: PeripheralProtocol | undefined;
+  /** Out of range until this clock time: connects go unanswered (outage()). */
+  unreachableUntil = 0;
 
   constructor(
     readonly mac: string,
@@ -70,6 +76,18 @@ export class SimPeripheral {
     this.assign(init.values ?? {});
     this.fault = init.fault === undefined ? undefined : toFault(init.fault);
     this.clockAt = clock.now();
+    this.protocol = model.protocol?.({
+      mac, clock, values: this.values,
+      notify: (uuid, bytes, delayMs = 0) => this.link?.send(uuid, bytes, delayMs),
+      drop: (reason) => this.drop(reason),
+      fault: () => this.fault?.name,
+    });
+  }
+
+  /** Out of range for `ms`: the link drops now and connects go unanswered until then. */
+  outage(ms: number): void {
+    this.unreachableUntil = this.clock.now() + ms;
+    this.drop(0x08); // HCI connection timeout, as when a device walks away
   }
 
   /** Sets values (checked against the model); subscribers hear about characteristics that changed. */
@@ -149,6 +167,7 @@ export class SimPeripheral {
     this.link = undefined;
     this.busy = false;
     this.model.onDisconnect?.(this.values);
+    this.protocol?.onDisconnect?.();
   }
 
   record(kind: SimEventKind, fields: Omit<SimEvent, 't' | 'kind'> = {}): void {

@@ -86,9 +86,10 @@ export class SimGattLink implements GattLink {
         peripheral.record('connect-unanswered', { detail: fault });
         return;
       }
-      if (fault === 'refuse-connect') {
+      // Out of range (outage()): the connection cannot be established, reported at once.
+      if (fault === 'refuse-connect' || this.clock.now() < peripheral.unreachableUntil) {
         peripheral.busy = false;
-        peripheral.record('connect-refused', { reason: CONNECTION_FAILED, detail: fault });
+        peripheral.record('connect-refused', { reason: CONNECTION_FAILED, detail: fault ?? 'out of range' });
         events.onConnectFailed({ code: 'refused', message: `${peripheral.mac} refused the connection`, reason: CONNECTION_FAILED });
         return;
       }

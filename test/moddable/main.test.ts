@@ -44,6 +44,7 @@ vi.mock('mi32/scanner', () => ({
   },
 }));
 vi.mock('mi32/gatt', () => ({ createGattLink: () => undefined }));
+vi.mock('mi32/gps', () => ({ createGpsSource: () => undefined }));
 vi.mock('mi32/wifi', () => ({ startWifi: () => {} }));
 vi.mock('mi32/script-host', () => ({
   createDeviceScriptHost: (): ScriptHost => ({

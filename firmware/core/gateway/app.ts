@@ -84,6 +84,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     ...(ports.gatt ? { gatt: ports.gatt, gattClock: wallClock } : {}),
     ...(ports.scan ? { scan: ports.scan } : {}),
     ...(ports.gattTimeouts ? { gattTimeouts: ports.gattTimeouts } : {}),
+    random: ports.random, ...(ports.authCrypto ? { authCrypto: ports.authCrypto } : {}), ...(ports.gps ? { gps: ports.gps } : {}),
   }, config.settings ?? {}, config.slots);
 
   /** The gateway's subscriptions, kept here so that every new client gets them. */

@@ -2,6 +2,7 @@
 // the dispatcher (commands.ts) and the command modules (tasmota-commands.ts, ...) read it.
 // Apart from commands.ts so that no command module imports the dispatcher that imports it.
 
+import type { ActiveDevices } from './active-devices.js';
 import type { Reply } from './command-reply.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
@@ -48,6 +49,8 @@ export interface CommandTarget {
   saveConfig(): number;
   /** MI32Battery / MI32Time / MI32Unit over the GATT client (gateway/gatt-commands.ts). */
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
+  /** MI32Scooter / MI32Activate: the devices the gateway logs into (gateway/active-devices.ts). */
+  readonly active: ActiveDevices;
   /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
   scriptCommand(kind: 'status' | 'save', arg: string): Reply;
   /** The device table (MI32Name, MI32Keys). */

@@ -2,7 +2,8 @@
 // the options and settings, the teleperiod timer and the real-time batching, and runs
 // console commands from any source. Everything platform-specific arrives as ports.
 
-import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
+import type { AesEncryptBlock, AuthCrypto, ByteSource, Clock, GattLink, Log, Random, Store, TimerHandle } from '../host.js';
+import { ActiveDevices, type ActiveDevicesPorts } from './active-devices.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
 import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
@@ -45,6 +46,12 @@ export interface GatewayPorts {
   gattTimeouts?: Partial<GattTimeouts>;
   /** The GATT client's clock when it is not `clock` (host-sim replays on capture time; connections run on the wall clock). */
   gattClock?: Clock;
+  /** Mi authentication (MI32Scooter, MI32Activate): random keys and nonces, native crypto when the platform has it. */
+  random?: Random;
+  authCrypto?: AuthCrypto;
+  /** A serial GPS (NMEA): its fix joins STATE and the scooter's SENSOR. */
+  gps?: ByteSource;
+  activeTiming?: Pick<ActiveDevicesPorts, 'scooterTiming' | 'authTimeouts'>;
 }
 
 export type { CommandSource } from './command-target.js';
@@ -127,9 +134,22 @@ export class Gateway implements CommandTarget {
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
-      onEvent: (event) => this.scripts?.onGattEvent(event),
+      onEvent: (event) => {
+        this.active.onGattEvent(event);
+        this.scripts?.onGattEvent(event);
+      },
+    });
+    this.active = new ActiveDevices({
+      gatt: this.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, store: ports.store, aes: ports.aes, registry: this.registry,
+      ...(ports.random ? { random: ports.random } : {}), ...(ports.authCrypto ? { crypto: ports.authCrypto } : {}), ...(ports.gps ? { gps: ports.gps } : {}),
+      ...ports.activeTiming,
+      setKey: (mac, key) => this.setKey(mac, key), saveConfig: () => this.saveConfig(),
+      publishSensor: (text) => this.publish('SENSOR', text), result: (reply) => this.result(reply), timeText: (ms) => this.localTime(ms),
     });
   }
+
+  /** Scooters, activation and the GPS (gateway/active-devices.ts). */
+  readonly active: ActiveDevices;
 
   /** Scripts see advertisements, GATT events and their commands from now on (one runtime at a time). */
   attachScripts(port: ScriptPort): void {
@@ -175,10 +195,12 @@ export class Gateway implements CommandTarget {
     for (const p of cfg.problems) this.ports.log.warn(`mi32cfg: ${p}`);
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
     this.scheduleTele();
+    this.active.start();
     return cfg.problems;
   }
 
   stop(): void {
+    this.active.stop();
     this.gatt?.close();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
@@ -351,6 +373,7 @@ export class Gateway implements CommandTarget {
         Overflow: t.overflow,
         MqttQueueDropped: this.mqtt?.dropped() ?? 0,
       },
+      ...gpsPart(this.active.gpsValues()),
     });
   }
 
@@ -566,6 +589,10 @@ export class Gateway implements CommandTarget {
 }
 
 const GATT_COMMANDS = { battery: batteryCommand, clock: clockCommand, unit: unitCommand };
+
+function gpsPart(gps: Record<string, unknown> | undefined): Record<string, unknown> {
+  return gps ? { GPS: gps } : {};
+}
 
 /** The first word of a command line, at most 32 characters. */
 function commandWord(line: string): string {
