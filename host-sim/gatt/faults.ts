@@ -16,6 +16,7 @@ export const FAULTS = {
   'no-response': 'requests after connect never answer',
   'disconnect-mid-operation': 'the first request after connect makes the peripheral drop the link (reason 0x13)',
   'no-notify': 'subscribing succeeds but no notification ever comes',
+  'refuse-pairing': 'a connect that asks to pair (MI32Pair) fails: the peripheral refuses pairing',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
