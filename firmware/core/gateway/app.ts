@@ -84,6 +84,8 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     ...(ports.gatt ? { gatt: ports.gatt, gattClock: wallClock } : {}),
     ...(ports.scan ? { scan: ports.scan } : {}),
     ...(ports.gattTimeouts ? { gattTimeouts: ports.gattTimeouts } : {}),
+    ...(ports.http ? { http: ports.http } : {}),
+    ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
   }, config.settings ?? {}, config.slots);
 
   /** The gateway's subscriptions, kept here so that every new client gets them. */

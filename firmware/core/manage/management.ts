@@ -1,0 +1,106 @@
+// Device management, composed: the allow list and working mode (device-list.ts), pairing
+// over the GATT client, and the batch upload of approved devices' readings
+// (upload/uploader.ts). The gateway owns one and feeds it readings; the MI32Approve/...
+// commands (commands.ts) act on it.
+
+import type { Clock, GattLink, HttpClient, Log, Store } from '../host.js';
+import type { Values } from '../decoders/types.js';
+import type { GattClient, GattResult } from '../gatt/client.js';
+import { parseUuid } from '../gatt/uuid.js';
+import type { Reply } from '../gateway/command-reply.js';
+import { Uploader, type UploaderOptions } from '../upload/uploader.js';
+import { DeviceList, type WorkingMode } from './device-list.js';
+
+export interface ManagementPorts {
+  store: Store;
+  log: Log;
+  clock: Clock;
+  /** Without one there is no batch upload (MI32Upload says so). */
+  http?: HttpClient;
+  /** The radio's bond store, for MI32Unpair. */
+  link?: GattLink;
+  /** The GATT client (made after this object, hence a function). */
+  gatt(): GattClient | undefined;
+  /** Scanning on or off (MI32Mode off); the gateway also ignores what still arrives. */
+  setScanning?(on: boolean): void;
+  /** A late command outcome: console and stat/<topic>/RESULT. */
+  result(reply: Reply): void;
+  upload?: UploaderOptions;
+}
+
+/** Generic Access / Device Name: every BLE device has it, readable without a bond; MI32Pair reads it over the new bond. */
+const GENERIC_ACCESS = parseUuid('1800')!;
+const DEVICE_NAME = parseUuid('2a00')!;
+
+export class Management {
+  readonly devices: DeviceList;
+  readonly uploader: Uploader | undefined;
+
+  constructor(private readonly ports: ManagementPorts) {
+    this.devices = new DeviceList(ports.store);
+    this.uploader = ports.http && new Uploader({ clock: ports.clock, log: ports.log, store: ports.store, http: ports.http }, ports.upload);
+  }
+
+  get mode(): WorkingMode { return this.devices.mode; }
+  /** False in MI32Mode off: the radio does not listen. */
+  get scanning(): boolean { return this.devices.mode !== 'off'; }
+
+  isApproved(mac: string): boolean { return this.devices.isApproved(mac); }
+  isPaired(mac: string): boolean { return this.devices.isPaired(mac); }
+
+  /** devices.json and upload.json; the upload timer starts. Problems are logged and returned. */
+  start(): string[] {
+    const problems = [...this.devices.load(), ...(this.uploader?.load() ?? [])];
+    for (const p of problems) this.ports.log.warn(p);
+    if (!this.scanning) this.ports.setScanning?.(false);
+    this.uploader?.start();
+    return problems;
+  }
+
+  stop(): void {
+    this.uploader?.stop();
+  }
+
+  /** A decoded reading: an approved device's goes to the upload. A Map lookup for the rest. */
+  onReading(mac: string, now: number, values: Values): void {
+    const device = this.devices.approved.get(mac);
+    if (device) this.uploader?.add(device.id, now, values);
+  }
+
+  setMode(mode: WorkingMode): void {
+    const was = this.scanning;
+    this.devices.setMode(mode); // saved first: a failed save throws and changes nothing
+    if (was !== this.scanning) this.ports.setScanning?.(this.scanning);
+  }
+
+  /** MI32Pair: connect with bonding and read the device name over the encrypted link. Answers at once; the outcome follows on RESULT. */
+  pair(mac: string): Reply {
+    const gatt = this.ports.gatt();
+    if (!gatt) throw new Error('this platform has no GATT client');
+    gatt.submit({ op: 11, mac, service: GENERIC_ACCESS, characteristic: DEVICE_NAME, bond: true }, (r) => this.paired(mac, r));
+    return { MI32Pair: 'Queued', MAC: mac };
+  }
+
+  private paired(mac: string, r: GattResult): void {
+    if (r.error !== 0) return this.ports.result({ MI32Pair: { MAC: mac, Error: r.message, Code: r.error } });
+    try {
+      this.devices.setPaired(mac, true);
+    } catch (e) {
+      return this.ports.result({ MI32Pair: { MAC: mac, Error: `paired, but ${(e as Error).message}` } });
+    }
+    this.ports.result({ MI32Pair: { MAC: mac, Paired: 1 } });
+  }
+
+  /** MI32Remove: no longer approved; a bond it had is deleted too. */
+  remove(mac: string): void {
+    const paired = this.devices.isPaired(mac);
+    this.devices.remove(mac); // saved first
+    if (paired) this.ports.link?.forgetBond?.({ mac, addrType: 0 });
+  }
+
+  /** MI32Unpair: the stored bond is deleted and the device marked unpaired (it stays approved). */
+  unpair(mac: string): void {
+    this.devices.setPaired(mac, false); // saved first
+    this.ports.link?.forgetBond?.({ mac, addrType: 0 });
+  }
+}
