@@ -20,6 +20,7 @@ import { CaptureClock } from './capture-clock.js';
 import { addrTypeCode } from './capture/types.js';
 import { createNodeAes } from './crypto.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
+import { nodeHttp } from './http-client.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
@@ -179,6 +180,8 @@ export async function runCommand(args: string[]): Promise<number> {
     clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+    setScanning: (on) => log.info(on ? 'scanning on' : 'scanning off (MI32Mode off): advertisements are not heard'),
+    http: nodeHttp,
     gatt: gattLink,
     scan: {
       pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
