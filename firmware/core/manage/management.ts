@@ -95,12 +95,25 @@ export class Management {
   remove(mac: string): void {
     const paired = this.devices.isPaired(mac);
     this.devices.remove(mac); // saved first
-    if (paired) this.ports.link?.forgetBond?.({ mac, addrType: 0 });
+    if (paired) this.forgetBond(mac);
   }
 
   /** MI32Unpair: the stored bond is deleted and the device marked unpaired (it stays approved). */
   unpair(mac: string): void {
     this.devices.setPaired(mac, false); // saved first
+    this.forgetBond(mac);
+  }
+
+  /** The stored keys go, and an open encrypted link to the device is closed: the next one is plain. */
+  private forgetBond(mac: string): void {
     this.ports.link?.forgetBond?.({ mac, addrType: 0 });
+    const gatt = this.ports.gatt();
+    if (gatt?.connectedTo === mac) {
+      try {
+        gatt.submit({ op: 5, mac }, () => {});
+      } catch (e) {
+        this.ports.log.warn(`GATT: could not close the link to ${mac}: ${(e as Error).message}`);
+      }
+    }
   }
 }
