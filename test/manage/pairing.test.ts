@@ -3,7 +3,7 @@
 // pairs with it; afterwards every link to it is made with the bond, also after a restart.
 import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../firmware/core/gateway/gateway.js';
-import type { Store } from '../../firmware/core/host.js';
+import type { HttpClient, Store } from '../../firmware/core/host.js';
 import { utf8Encode } from '../../firmware/core/mqtt/utf8.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
 import { createSimGattLink } from '../../host-sim/gatt/demo-peripherals.js';
@@ -15,7 +15,7 @@ import { MemoryStore, RecordingMqtt, silentLog } from '../helpers/gateway.js';
 const LOCKED = 'E72E01A1B2C3'; // an LYWSD02 that asks for a bond
 const OPEN = '582D3430AB12'; // a CGD1 that does not
 
-function setup(store: Store = new MemoryStore(), clock = new FakeClock(), link?: SimGattLink) {
+function setup(store: Store = new MemoryStore(), clock = new FakeClock(), link?: SimGattLink, http?: HttpClient) {
   if (!store.exists('mi32cfg')) store.write('mi32cfg', utf8Encode(JSON.stringify([{ MAC: LOCKED, PID: '045b', key: '' }, { MAC: OPEN, PID: '0576', key: '' }])));
   const gattLink = link ?? createSimGattLink(clock, {
     peripherals: [
@@ -23,7 +23,7 @@ function setup(store: Store = new MemoryStore(), clock = new FakeClock(), link?:
       { mac: OPEN, model: 'CGD1', values: { battery: 58 } },
     ],
   });
-  const gw = new Gateway({ clock, store, log: silentLog, aes: createNodeAes(), gatt: gattLink }, { topic: 't' });
+  const gw = new Gateway({ clock, store, log: silentLog, aes: createNodeAes(), gatt: gattLink, ...(http ? { http } : {}) }, { topic: 't' });
   gw.start();
   const mqtt = new RecordingMqtt();
   gw.attachMqtt(mqtt);
@@ -35,6 +35,30 @@ function setup(store: Store = new MemoryStore(), clock = new FakeClock(), link?:
   };
   return { clock, store, gw, link: gattLink, mqtt, results, run };
 }
+
+describe('MI32Mode active: GATT to approved devices', () => {
+  it('reads the batteries of approved devices every 10 minutes; the value is posted with their readings', async () => {
+    const posted: string[] = [];
+    const t = setup(undefined, undefined, undefined, {
+      request: (req, done) => {
+        posted.push(new TextDecoder().decode(req.body));
+        setImmediate(() => done(undefined, { status: 200, body: '' }));
+      },
+    });
+    await t.run('MI32Upload https://iot.example.com/api');
+    await t.run(`MI32Approve ${OPEN} clock-1`);
+    await t.run(`MI32Approve ${LOCKED}`); // asks for a bond, not paired: its read fails, nothing is posted for it
+    await settle(t.clock, 11 * 60_000);
+    expect(t.link.peripheral(OPEN)!.log.some((e) => e.kind === 'read')).toBe(false); // passive: no connection of its own
+    await t.run('MI32Mode active');
+    await settle(t.clock, 10 * 60_000 + 5_000);
+    expect(t.link.peripheral(OPEN)!.log.filter((e) => e.kind === 'read')).toHaveLength(1);
+    await settle(t.clock, 60_000);
+    const bodies = posted.map((p) => JSON.parse(p) as { data: { iotDeviceId: string; dataType: string; data: { data: Record<string, string> }[] }[] });
+    const groups = bodies.flatMap((b) => b.data);
+    expect(groups).toEqual([{ iotDeviceId: 'clock-1', dataType: 'battery_level', data: [expect.objectContaining({ data: { level: '58' } })] }]);
+  });
+});
 
 describe('pairing (bonding) with devices that ask for it', () => {
   it('battery read refused before pairing, works after MI32Pair, refused again after MI32Unpair', async () => {

@@ -135,7 +135,7 @@ export class Gateway implements CommandTarget {
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.management = new Management({
-      store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, gatt: () => this.gatt, result: (r) => this.result(r),
+      store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
       ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}), ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
     });
     this.gatt = ports.gatt && new GattClient({

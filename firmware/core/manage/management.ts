@@ -3,7 +3,9 @@
 // (upload/uploader.ts). The gateway owns one and feeds it readings; the MI32Approve/...
 // commands (commands.ts) act on it.
 
-import type { Clock, GattLink, HttpClient, Log, Store } from '../host.js';
+import type { Clock, GattLink, HttpClient, Log, Store, TimerHandle } from '../host.js';
+import type { Registry } from '../gateway/registry.js';
+import { ACTIVE_READ_MS, readApprovedBatteries } from './active-reads.js';
 import type { Values } from '../decoders/types.js';
 import type { GattClient, GattResult } from '../gatt/client.js';
 import { parseUuid } from '../gatt/uuid.js';
@@ -15,6 +17,8 @@ export interface ManagementPorts {
   store: Store;
   log: Log;
   clock: Clock;
+  /** The devices heard (active reads look up each approved device's model). */
+  registry: Registry;
   /** Without one there is no batch upload (MI32Upload says so). */
   http?: HttpClient;
   /** The radio's bond store, for MI32Unpair. */
@@ -35,6 +39,7 @@ const DEVICE_NAME = parseUuid('2a00')!;
 export class Management {
   readonly devices: DeviceList;
   readonly uploader: Uploader | undefined;
+  private activeTimer: TimerHandle | undefined;
 
   constructor(private readonly ports: ManagementPorts) {
     this.devices = new DeviceList(ports.store);
@@ -54,11 +59,13 @@ export class Management {
     for (const p of problems) this.ports.log.warn(p);
     if (!this.scanning) this.ports.setScanning?.(false);
     this.uploader?.start();
+    this.scheduleActiveReads();
     return problems;
   }
 
   stop(): void {
     this.uploader?.stop();
+    this.cancelActiveReads();
   }
 
   /** A decoded reading: an approved device's goes to the upload. A Map lookup for the rest. */
@@ -71,6 +78,24 @@ export class Management {
     const was = this.scanning;
     this.devices.setMode(mode); // saved first: a failed save throws and changes nothing
     if (was !== this.scanning) this.ports.setScanning?.(this.scanning);
+    this.scheduleActiveReads();
+  }
+
+  /** In MI32Mode active, a round of battery reads of approved devices every ACTIVE_READ_MS. */
+  private scheduleActiveReads(): void {
+    this.cancelActiveReads();
+    if (this.mode !== 'active' || !this.ports.gatt()) return;
+    this.activeTimer = this.ports.clock.setTimeout(() => {
+      this.activeTimer = undefined;
+      const gatt = this.ports.gatt();
+      if (gatt) readApprovedBatteries(this.ports.registry, gatt, this.devices.approved.keys(), this.ports.log, (mac, values) => this.onReading(mac, this.ports.clock.now(), values));
+      this.scheduleActiveReads();
+    }, ACTIVE_READ_MS);
+  }
+
+  private cancelActiveReads(): void {
+    if (this.activeTimer !== undefined) this.ports.clock.clearTimeout(this.activeTimer);
+    this.activeTimer = undefined;
   }
 
   /** MI32Pair: connect with bonding and read the device name over the encrypted link. Answers at once; the outcome follows on RESULT. */
