@@ -47,8 +47,8 @@ export class Management {
   }
 
   get mode(): WorkingMode { return this.devices.mode; }
-  /** False in MI32Mode off: the radio does not listen. */
-  get scanning(): boolean { return this.devices.mode !== 'off'; }
+  /** False in MI32Mode off: the radio does not listen. A field: every advertisement reads it. */
+  scanning = true;
 
   isApproved(mac: string): boolean { return this.devices.isApproved(mac); }
   isPaired(mac: string): boolean { return this.devices.isPaired(mac); }
@@ -57,6 +57,7 @@ export class Management {
   start(): string[] {
     const problems = [...this.devices.load(), ...(this.uploader?.load() ?? [])];
     for (const p of problems) this.ports.log.warn(p);
+    this.scanning = this.devices.mode !== 'off';
     if (!this.scanning) this.ports.setScanning?.(false);
     this.uploader?.start();
     this.scheduleActiveReads();
@@ -77,6 +78,7 @@ export class Management {
   setMode(mode: WorkingMode): void {
     const was = this.scanning;
     this.devices.setMode(mode); // saved first: a failed save throws and changes nothing
+    this.scanning = mode !== 'off';
     if (was !== this.scanning) this.ports.setScanning?.(this.scanning);
     this.scheduleActiveReads();
   }

@@ -101,6 +101,8 @@ export class Uploader {
   stop(): void {
     this.running = false;
     this.cancel();
+    // Not silent: what could not be posted before the end is counted in the log.
+    if (this.buffer.size > 0) this.ports.log.warn(`upload: ${this.buffer.size} readings were not posted before the stop`);
   }
 
   /** A reading of an approved device; kept only while an endpoint is set. */
