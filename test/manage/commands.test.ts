@@ -191,6 +191,21 @@ describe('upload settings', () => {
     expect(JSON.parse(text(t.store, 'upload.json'))).toEqual({ url: 'https://iot.example.com:443/api/data?key=s3cret', period: 30, token: 'tok-123456' });
   });
 
+  it('upload.json is read back at start; a bad field is reported (never quoting the token) and left out', () => {
+    const store = new MemoryStore();
+    const first = setup(store);
+    first.run('MI32Upload https://iot.example.com:8443/api');
+    first.run('MI32UploadPeriod 60');
+    first.run('MI32UploadToken tok-abc');
+    expect(setup(store).run('MI32Upload').MI32Upload).toMatchObject({ Url: 'https://iot.example.com:8443/api', Period: 60, Token: 'set' });
+    store.write('upload.json', new TextEncoder().encode(JSON.stringify({ url: 'http://plain.example.com/', period: 2, token: 'has space' })));
+    const t = setup(store);
+    expect(t.run('MI32Upload').MI32Upload).toMatchObject({ Url: '', Period: 30, Token: 'none' });
+    const warnings = t.logLines.filter((l) => /upload.json/.test(l));
+    expect(warnings).toHaveLength(3);
+    expect(warnings.join('\n')).not.toContain('has space');
+  });
+
   it('over MQTT the endpoint and the token cannot be changed (anyone on the broker could redirect them)', () => {
     const t = setup();
     expect(t.viaMqtt('MI32Upload', 'https://evil.example.com/')).toMatchObject({ MI32Upload: 'Error' });
