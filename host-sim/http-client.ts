@@ -21,7 +21,8 @@ export const nodeHttp: HttpClient = {
     };
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body) headers['Content-Length'] = req.body.length;
-    const options: https.RequestOptions = { method: req.method, host: req.host, port: req.port, path: req.path, headers };
+    // agent: false — one connection per post (every 30 s): no keep-alive socket outlives `mi32 run`.
+    const options: https.RequestOptions = { method: req.method, host: req.host, port: req.port, path: req.path, headers, agent: false };
     if (req.tls) {
       options.rejectUnauthorized = req.tls.verify !== false;
       if (req.tls.ca !== undefined) options.ca = typeof req.tls.ca === 'string' ? req.tls.ca : Buffer.from(req.tls.ca);
