@@ -21,6 +21,7 @@ import { addrTypeCode } from './capture/types.js';
 import { createNodeAes, createNodeAuthCrypto } from './crypto.js';
 import { createGpsSource } from './gps-source.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
+import { nodeHttp } from './http-client.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
@@ -185,6 +186,8 @@ export async function runCommand(args: string[]): Promise<number> {
     clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
     console: (text) => out(text),
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+    setScanning: (on) => log.info(on ? 'scanning on' : 'scanning off (MI32Mode off): advertisements are not heard'),
+    http: nodeHttp,
     gatt: gattLink,
     authCrypto: createNodeAuthCrypto(),
     ...(opts.gps ? { gps: createGpsSource(opts.gps) } : {}),

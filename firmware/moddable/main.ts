@@ -24,6 +24,7 @@ import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
 import { createGattLink } from "mi32/gatt";
 import { createGpsSource } from "mi32/gps";
+import { createHttpClient } from "mi32/http-client";
 import { createDeviceScriptHost } from "mi32/script-host";
 import { decodeText } from "mi32/text";
 import { startWifi } from "mi32/wifi";
@@ -87,12 +88,15 @@ if (registrySize.problem) log.warn(`mc/config: ${registrySize.problem}`);
 const gatewayApp: GatewayApp = createGatewayApp({
   clock, store, log, aes: createModdableAes(), net: createNet(log), random: moddableRandom,
   console: (line) => consoleIo.write(line),
-  setActiveScan: (active) => scanner.start(active),
+  setActiveScan: (active) => { if (gatewayApp.gateway.management.scanning) scanner.start(active); },
+  // MI32Mode off: the scanner stops (and GATT's resume below leaves it off).
+  setScanning: (on) => (on ? scanner.start(gatewayApp.gateway.options.activeScan === 1) : scanner.stop()),
+  http: createHttpClient(log),
   // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
   gatt: createGattLink(log),
   // MI32Scooter/MI32Activate run Mi authentication on the core's portable P-256/SHA-256 (no authCrypto port here).
   ...gpsPort(createGpsSource()),
-  scan: { pause: () => scanner.stop(), resume: () => scanner.start(gatewayApp.gateway.options.activeScan === 1) },
+  scan: { pause: () => scanner.stop(), resume: () => { if (gatewayApp.gateway.management.scanning) scanner.start(gatewayApp.gateway.options.activeScan === 1); } },
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
   scriptHost: createDeviceScriptHost(clock),
@@ -114,6 +118,6 @@ function gpsPort(gps: ByteSource | undefined): { gps?: ByteSource } {
 }
 
 gatewayApp.start();
-scanner.start(gatewayApp.gateway.options.activeScan === 1);
+if (gatewayApp.gateway.management.scanning) scanner.start(gatewayApp.gateway.options.activeScan === 1);
 startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
 gatewayApp.connect();

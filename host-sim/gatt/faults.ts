@@ -20,6 +20,7 @@ export const FAULTS = {
   'drop-after-login': 'a Mi device drops the link 1 s after each login',
   'slow-replies': "a Mi device answers the auth handshake and the scooter's UART 1.2 s late",
   'no-button': 'the scooter beeps at registration but nobody presses its power button',
+  'refuse-pairing': 'a connect that asks to pair (MI32Pair) fails: the peripheral refuses pairing',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

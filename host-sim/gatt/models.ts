@@ -21,6 +21,8 @@ export const ATT_ERROR = {
   invalidHandle: 0x01,
   readNotPermitted: 0x02,
   writeNotPermitted: 0x03,
+  /** The link is not encrypted with a bond: what a device that asks for pairing answers. */
+  insufficientAuthentication: 0x05,
   attributeNotFound: 0x0a,
   invalidLength: 0x0d,
   unlikely: 0x0e,

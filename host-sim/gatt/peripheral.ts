@@ -10,7 +10,8 @@ import type { PeripheralModel, PeripheralProtocol, PeripheralValues } from './mo
 
 export type SimEventKind =
   | 'connect' | 'connect-refused' | 'connect-unanswered' | 'disconnect' | 'drop'
-  | 'discover' | 'read' | 'write' | 'write-lost' | 'subscribe' | 'unsubscribe' | 'unanswered' | 'fault';
+  | 'discover' | 'read' | 'write' | 'write-lost' | 'subscribe' | 'unsubscribe' | 'unanswered' | 'fault'
+  | 'pair' | 'pair-refused' | 'encrypt';
 
 export interface SimEvent {
   /** Clock time (ms). */
@@ -38,7 +39,12 @@ export interface PeripheralLink {
 export interface PeripheralInit {
   values?: PeripheralValues;
   fault?: FaultName | Fault;
+  /** 'bond': the peripheral asks for pairing: its characteristics (all but Generic Access) answer ATT 0x05 on a link without a bond. */
+  security?: 'bond';
 }
+
+/** Generic Access (device name): readable without a bond on every device, as on real ones. */
+const GENERIC_ACCESS = '00001800-0000-1000-8000-00805f9b34fb';
 
 /** HCI "remote user terminated connection": the peer hung up. */
 export const REMOTE_USER_TERMINATED = 0x13;
@@ -57,6 +63,8 @@ export class SimPeripheral {
   /** The open connection; `busy` also covers a connect in progress. */
   link: PeripheralLink | undefined;
   busy = false;
+  /** 'bond': characteristics need an encrypted link (see PeripheralInit). */
+  security: 'bond' | undefined;
   /** Clock time at which the device clock (`values.time`) last ticked. */
   private clockAt: number;
   /** The model's talking side (Mi authentication, a UART), when it has one. */
@@ -75,6 +83,7 @@ export class SimPeripheral {
     this.values = { ...model.defaults };
     this.assign(init.values ?? {});
     this.fault = init.fault === undefined ? undefined : toFault(init.fault);
+    this.security = init.security;
     this.clockAt = clock.now();
     this.protocol = model.protocol?.({
       mac, clock, values: this.values,
@@ -157,6 +166,11 @@ export class SimPeripheral {
     if (fault?.name === 'missing-service') return !inMain;
     if (fault?.name === 'missing-characteristic') return fault.uuid ? !sameCharacteristic(entry.model.uuid, fault.uuid) : !inMain;
     return true;
+  }
+
+  /** Whether this characteristic needs an encrypted (bonded) link. */
+  guards(entry: CharacteristicEntry): boolean {
+    return this.security === 'bond' && entry.service.uuid !== GENERIC_ACCESS;
   }
 
   properties(entry: CharacteristicEntry): number {

@@ -85,6 +85,8 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     ...(ports.scan ? { scan: ports.scan } : {}),
     ...(ports.gattTimeouts ? { gattTimeouts: ports.gattTimeouts } : {}),
     random: ports.random, ...(ports.authCrypto ? { authCrypto: ports.authCrypto } : {}), ...(ports.gps ? { gps: ports.gps } : {}),
+    ...(ports.http ? { http: ports.http } : {}),
+    ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
   }, config.settings ?? {}, config.slots);
 
   /** The gateway's subscriptions, kept here so that every new client gets them. */

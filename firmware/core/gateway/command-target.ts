@@ -3,6 +3,7 @@
 // Apart from commands.ts so that no command module imports the dispatcher that imports it.
 
 import type { ActiveDevices } from './active-devices.js';
+import type { Management } from '../manage/management.js';
 import type { Reply } from './command-reply.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
@@ -71,6 +72,8 @@ export interface CommandTarget {
   /** ScriptRemote: whether ScriptSave is accepted over MQTT (persisted). */
   scriptRemote: 0 | 1;
   setScriptRemote(value: 0 | 1): void;
+  /** MI32Approve/Remove/List/Mode/Pair/..., MI32Upload* (manage/commands.ts). */
+  readonly management: Management;
 }
 
 /** One command: its argument, the target, Tasmota's index suffix (MI32Name3) and the source. */

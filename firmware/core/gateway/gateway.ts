@@ -2,8 +2,9 @@
 // the options and settings, the teleperiod timer and the real-time batching, and runs
 // console commands from any source. Everything platform-specific arrives as ports.
 
-import type { AesEncryptBlock, AuthCrypto, ByteSource, Clock, GattLink, Log, Random, Store, TimerHandle } from '../host.js';
+import type { AesEncryptBlock, AuthCrypto, ByteSource, Clock, GattLink, HttpClient, Log, Random, Store, TimerHandle } from '../host.js';
 import { ActiveDevices, type ActiveDevicesPorts } from './active-devices.js';
+import { Management } from '../manage/management.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
 import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
@@ -52,6 +53,10 @@ export interface GatewayPorts {
   /** A serial GPS (NMEA): its fix joins STATE and the scooter's SENSOR. */
   gps?: ByteSource;
   activeTiming?: Pick<ActiveDevicesPorts, 'scooterTiming' | 'authTimeouts'>;
+  /** HTTPS client for the batch upload of approved devices' readings (manage/, upload/). */
+  http?: HttpClient;
+  /** MI32Mode off stops the scanner (false) and any other mode starts it again (true). */
+  setScanning?: (on: boolean) => void;
 }
 
 export type { CommandSource } from './command-target.js';
@@ -103,6 +108,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DE
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
 
+/** What an advertisement gets while MI32Mode is off (nothing counted: the radio is off). */
+const NOT_HEARD: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'filtered' } as const)]) as unknown as Outcome[];
+
 /** Advertisements that took a fast path instead of a decode (see handleAdvertisement). */
 export interface FastPathCounts {
   /** No service data any decoder wants: counted as ignored without parsing. */
@@ -126,12 +134,19 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** Approved devices, working mode, pairing, batch upload. */
+  readonly management: Management;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
+    this.management = new Management({
+      store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
+      ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}), ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
+    });
     this.gatt = ports.gatt && new GattClient({
+      bonded: (mac) => this.management.isPaired(mac),
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
       onEvent: (event) => {
@@ -196,11 +211,13 @@ export class Gateway implements CommandTarget {
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
     this.scheduleTele();
     this.active.start();
+    this.management.start();
     return cfg.problems;
   }
 
   stop(): void {
     this.active.stop();
+    this.management.stop();
     this.gatt?.close();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
@@ -264,6 +281,8 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
+    // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
+    if (!this.management.scanning) return NOT_HEARD;
     const scripts = this.scripts;
     if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
       this.registry.totals.ignored++;
@@ -291,6 +310,7 @@ export class Gateway implements CommandTarget {
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
+      if (o.kind === 'values') this.management.onReading(o.slot.mac, this.ports.clock.now(), o.reading.values);
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
