@@ -8,6 +8,7 @@
 // the platform has it).
 
 import type { HapCrypto } from '../host.js';
+import { concat } from '../bytes/hex.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 
 /** RFC 5054 appendix A, the 3072-bit group. */
@@ -44,24 +45,12 @@ export function bigIntToBytes(n: bigint, length = 0): Uint8Array {
   return out;
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const pad = (n: bigint) => bigIntToBytes(n, SRP_BYTES);
 
 /** x = H(salt | H(I | ":" | P)); v = g^x mod N. */
 export function srpVerifier(crypto: HapCrypto, salt: Uint8Array, password: string, username = SRP_USERNAME): Uint8Array {
   const inner = crypto.sha512(utf8Encode(`${username}:${password}`));
-  const x = bytesToBigInt(crypto.sha512(concatBytes(salt, inner)));
+  const x = bytesToBigInt(crypto.sha512(concat(salt, inner)));
   return pad(crypto.modPow(SRP_G, x, SRP_N));
 }
 
@@ -79,7 +68,7 @@ export class SrpServer {
     private readonly username = SRP_USERNAME) {
     this.v = bytesToBigInt(verifier);
     this.b = bytesToBigInt(secret);
-    const k = bytesToBigInt(crypto.sha512(concatBytes(pad(SRP_N), pad(SRP_G))));
+    const k = bytesToBigInt(crypto.sha512(concat(pad(SRP_N), pad(SRP_G))));
     this.publicKey = pad((k * this.v + crypto.modPow(SRP_G, this.b, SRP_N)) % SRP_N);
   }
 
@@ -91,7 +80,7 @@ export class SrpServer {
     const H = (data: Uint8Array) => this.crypto.sha512(data);
     const A = bytesToBigInt(clientPublicKey);
     if (A % SRP_N === 0n || clientPublicKey.length > SRP_BYTES) return undefined;
-    const u = bytesToBigInt(H(concatBytes(pad(A), this.publicKey)));
+    const u = bytesToBigInt(H(concat(pad(A), this.publicKey)));
     if (u === 0n) return undefined;
     const S = this.crypto.modPow((A * this.crypto.modPow(this.v, u, SRP_N)) % SRP_N, this.b, SRP_N);
     const K = H(pad(S));
@@ -99,10 +88,10 @@ export class SrpServer {
     const hg = H(bigIntToBytes(SRP_G));
     const xor = new Uint8Array(hN.length);
     for (let i = 0; i < xor.length; i++) xor[i] = hN[i]! ^ hg[i]!;
-    const expected = H(concatBytes(xor, H(utf8Encode(this.username)), this.salt, clientPublicKey, this.publicKey, K));
+    const expected = H(concat(xor, H(utf8Encode(this.username)), this.salt, clientPublicKey, this.publicKey, K));
     if (!equalBytes(expected, clientProof)) return undefined;
     this.sessionKey = K;
-    return H(concatBytes(clientPublicKey, clientProof, K));
+    return H(concat(clientPublicKey, clientProof, K));
   }
 }
 
