@@ -41,13 +41,14 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c();
 
 interface Setup { bridge: HomeKitBridge; port: number; registry: Registry; store: MemoryStore; log: string[]; clock: ManualClock }
 
-async function start(options: { store?: MemoryStore; maxConnections?: number } = {}): Promise<Setup> {
+async function start(options: { store?: MemoryStore; maxConnections?: number; more?: [string, number][] } = {}): Promise<Setup> {
   const store = options.store ?? new MemoryStore();
   const log: string[] = [];
   const clock = new ManualClock();
   const registry = new Registry({ aes: createNodeAes() });
   registry.add('A4C1381A2B01', 0x055b); // LYWSD03MMC
   registry.add('50EC50A1B2C3', 0x07f6); // MJYD02YL nightlight (motion)
+  for (const [mac, pid] of options.more ?? []) registry.add(mac, pid);
   const bridge = new HomeKitBridge({ tcp: nodeTcpServer, clock, log: recordingLog(log), store, crypto, random: nodeRandom }, registry,
     { mac: 'AABBCC1234F2', defaultCode: CODE, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
   const port = await new Promise<number>((resolve, reject) => bridge.listen('127.0.0.1', 0, (e, p) => (e ? reject(e) : resolve(p))));
@@ -153,6 +154,57 @@ describe('HAP server: refusals', () => {
     const r = await raw(port, 'POST /identify HTTP/1.1\r\nContent-Length: 0\r\n\r\n');
     expect(r.status).toBe(400);
     await controller.close();
+  });
+});
+
+describe('HAP server: pairings and the configuration number', () => {
+  it('pairs with method 0 (as iOS does); an admin adds a non-admin, who may not manage pairings; removing the last admin unpairs', async () => {
+    const { bridge, port } = await start();
+    let advertChanges = 0;
+    bridge.server.onAdvertChange = () => { advertChanges++; };
+    const admin = new HttpClient('t', '127.0.0.1', port);
+    await within('pair-setup method 0', admin.pairSetup(CODE, 0));
+    expect(bridge.server.txtRecord()).toMatchObject({ sf: '0', ci: '2', pv: '1.1', ff: '0', id: bridge.server.state.identity.deviceId });
+    const adminData = admin.getLongTermData()!;
+    // A second controller's keys, made here, added by the admin without admin rights.
+    const guest = crypto.ed25519KeyPair();
+    const guestId = 'D1B2C3D4-0000-4000-8000-000000000002';
+    await within('add pairing', admin.addPairing(guestId, Buffer.from(guest.publicKey), false));
+    expect(bridge.server.state.pairings.map((p) => [p.id, p.admin])).toEqual([[Buffer.from(adminData.iOSDevicePairingID, 'hex').toString(), true], [guestId, false]]);
+    // Adding the same identifier with another key is refused.
+    await expect(within('add conflicting', admin.addPairing(guestId, Buffer.alloc(32, 7), false))).rejects.toThrow(/Error: 1/);
+
+    const guestClient = new HttpClient('t', '127.0.0.1', port, {
+      AccessoryPairingID: adminData.AccessoryPairingID, AccessoryLTPK: adminData.AccessoryLTPK,
+      iOSDevicePairingID: Buffer.from(guestId).toString('hex'),
+      iOSDeviceLTSK: Buffer.concat([Buffer.from(guest.privateKey), Buffer.from(guest.publicKey)]).toString('hex'),
+      iOSDeviceLTPK: Buffer.from(guest.publicKey).toString('hex'),
+    });
+    expect(((await within('guest reads', guestClient.getAccessories())) as { accessories: unknown[] }).accessories).toHaveLength(3);
+    await expect(within('guest lists pairings', guestClient.listPairings())).rejects.toThrow(/Error: 2/);
+    await guestClient.close();
+
+    await within('admin removes itself', admin.removePairing(adminData.iOSDevicePairingID));
+    expect(bridge.server.state.pairings).toEqual([]); // the guest went with the last admin
+    expect(bridge.server.txtRecord().sf).toBe('1');
+    expect(advertChanges).toBe(2); // paired, unpaired
+    await admin.close();
+  });
+
+  it('moves c# when a device or a new kind of reading appears, and keeps it over a restart', async () => {
+    const first = await start();
+    const c0 = first.bridge.configNumber();
+    const slot = first.registry.add('E4AAEC3C4D5E', 0x098b)!; // a door sensor joins
+    first.bridge.onValues(slot, { Door: 1 });
+    expect(first.bridge.configNumber()).toBe(c0 + 1);
+    expect(first.bridge.accessories()).toHaveLength(4);
+    first.bridge.onValues(slot, { Door: 0 }); // nothing new: same database
+    expect(first.bridge.configNumber()).toBe(c0 + 1);
+    first.bridge.stop();
+    // Restarted with the door in the device list (mi32cfg after MI32Cfg): the same database, the same c#.
+    const second = await start({ store: first.store, more: [['E4AAEC3C4D5E', 0x098b]] });
+    expect(second.bridge.configNumber()).toBe(c0 + 1);
+    expect(second.bridge.accessories().map((a) => a.aid)).toEqual(first.bridge.accessories().map((a) => a.aid));
   });
 });
 
