@@ -112,6 +112,9 @@ describe('HAP server: refusals', () => {
     expect(decodeTlv(first.body).get(TLV.Salt)?.length).toBe(16);
     const second = await raw(port, m1);
     expect(decodeTlv(second.body).get(TLV.Error)).toEqual(Uint8Array.of(7));
+    // M1 again on the first connection: the same M2 (no second exponentiation).
+    const repeat = await raw(port, m1, first.socket);
+    expect(decodeTlv(repeat.body).get(TLV.PublicKey)).toEqual(decodeTlv(first.body).get(TLV.PublicKey));
     // Once the first leaves, another may start.
     first.socket.destroy();
     await new Promise((r) => setTimeout(r, 50));
@@ -143,6 +146,19 @@ describe('HAP server: refusals', () => {
     expect(third.status).toBe(503);
     const r = await raw(port, 'POST /identify HTTP/1.1\r\nContent-Length: 0\r\n\r\n', a);
     expect(r.status).toBe(204); // unpaired: identify is allowed
+  });
+
+  it('answers a PUT /characteristics body of nested brackets with 400, not a stack overflow', async () => {
+    const { port } = await start();
+    const controller = new HttpClient('t', '127.0.0.1', port);
+    await within('pair-setup', controller.pairSetup(CODE));
+    const connection = await within('verify', controller.getDefaultVerifiedConnection());
+    const body = Buffer.from('['.repeat(60_000));
+    const r = await within('deep PUT', connection.put('/characteristics', body));
+    expect(r.statusCode).toBe(400);
+    const ok = await within('still serving', controller.getCharacteristics(['1.2']));
+    expect(ok).toBeDefined();
+    await controller.close();
   });
 
   it('identify works only while unpaired', async () => {

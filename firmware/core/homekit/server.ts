@@ -12,6 +12,7 @@ import { HttpServer, type HttpConnection } from '../http/server.js';
 import type { HttpRequest } from '../http/request.js';
 import { encodeResponse, type HttpResponse } from '../http/response.js';
 import { utf8Decode } from '../mqtt/utf8.js';
+import { jsonDepthProblem } from '../store/read-text.js';
 import type { Accessory } from './accessories.js';
 import { accessoriesJson, HAP_STATUS, parseIds, readCharacteristics, type CharacteristicIndex, type ValueReader } from './characteristics.js';
 import { PairSetup } from './pair-setup.js';
@@ -222,7 +223,10 @@ export class HapServer {
   private write(request: HttpRequest, session: Session): HttpResponse {
     let items: unknown;
     try {
-      items = (JSON.parse(utf8Decode(request.body)) as { characteristics?: unknown }).characteristics;
+      const text = utf8Decode(request.body);
+      // {"characteristics":[{...}]} is 3 deep: a body of nested brackets would overflow XS's stack in JSON.parse.
+      if (jsonDepthProblem(text, 3)) throw new Error('too deep');
+      items = (JSON.parse(text) as { characteristics?: unknown }).characteristics;
     } catch {
       items = undefined;
     }
