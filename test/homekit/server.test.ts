@@ -254,7 +254,7 @@ describe('HAP session frames', () => {
 });
 
 describe('HomeKit bridge: values, motion, commands and stored state', () => {
-  it('motion is held, then cleared after 20 s with an event', async () => {
+  it('motion is held, then cleared after 20 s with an event; value events are coalesced', async () => {
     const { bridge, port, registry, clock } = await start();
     const controller = new HttpClient('t', '127.0.0.1', port);
     await within('pair-setup', controller.pairSetup(CODE));
@@ -267,6 +267,10 @@ describe('HomeKit bridge: values, motion, commands and stored state', () => {
     await within('subscribe', controller.subscribeCharacteristics([id]));
     const slot = registry.slots.get('50EC50A1B2C3')!;
     bridge.onValues(slot, { Motion: 1 });
+    bridge.onValues(slot, { Motion: 1 }); // within the coalescing window: one event
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toEqual([]); // value changes wait EVENT_COALESCE_MS
+    clock.advance(300);
     await new Promise((r) => setTimeout(r, 200));
     expect(events).toEqual([true]);
     const read = async () => ((await within('read', controller.getCharacteristics([id]))) as { characteristics: { value: unknown }[] }).characteristics[0]!.value;
@@ -274,6 +278,7 @@ describe('HomeKit bridge: values, motion, commands and stored state', () => {
     clock.advance(19_000);
     expect(await read()).toBe(true);
     clock.advance(1_500);
+    clock.advance(300);
     await new Promise((r) => setTimeout(r, 200));
     expect(events).toEqual([true, false]);
     expect(await read()).toBe(false);
