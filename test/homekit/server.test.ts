@@ -161,6 +161,23 @@ describe('HAP server: refusals', () => {
     await controller.close();
   });
 
+  it('closes connections that never pair or verify after one to two minutes; a verified session stays', async () => {
+    const { port, clock } = await start();
+    const controller = new HttpClient('t', '127.0.0.1', port);
+    await within('pair-setup', controller.pairSetup(CODE));
+    await within('verified', controller.getAccessories());
+    const idle = net.connect(port, '127.0.0.1');
+    cleanups.push(() => idle.destroy());
+    const closed = new Promise<void>((resolve) => idle.on('close', () => resolve()));
+    await new Promise((r) => idle.on('connect', r));
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(60_000);
+    clock.advance(60_000);
+    await within('idle connection closed', closed, 5000);
+    expect(await within('session still open', controller.getAccessories())).toBeDefined();
+    await controller.close();
+  });
+
   it('identify works only while unpaired', async () => {
     const { port, log } = await start();
     expect((await raw(port, 'POST /identify HTTP/1.1\r\nContent-Length: 0\r\n\r\n')).status).toBe(204);
