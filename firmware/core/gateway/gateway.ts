@@ -119,6 +119,8 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** Sees each decoded advertisement's outcomes (the web page's history and key check); not repeats. */
+  advertisementObserver: ((adv: Advertisement, outcomes: readonly Outcome[]) => void) | undefined;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
@@ -265,6 +267,7 @@ export class Gateway implements CommandTarget {
       return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
     const outcomes = registry.decode(adv, this.ports.clock.now());
+    this.advertisementObserver?.(adv, outcomes);
     // An index loop: for-of makes an iterator object per advertisement in XS.
     let k = 0;
     while (k < outcomes.length) {
