@@ -79,7 +79,12 @@ export interface GatewaySettings {
   groupTopic: string;
   /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
   fullTopic: string;
+  /** MI32Option0/1/2/4 as last set (MI32Option3 follows mi32cfg at every start). */
+  options: Partial<Options>;
 }
+
+/** The options that persist in settings.json. */
+const SAVED_OPTIONS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'activeScan'];
 
 const SETTINGS_FILE = 'settings.json';
 const SETTINGS_MAX_BYTES = 4096;
@@ -91,7 +96,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, options: {} };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -125,6 +130,7 @@ export class Gateway implements CommandTarget {
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
+    Object.assign(this.options, this.settings.options);
     this.bootTime = ports.clock.now();
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
@@ -433,6 +439,11 @@ export class Gateway implements CommandTarget {
   }
 
   setOption(key: keyof Options, value: 0 | 1): void {
+    if (SAVED_OPTIONS.includes(key) && this.options[key] !== value) {
+      const options = { ...this.settings.options, [key]: value };
+      this.saveSettings({ ...this.settings, options }); // saved first: a failed save changes nothing
+      this.settings.options = options;
+    }
     this.options[key] = value;
     if (key === 'autoAdd') this.registry.autoAdd = value === 1;
     if (key === 'activeScan') this.ports.setActiveScan?.(value === 1);
@@ -558,6 +569,13 @@ export class Gateway implements CommandTarget {
       const problem = timeRuleProblem(raw[key]);
       if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using Tasmota's default`);
       else out[key] = raw[key] as TimeRule;
+    }
+    if (raw.options !== undefined) {
+      const options: Partial<Options> = {};
+      const given = typeof raw.options === 'object' && raw.options !== null && !Array.isArray(raw.options) ? raw.options as Record<string, unknown> : {};
+      for (const key of SAVED_OPTIONS) if (given[key] === 0 || given[key] === 1) options[key] = given[key] as 0 | 1;
+      if (Object.keys(options).length !== Object.keys(given).length || given !== raw.options) this.ports.log.warn(`${from}: options: only MI32Option0/1/2/4 as 0 or 1 are kept`);
+      out.options = options;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;

@@ -44,7 +44,7 @@ function tile(d) {
     t.append(line);
   }
   const meta = el('div', { class: 'meta' });
-  meta.append(el('span', { class: 'battery' }, d.battery === null ? '' : `🔋 ${d.battery} % · `), el('span', { class: 'rssi' }, d.rssi === null ? '' : `${d.rssi} dBm · `), el('span', { class: 'seen' }, ago(d.lastSeenAgo)), document.createTextNode(' '), el('span', { class: `key ${d.keyState}` }, KEY_TEXT[d.keyState]));
+  meta.append(el('span', { class: 'battery' }, d.battery === null ? '' : `battery ${d.battery} % · `), el('span', { class: 'rssi' }, d.rssi === null ? '' : `${d.rssi} dBm · `), el('span', { class: 'seen' }, ago(d.lastSeenAgo)), document.createTextNode(' '), el('span', { class: `key ${d.keyState}` }, KEY_TEXT[d.keyState]));
   t.append(meta);
   t.addEventListener('click', () => openGraph(d.mac));
   return t;
