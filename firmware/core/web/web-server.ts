@@ -11,7 +11,7 @@ import type { Advertisement, Outcome } from '../gateway/registry.js';
 import type { AesEncryptBlock, Clock, Log, Store, TcpServerPort } from '../host.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
-import { HttpServer, type HttpConnection } from '../http/server.js';
+import { HttpServer, type HttpConnection, type HttpServerOptions } from '../http/server.js';
 import { utf8Decode } from '../mqtt/utf8.js';
 import { jsonDepthProblem } from '../store/read-text.js';
 import { ASSETS } from './assets.gen.js';
@@ -60,6 +60,8 @@ export interface WebOptions {
   historyDevices?: number;
   /** The log ring the console page shows; the host tees its log into it. */
   logRing?: LogRing;
+  /** Slow-client limits (tests shorten them). */
+  http?: Pick<HttpServerOptions, 'requestTimeoutMs' | 'idleTimeoutMs'>;
 }
 
 export interface WebServer {
@@ -287,7 +289,7 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
     return json(404, { error: `no API ${method} ${path.slice(0, 60)}` });
   }
 
-  const http = new HttpServer({ tcp: ports.tcp, clock: ports.clock, log }, route, { name: 'Web', maxConnections: 10 });
+  const http = new HttpServer({ tcp: ports.tcp, clock: ports.clock, log }, route, { name: 'Web', maxConnections: 10, ...options.http });
 
   return {
     memory, password, logRing, http,
