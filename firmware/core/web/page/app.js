@@ -190,7 +190,7 @@ $('#update-form').addEventListener('submit', async (e) => {
       const body = await r.json();
       if (!r.ok) throw new Error(body.error);
       $('#update-progress').value = body.received / data.length;
-      if (body.done) say('#update-msg', body.restarting ? 'done: restarting into the new firmware' : 'done', true);
+      if (body.done) say('#update-msg', body.restarting ? 'done: restarting into the new firmware' : 'done: the new firmware starts at the next reset', true);
     }
   } catch (err) { say('#update-msg', err.message, false); }
 });
