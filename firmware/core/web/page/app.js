@@ -166,6 +166,7 @@ async function loadSettings() {
   if (s.wifi) set('wifi.ssid', s.wifi.ssid);
   $('#wifi-note').textContent = s.wifi ? `mode: ${s.wifi.mode}` : 'Wi-Fi is set on the device only';
   f.elements.webPassword.placeholder = s.webPassword ? 'set (unchanged)' : 'off';
+  for (const n of ['webPassword', 'mqtt.password', 'wifi.password']) f.elements[n].value = ''; // never shown back
 }
 $('#settings-form').addEventListener('submit', async (e) => {
   e.preventDefault();
