@@ -55,7 +55,8 @@ async function setup(cfg = `[{"MAC":"${MAC}","PID":"055b","key":""},{"MAC":"${PL
     try { body = JSON.parse(text); } catch { /* text */ }
     return { status: r.status, body, text, headers: r.headers };
   };
-  const post = (path: string, body: unknown) => call(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (path: string, body: unknown, type = path.startsWith('/api/update') ? 'application/octet-stream' : 'application/json') =>
+    call(path, { method: 'POST', headers: { 'Content-Type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const cfgText = () => readFileSync(join(dir, 'mi32cfg'), 'utf8');
   return { app, web, dir, clock, port, call, post, cfgText, logLines };
 }
@@ -202,6 +203,10 @@ describe('hostile requests', () => {
       expect([path, r.status]).toEqual([path, status]);
       expect(r.body.error).toMatch(error);
     }
+    // what another site's page could send without a CORS preflight is refused
+    const formPost = await post(`/api/devices/${MAC}/key`, `{"key":"${KEY}"}`, 'text/plain');
+    expect([formPost.status, formPost.body.error]).toEqual([415, 'send the body as application/json']);
+    expect((await post('/api/update?offset=0&total=10', 'x', 'application/x-www-form-urlencoded')).status).toBe(415);
     expect((await call('/api/nothing')).status).toBe(404);
     expect((await call('/cm')).body).toMatchObject({ Command: 'Error' });
     expect(cfgText()).toBe(before);
@@ -224,7 +229,7 @@ describe('firmware upload', () => {
   it('refuses an image for another chip; a half-uploaded image leaves nothing; a whole one is written', async () => {
     const { port, dir } = await setup();
     const send = async (offset: number, total: number, data: Uint8Array) => {
-      const r = await fetch(`http://127.0.0.1:${port}/api/update?offset=${offset}&total=${total}`, { method: 'POST', body: data });
+      const r = await fetch(`http://127.0.0.1:${port}/api/update?offset=${offset}&total=${total}`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: data });
       return { status: r.status, body: await r.json() as any };
     };
     const c3 = await send(0, 100, image(5, 100));

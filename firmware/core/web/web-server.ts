@@ -235,6 +235,11 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
     }
     if (!path.startsWith('/api/')) return json(404, { error: `no page ${path.slice(0, 60)}` });
     if (!password.allows(request, false)) return unauthorized();
+    // Another site's page can make the browser POST a form or text/plain without asking; a JSON
+    // or octet-stream body needs the browser's CORS preflight, which this server never grants.
+    if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith(path === '/api/update' ? 'application/octet-stream' : 'application/json')) {
+      return json(415, { error: `send the body as ${path === '/api/update' ? 'application/octet-stream' : 'application/json'}` });
+    }
     const get = method === 'GET';
     const post = method === 'POST';
     if (path === '/api/devices' && get) return json(200, { devices: deviceList(ctx), uptimeMs: ports.gatewayClock.now() });
