@@ -12,6 +12,8 @@ export const LOG_LINES = 40;
 export const MAX_LISTENERS = 4;
 /** Device changes are sent at most this often. */
 const BATCH_MS = 1000;
+/** A comment line this often keeps proxies from closing the stream and finds peers that vanished. */
+const KEEPALIVE_MS = 25_000;
 
 /** The last log lines (and console replies), for the console page. */
 export class LogRing {
@@ -41,6 +43,7 @@ export class EventHub {
   private readonly listeners = new Set<HttpConnection>();
   private readonly changed = new Set<string>();
   private timer: TimerHandle | undefined;
+  private keepalive: TimerHandle | undefined;
 
   constructor(private readonly clock: Clock, private readonly render: (macs: string[]) => unknown[]) {}
 
@@ -54,6 +57,7 @@ export class EventHub {
     this.listeners.add(connection);
     connection.onClose(() => this.listeners.delete(connection));
     connection.send(utf8Encode('retry: 2000\n\n'));
+    this.armKeepalive();
     return true;
   }
 
@@ -75,9 +79,21 @@ export class EventHub {
     for (const c of this.listeners) c.send(bytes);
   }
 
+  private armKeepalive(): void {
+    if (this.keepalive !== undefined) return;
+    this.keepalive = this.clock.setTimeout(() => {
+      this.keepalive = undefined;
+      if (this.listeners.size === 0) return;
+      const ping = utf8Encode(':\n\n');
+      for (const c of this.listeners) c.send(ping);
+      this.armKeepalive();
+    }, KEEPALIVE_MS);
+  }
+
   close(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.keepalive !== undefined) this.clock.clearTimeout(this.keepalive);
+    this.timer = this.keepalive = undefined;
     for (const c of [...this.listeners]) c.close();
   }
 }
