@@ -12,7 +12,7 @@ import type { OtaPort } from '../firmware/core/web/ota.js';
 import { createWebServer, type MqttView, type WebServer } from '../firmware/core/web/web-server.js';
 import { nodeClock, nodeTcpServer } from './net.js';
 
-/** Where the simulator listens unless told: this port or the next free one up to +19, on 127.0.0.1. */
+/** Where the simulator listens unless told: this port or the next free one up to +19 (then any free port), on 127.0.0.1. */
 export const DEFAULT_HTTP_PORT = 8080;
 const TRIES = 20;
 
@@ -72,8 +72,10 @@ export async function startNodeWeb(o: NodeWebOptions): Promise<{ web: WebServer;
     mqtt: () => brokerView(o.brokerUrl),
   }, { logRing: o.logRing, ...(o.historyDevices ? { historyDevices: o.historyDevices } : {}) });
   let lastError: Error | undefined;
-  for (let i = 0; i < (o.searchFree && o.port !== 0 ? TRIES : 1); i++) {
-    const result = await new Promise<{ error?: Error; port: number }>((resolve) => web.listen(o.host, o.port + i, (error, port) => resolve({ ...(error ? { error } : {}), port })));
+  // The default port, the next ones, then any free port: several simulators may run at once.
+  const candidates = o.searchFree && o.port !== 0 ? [...Array.from({ length: TRIES }, (_, i) => o.port + i), 0] : [o.port];
+  for (const candidate of candidates) {
+    const result = await new Promise<{ error?: Error; port: number }>((resolve) => web.listen(o.host, candidate, (error, port) => resolve({ ...(error ? { error } : {}), port })));
     if (!result.error) {
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       return { web, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${result.port}/` };
