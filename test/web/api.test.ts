@@ -169,6 +169,17 @@ describe('the web password', () => {
     expect(logLines.join('\n')).not.toContain('pa55word');
   });
 
+  it('five wrong passwords in a row make that address wait (429), even with the right one', async () => {
+    const { call } = await setup();
+    await call('/cm?cmnd=WebPassword%20pa55word');
+    for (let i = 0; i < 5; i++) expect((await call('/cm?cmnd=Status&user=admin&password=guess' + i)).status).toBe(401);
+    const locked = await call('/cm?cmnd=Status&user=admin&password=pa55word');
+    expect(locked.status).toBe(429);
+    expect(locked.body.error).toMatch(/too many wrong passwords: try again in 30 s/);
+    expect(locked.headers.get('retry-after')).toBe('30');
+    expect((await call('/api/devices', { headers: { Authorization: 'Basic ' + Buffer.from('admin:pa55word').toString('base64') } })).status).toBe(429);
+  });
+
   it('persists across a restart (web.json); a corrupt web.json is kept aside and the password is off', async () => {
     const first = await setup();
     await first.call('/cm?cmnd=WebPassword%20pa55word');

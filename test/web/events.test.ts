@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpConnection } from '../../firmware/core/http/server.js';
 import { EventHub, LOG_LINES, LogRing, MAX_LISTENERS } from '../../firmware/core/web/events.js';
+import { LOCK_MS, LoginGuard, MAX_FAILURES } from '../../firmware/core/web/auth.js';
 import { FakeClock } from '../mqtt/fakes.js';
 
 function connection() {
@@ -54,5 +55,24 @@ describe('LogRing', () => {
     expect(ring.lines[0]).toBe('line 6');
     expect(ring.lines.at(-1)).toMatch(/^two linesx+$/);
     expect(ring.lines.at(-1)!.length).toBe(300);
+  });
+});
+
+describe('LoginGuard', () => {
+  it('locks an address after MAX_FAILURES wrong passwords for LOCK_MS; others are not affected; a success resets', () => {
+    let now = 0;
+    const guard = new LoginGuard(() => now);
+    for (let i = 0; i < MAX_FAILURES - 1; i++) guard.failed('10.0.0.9');
+    guard.succeeded('10.0.0.9');
+    for (let i = 0; i < MAX_FAILURES - 1; i++) guard.failed('10.0.0.9');
+    expect(guard.lockedFor('10.0.0.9')).toBe(0);
+    guard.failed('10.0.0.9');
+    expect(guard.lockedFor('10.0.0.9')).toBe(LOCK_MS);
+    expect(guard.lockedFor('10.0.0.2')).toBe(0);
+    now += LOCK_MS;
+    expect(guard.lockedFor('10.0.0.9')).toBe(0);
+    // a flood of addresses keeps the table bounded: the oldest are forgotten
+    for (let i = 0; i < 1000; i++) guard.failed(`10.1.${i >> 8}.${i & 255}`);
+    expect((guard as unknown as { clients: Map<string, unknown> }).clients.size).toBeLessThanOrEqual(32);
   });
 });

@@ -105,3 +105,42 @@ export function base64Text(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** Wrong passwords in a row from one address before it must wait. */
+export const MAX_FAILURES = 5;
+export const LOCK_MS = 30_000;
+/** Addresses remembered at once (oldest forgotten first): a bounded table whatever a flood sends. */
+const MAX_CLIENTS = 32;
+
+/**
+ * Slows password guessing: after MAX_FAILURES wrong passwords in a row, an address gets 429
+ * (even with the right one) until LOCK_MS have passed. Per address, so one guesser does not
+ * lock the owner out.
+ */
+export class LoginGuard {
+  private readonly clients = new Map<string, { failures: number; until: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** ms left before `address` may try again; 0: it may. */
+  lockedFor(address: string): number {
+    const c = this.clients.get(address);
+    return c && c.until > this.now() ? c.until - this.now() : 0;
+  }
+
+  failed(address: string): void {
+    const c = this.clients.get(address) ?? { failures: 0, until: 0 };
+    this.clients.delete(address);
+    c.failures++;
+    if (c.failures >= MAX_FAILURES) {
+      c.until = this.now() + LOCK_MS;
+      c.failures = 0;
+    }
+    this.clients.set(address, c);
+    if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
+  }
+
+  succeeded(address: string): void {
+    this.clients.delete(address);
+  }
+}

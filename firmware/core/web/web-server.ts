@@ -15,7 +15,7 @@ import { HttpServer, type HttpConnection, type HttpServerOptions } from '../http
 import { utf8Decode } from '../mqtt/utf8.js';
 import { jsonDepthProblem } from '../store/read-text.js';
 import { ASSETS } from './assets.gen.js';
-import { WebPassword } from './auth.js';
+import { LoginGuard, WebPassword } from './auth.js';
 import { DeviceMemory } from './device-memory.js';
 import { addDevice, clearDeviceKey, type DeviceContext, deviceList, deviceView, exportConfig, importConfig, macFrom, removeDevice, renameDevice, setDeviceKey } from './devices.js';
 import { EventHub, LogRing } from './events.js';
@@ -111,6 +111,25 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
   const password = new WebPassword(ports.store, log);
   const logRing = options.logRing ?? new LogRing();
   const ota = new OtaUpload(ports.ota, ports.clock, log);
+  const guard = new LoginGuard(() => ports.clock.now());
+
+  /** undefined: the request may go on; else the answer (401, or 429 while its address must wait). */
+  function gate(request: HttpRequest, connection: HttpConnection, allowQuery: boolean, refused: () => HttpResponse): HttpResponse | undefined {
+    if (!password.enabled) return undefined;
+    const address = connection.remote.replace(/:\d+$/, '');
+    const wait = guard.lockedFor(address);
+    if (wait > 0) return json(429, { error: `too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s` }, { 'Retry-After': String(Math.ceil(wait / 1000)) });
+    if (password.allows(request, allowQuery)) {
+      guard.succeeded(address);
+      return undefined;
+    }
+    // A browser's first request carries no credentials: only a wrong password counts.
+    if (request.headers.authorization !== undefined || (allowQuery && request.query.password !== undefined)) {
+      guard.failed(address);
+      log.warn(`web: wrong password from ${address}`);
+    }
+    return refused();
+  }
   const ctx: DeviceContext = {
     gateway, memory, aes: ports.aes, store: ports.store,
     command: (line) => app.command(line, 'http'),
@@ -225,16 +244,19 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
     const { method, path } = request;
     const asset = ASSETS[path === '/m32' || PAGES.has(path) ? '/' : path];
     if (asset && (method === 'GET' || method === 'HEAD')) {
-      if (!password.allows(request, false)) return unauthorized();
+      const denied = gate(request, connection, false, unauthorized);
+      if (denied) return denied;
       return { status: 200, headers: { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' }, body: method === 'HEAD' ? '' : asset.body };
     }
     if (path === '/cm') {
-      if (!password.allows(request, true)) return json(401, { WARNING: 'Need user=<username>&password=<password>' });
+      const denied = gate(request, connection, true, () => json(401, { WARNING: 'Need user=<username>&password=<password>' }));
+      if (denied) return denied;
       if (method !== 'GET' && method !== 'POST') return json(405, { error: 'use GET /cm?cmnd=...' });
       return command(request.query.cmnd ?? '');
     }
     if (!path.startsWith('/api/')) return json(404, { error: `no page ${path.slice(0, 60)}` });
-    if (!password.allows(request, false)) return unauthorized();
+    const denied = gate(request, connection, false, unauthorized);
+    if (denied) return denied;
     // Another site's page can make the browser POST a form or text/plain without asking; a JSON
     // or octet-stream body needs the browser's CORS preflight, which this server never grants.
     if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith(path === '/api/update' ? 'application/octet-stream' : 'application/json')) {
