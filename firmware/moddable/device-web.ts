@@ -34,11 +34,12 @@ export interface DeviceWebOptions {
 }
 
 export function startDeviceWeb(o: DeviceWebOptions): WebServer {
+  const ota = createOta();
   const web = createWebServer(o.app, {
     tcp: createTcpServer(o.log), clock: o.clock, gatewayClock: o.clock, store: o.store, log: o.log, aes: o.aes,
-    ...(createOta() ? { ota: createOta()! } : {}),
+    ...(ota ? { ota } : {}),
     mqtt: o.mqtt, wifi: o.wifi,
-  }, { logRing: o.logRing, historyDevices: o.historyDevices });
+  }, { logRing: o.logRing, historyDevices: o.historyDevices, http: { maxConnections: 6 } }); // lwIP has ~10 sockets; MQTT and HomeKit need theirs
   web.listen(undefined, o.port, (error, port) => {
     if (error) o.log.error(`web page: ${error.message}`);
     else o.log.info(`web page on port ${port}`);

@@ -60,8 +60,8 @@ export interface WebOptions {
   historyDevices?: number;
   /** The log ring the console page shows; the host tees its log into it. */
   logRing?: LogRing;
-  /** Slow-client limits (tests shorten them). */
-  http?: Pick<HttpServerOptions, 'requestTimeoutMs' | 'idleTimeoutMs'>;
+  /** Connection and slow-client limits (the device affords fewer sockets; tests shorten the timeouts). */
+  http?: Pick<HttpServerOptions, 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>;
 }
 
 export interface WebServer {
