@@ -33,7 +33,13 @@ function encryptedAd(counter: number, key = KEY) {
 
 async function setup(cfg = `[{"MAC":"${MAC}","PID":"055b","key":""},{"MAC":"${PLAIN_MAC}","PID":"0a1c","key":""}]`, requestTimeoutMs?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'mi32-web-'));
-  const store = new DirStore(dir);
+  const disk = new DirStore(dir);
+  /** The flash, which a test can make refuse writes (full or read-only). */
+  const flash = { full: false };
+  const store = {
+    read: (n: string) => disk.read(n), exists: (n: string) => disk.exists(n), remove: (n: string) => disk.remove(n), rename: (a: string, b: string) => disk.rename(a, b),
+    write: (n: string, d: Uint8Array) => { if (flash.full) throw new Error('no space left'); disk.write(n, d); },
+  };
   if (cfg) store.write('mi32cfg', new TextEncoder().encode(cfg));
   const clock = new FakeClock();
   const logLines: string[] = [];
@@ -58,7 +64,7 @@ async function setup(cfg = `[{"MAC":"${MAC}","PID":"055b","key":""},{"MAC":"${PL
   const post = (path: string, body: unknown, type = path.startsWith('/api/update') ? 'application/octet-stream' : 'application/json') =>
     call(path, { method: 'POST', headers: { 'Content-Type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const cfgText = () => readFileSync(join(dir, 'mi32cfg'), 'utf8');
-  return { app, web, dir, clock, port, call, post, cfgText, logLines };
+  return { app, web, dir, clock, port, call, post, cfgText, logLines, flash };
 }
 
 /** Raw bytes to the server; resolves with all it answered once it closes (or after `ms`). */
@@ -149,6 +155,24 @@ describe('devices from the page', () => {
     await call(`/api/devices/${MAC}`, { method: 'DELETE' });
     await call(`/api/devices/${PLAIN_MAC}`, { method: 'DELETE' });
     expect(JSON.parse(cfgText())).toEqual([]);
+  });
+});
+
+describe('a flash that refuses writes', () => {
+  it('every change says it was not saved, and the saved files stay as they were', async () => {
+    const { app, post, call, cfgText, flash } = await setup();
+    const before = cfgText();
+    app.gateway.handleAdvertisement(encryptedAd(5));
+    flash.full = true;
+    const key = await post(`/api/devices/${MAC}/key`, { key: KEY });
+    expect([key.status, key.body.error]).toEqual([500, expect.stringMatching(/in use until restart but not saved: could not save mi32cfg: no space left/)]);
+    expect((await post('/api/devices', { mac: 'A4C138000001', pid: '055b' })).status).toBe(500);
+    expect((await call(`/api/devices/${PLAIN_MAC}`, { method: 'DELETE' })).status).toBe(500);
+    const settings = await post('/api/settings', { telePeriod: 60 });
+    expect([settings.status, settings.body.error]).toEqual([400, expect.stringMatching(/TelePeriod: could not save settings.json/)]);
+    expect((await call('/cm?cmnd=WebPassword%20x12345')).body).toMatchObject({ WebPassword: 'Error' });
+    expect(cfgText()).toBe(before);
+    expect((await call('/api/settings')).body).toMatchObject({ telePeriod: 300, webPassword: false });
   });
 });
 
