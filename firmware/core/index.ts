@@ -29,3 +29,5 @@ export { parseUuid, uuid16, shortUuid } from './gatt/uuid.js';
 export { DEVICE_GATT } from './gatt/device-ops.js';
 export { ScriptRuntime } from './script/runtime.js';
 export { createCompartmentScriptHost } from './script/compartment-host.js';
+export { createWebServer } from './web/web-server.js';
+export type { WebPorts, WebServer } from './web/web-server.js';
