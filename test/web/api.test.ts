@@ -217,6 +217,18 @@ describe('the web password', () => {
   });
 });
 
+describe('the page', () => {
+  it('is served gzip-compressed to a browser that accepts it, plain otherwise', async () => {
+    const { port } = await setup();
+    const plain = await raw(port, 'GET /m32 HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(plain).toMatch(/^HTTP\/1.1 200 OK\r\n[\s\S]*<title>mi32-xs<\/title>/);
+    expect(plain).not.toMatch(/Content-Encoding/);
+    const zipped = await fetch(`http://127.0.0.1:${port}/app.js`); // fetch asks for gzip and unpacks it
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(await zipped.text()).toContain('EventSource');
+  });
+});
+
 describe('hostile requests', () => {
   it('oversized, malformed and slow requests get a clear error; the server keeps serving and nothing saved changes', async () => {
     const { port, call, post, cfgText } = await setup();

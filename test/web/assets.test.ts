@@ -21,3 +21,14 @@ describe('embedded page', () => {
     expect(ASSETS['/']!.body).toContain('<script src="/app.js">');
   });
 });
+
+describe('base64Bytes', () => {
+  it('decodes what Node encodes, and refuses what is not base64', async () => {
+    const { base64Bytes } = await import('../../firmware/core/web/base64.js');
+    for (let n = 0; n < 40; n++) {
+      const bytes = new Uint8Array(n).map((_, i) => (i * 37 + n) & 0xff);
+      expect(base64Bytes(Buffer.from(bytes).toString('base64'))).toEqual(bytes);
+    }
+    for (const bad of ['a', 'ab=c', 'a$bc', '====', 'abc===']) expect(base64Bytes(bad), bad).toBeUndefined();
+  });
+});

@@ -9,6 +9,7 @@ import { writeAtomic } from '../store/atomic.js';
 import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Reply } from '../gateway/command-reply.js';
+import { base64Bytes } from './base64.js';
 
 const FILE = 'web.json';
 const USER = 'admin';
@@ -81,26 +82,13 @@ function sameText(a: string, b: string): boolean {
   return diff === 0;
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
 /** Base64 to UTF-8 text; undefined when it is not valid base64 or not UTF-8. */
 export function base64Text(text: string): string | undefined {
-  if (text.length > 256 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
-  const clean = text.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let n = 0;
-  for (let i = 0; i < clean.length; i++) {
-    value = (value << 6) | ALPHABET.indexOf(clean[i]!);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (value >> bits) & 0xff;
-    }
-  }
+  if (text.length > 256 || text.length % 4 !== 0) return undefined;
+  const bytes = base64Bytes(text);
+  if (!bytes) return undefined;
   try {
-    return utf8Decode(out.subarray(0, n));
+    return utf8Decode(bytes);
   } catch {
     return undefined;
   }
