@@ -164,7 +164,7 @@ async function loadSettings() {
   $('#mqtt-note').textContent = s.mqtt?.note ?? '';
   $('#wifi-set').disabled = !s.wifi;
   if (s.wifi) set('wifi.ssid', s.wifi.ssid);
-  $('#wifi-note').textContent = s.wifi ? `mode: ${s.wifi.mode}` : 'Wi-Fi is set on the device only';
+  $('#wifi-note').textContent = s.wifi ? `now: ${s.wifi.mode}; a new network is joined at the next restart` : 'Wi-Fi is set on the device only';
   f.elements.webPassword.placeholder = s.webPassword ? 'set (unchanged)' : 'off';
   for (const n of ['webPassword', 'mqtt.password', 'wifi.password']) f.elements[n].value = ''; // never shown back
 }
