@@ -15,6 +15,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
+  // one browser for the file
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 afterAll(async () => { await browser?.close(); });
@@ -34,7 +35,7 @@ describe('web page', () => {
   it('dashboard shows the SENSOR values, updates live, draws history; keys are checked; the console answers', async () => {
     const dir = tempDir();
     writeCfg(dir);
-    const capture = writeWebCapture(dir, 60);
+    const capture = writeWebCapture(dir, 180); // values keep changing for 3 minutes, however slow the machine
     const { run, url } = await runWithPage([capture, '--data', dir]);
     const page = await open(url);
     await page.goto(url);
@@ -101,7 +102,7 @@ describe('web page', () => {
     await page.press('#cmd', 'Enter');
     await page.waitForFunction(() => document.querySelector('#log')!.textContent!.includes('{"MI32Option0":1}'));
     await page.screenshot({ path: join(SHOTS, 'console.png'), fullPage: true });
-  });
+  }, 120_000);
 
   it('settings persist across a restart, and the web password then guards the page', async () => {
     const dir = tempDir();
@@ -129,5 +130,5 @@ describe('web page', () => {
     await guarded.waitForFunction(() => (document.querySelector('input[name="topic"]') as HTMLInputElement).value === 'webtest');
     expect(await guarded.inputValue('input[name="telePeriod"]')).toBe('120');
     expect(await guarded.isChecked('input[name="options.MI32Option2"]')).toBe(true);
-  });
+  }, 120_000);
 });
