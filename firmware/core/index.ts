@@ -39,3 +39,5 @@ export { MiAuthDevice } from './miauth/device.js';
 export { encryptFrame, decryptFrame, plainFrame, readCommand, uartChecksum } from './miauth/uart.js';
 export { SCOOTER_POLL } from './scooter/registers.js';
 export { NmeaReader, gpsJson } from './gps/nmea.js';
+export { createWebServer } from './web/web-server.js';
+export type { WebPorts, WebServer } from './web/web-server.js';

@@ -92,7 +92,12 @@ export interface GatewaySettings {
   groupTopic: string;
   /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
   fullTopic: string;
+  /** MI32Option0/1/2/4 as last set (MI32Option3 follows mi32cfg at every start). */
+  options: Partial<Options>;
 }
+
+/** The options that persist in settings.json. */
+const SAVED_OPTIONS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'activeScan'];
 
 const SETTINGS_FILE = 'settings.json';
 const SETTINGS_MAX_BYTES = 4096;
@@ -104,7 +109,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, options: {} };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -139,10 +144,13 @@ export class Gateway implements CommandTarget {
   readonly management: Management;
   /** Sees every decoded reading with its device (the HomeKit bridge's values and events). */
   onValues: ((slot: Slot, values: Values) => void) | undefined;
+  /** Sees each decoded advertisement's outcomes (the web page's history and key check); not repeats. */
+  advertisementObserver: ((adv: Advertisement, outcomes: readonly Outcome[]) => void) | undefined;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
+    Object.assign(this.options, this.settings.options);
     this.bootTime = ports.clock.now();
     this.management = new Management({
       store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
@@ -309,6 +317,7 @@ export class Gateway implements CommandTarget {
       return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
     const outcomes = registry.decode(adv, this.ports.clock.now());
+    this.advertisementObserver?.(adv, outcomes);
     // An index loop: for-of makes an iterator object per advertisement in XS.
     let k = 0;
     while (k < outcomes.length) {
@@ -477,6 +486,11 @@ export class Gateway implements CommandTarget {
   }
 
   setOption(key: keyof Options, value: 0 | 1): void {
+    if (SAVED_OPTIONS.includes(key) && this.options[key] !== value) {
+      const options = { ...this.settings.options, [key]: value };
+      this.saveSettings({ ...this.settings, options }); // saved first: a failed save changes nothing
+      this.settings.options = options;
+    }
     this.options[key] = value;
     if (key === 'autoAdd') this.registry.autoAdd = value === 1;
     if (key === 'activeScan') this.ports.setActiveScan?.(value === 1);
@@ -602,6 +616,13 @@ export class Gateway implements CommandTarget {
       const problem = timeRuleProblem(raw[key]);
       if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using Tasmota's default`);
       else out[key] = raw[key] as TimeRule;
+    }
+    if (raw.options !== undefined) {
+      const options: Partial<Options> = {};
+      const given = typeof raw.options === 'object' && raw.options !== null && !Array.isArray(raw.options) ? raw.options as Record<string, unknown> : {};
+      for (const key of SAVED_OPTIONS) if (given[key] === 0 || given[key] === 1) options[key] = given[key] as 0 | 1;
+      if (Object.keys(options).length !== Object.keys(given).length || given !== raw.options) this.ports.log.warn(`${from}: options: only MI32Option0/1/2/4 as 0 or 1 are kept`);
+      out.options = options;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;
