@@ -30,10 +30,22 @@ export interface HapNatives {
   chacha20?: ChaCha20;
 }
 
+export interface PureHapCryptoOptions {
+  /**
+   * Width of noble's precomputed table of Ed25519 base-point multiples (noble's default 6).
+   * 1 (the default here) builds no table. The default table costs about 7,000 XS slots
+   * plus ~1,400 points' BigInts (over 300 KB on a 32-bit device), far beyond an ESP32's XS
+   * heap; without it a signature costs more CPU (figures: `npm run bench`, "hap.*").
+   * noble keeps the setting on its shared base point, so the last factory call wins.
+   */
+  ed25519BaseWindow?: number;
+}
+
 const SHA512_BLOCK = 128;
 const TAG_BYTES = 16;
 
-export function createPureHapCrypto(random: Random, natives: HapNatives = {}): HapCrypto {
+export function createPureHapCrypto(random: Random, natives: HapNatives = {}, options: PureHapCryptoOptions = {}): HapCrypto {
+  ed25519.Point.BASE.precompute(options.ed25519BaseWindow ?? 1);
   const sha512 = natives.sha512 ?? ((data: Uint8Array) => nobleSha512(data));
   const xorStream = natives.chacha20
     ? wrapXorStream(natives.chacha20)
@@ -138,3 +150,6 @@ function wrapXorStream(chacha20: ChaCha20): typeof nobleChacha20 {
     return result;
   }) as unknown as typeof nobleChacha20;
 }
+
+// For SRP code and benchmarks that run beside this HapCrypto in one bundle (xsnap).
+export { bigIntToBytes, bytesToBigInt } from '../core/crypto/bigint-bytes.js';

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPureHapCrypto, type HapNatives } from '../../firmware/crypto-js/hap-crypto.js';
 import { modPow, montgomery, plainModPow } from '../../firmware/core/crypto/modpow.js';
+import { bigIntToBytes, bytesToBigInt } from '../../firmware/core/crypto/bigint-bytes.js';
 import type { Random } from '../../firmware/core/host.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
@@ -226,5 +227,29 @@ describe('modPow (Montgomery, 5-bit sliding window) for SRP\'s 3072-bit group', 
     expect(modPow(7n, 560n, 561n)).toBe(1n); // a Carmichael number: odd, small
     expect(() => montgomery(10n)).toThrow(RangeError);
     expect(() => modPow(2n, -1n, N)).toThrow(RangeError);
+  });
+});
+
+describe('bigIntToBytes / bytesToBigInt (SRP\'s PAD and its numbers)', () => {
+  it('round-trips, pads on the left, strips leading zeros without a length', () => {
+    for (const n of [1, 3, 4, 5, 31, 32, 33, 383, 384]) {
+      const bytes = Uint8Array.from(crypto.randomBytes(n));
+      bytes[0] |= 1;
+      const x = bytesToBigInt(bytes);
+      expect(x).toBe(BigInt('0x' + Buffer.from(bytes).toString('hex')));
+      expect(bigIntToBytes(x)).toEqual(bytes);
+      expect(toHex(bigIntToBytes(x, 384))).toBe(Buffer.from(bytes).toString('hex').padStart(768, '0'));
+    }
+    expect(bytesToBigInt(new Uint8Array(0))).toBe(0n);
+    expect(bytesToBigInt(Uint8Array.of(0, 0, 5))).toBe(5n);
+    expect(bigIntToBytes(0n)).toEqual(new Uint8Array(0));
+    expect(bigIntToBytes(0n, 3)).toEqual(new Uint8Array(3));
+    expect(bigIntToBytes(5n)).toEqual(Uint8Array.of(5));
+    expect(bigIntToBytes(0x1_0000_0000n)).toEqual(Uint8Array.of(1, 0, 0, 0, 0));
+  });
+
+  it('refuses a negative value and one longer than the length asked for', () => {
+    expect(() => bigIntToBytes(-1n)).toThrow(RangeError);
+    expect(() => bigIntToBytes(1n << 3072n, 384)).toThrow(/385 bytes/);
   });
 });
