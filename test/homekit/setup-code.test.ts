@@ -1,0 +1,118 @@
+// Setup code, setup ID, X-HM:// payload, setup hash and the TXT record, with the reference's
+// worked examples (shared/reference/homekit.md §1.4, tasmota-mi32.md §7).
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SETUP_ID, isForbiddenSetupCode, isValidSetupId, parseSetupCode, setupCodeFromMac, setupHash, setupUri, tasmotaSetupCode,
+} from '../../firmware/core/homekit/setup-code.js';
+import { hapTxtRecord, nextConfigNumber } from '../../firmware/core/homekit/txt-record.js';
+
+const sha512 = (data: Uint8Array) => Uint8Array.from(crypto.createHash('sha512').update(data).digest());
+
+describe('setup code from the MAC (Tasmota MI32 rule)', () => {
+  it('AABBCC1234F2 gives 111-11-234, the example in Tasmota\'s source', () => {
+    expect(tasmotaSetupCode('AABBCC1234F2')).toBe('111-11-234');
+    expect(setupCodeFromMac('aa:bb:cc:12:34:f2')).toBe('111-11-234');
+    expect(setupCodeFromMac(Uint8Array.of(0xaa, 0xbb, 0xcc, 0x12, 0x34, 0xf2))).toBe('111-11-234');
+  });
+
+  it('keeps digits 1-9 from hex positions 0-2, 4-5 and 7-9 and drops 3, 6 and the last byte', () => {
+    expect(tasmotaSetupCode('24:6F:28:9A:B5:C7')).toBe('246-28-115');
+    expect(tasmotaSetupCode('98-76-54-32-10-FF')).toBe('987-54-211');
+  });
+
+  it('never hands out a forbidden code: a MAC with no digit 1-9 up front gets the fallback, not 111-11-111', () => {
+    expect(tasmotaSetupCode('AABBCCDDEEFF')).toBe('111-11-111');
+    // 0xAABBCCDDEEFF = 187,723,572,702,975; mod 10^8 = 72,702,975.
+    expect(setupCodeFromMac('AABBCCDDEEFF')).toBe('727-02-975');
+    expect(setupCodeFromMac('00:00:00:00:00:00')).not.toBe('000-00-000');
+    expect(isForbiddenSetupCode(setupCodeFromMac('00:00:00:00:00:00'))).toBe(false);
+    // 0x0000_0000_0000 mod 10^8 = 0 -> 000-00-000 forbidden -> 000-00-001.
+    expect(setupCodeFromMac('000000000000')).toBe('000-00-001');
+  });
+
+  it('refuses a string that is not a MAC', () => {
+    expect(() => setupCodeFromMac('AABBCC')).toThrow(/not a MAC/);
+    expect(() => setupCodeFromMac('GGBBCC1234F2')).toThrow(/not a MAC/);
+    expect(() => setupCodeFromMac(new Uint8Array(5))).toThrow(/6 bytes/);
+  });
+});
+
+describe('a setup code the user sets', () => {
+  it('accepts XXX-XX-XXX and 8 digits, and gives the dashed form', () => {
+    expect(parseSetupCode('031-45-154')).toEqual({ ok: true, code: '031-45-154' });
+    expect(parseSetupCode(' 03145154 ')).toEqual({ ok: true, code: '031-45-154' });
+  });
+
+  it('refuses the codes HomeKit forbids: 000-00-000 ... 999-99-999, 123-45-678, 876-54-321', () => {
+    for (let d = 0; d <= 9; d++) {
+      const code = `${d}${d}${d}-${d}${d}-${d}${d}${d}`;
+      const result = parseSetupCode(code);
+      expect(result.ok, code).toBe(false);
+      if (!result.ok) expect(result.error).toMatch(/not allowed/);
+    }
+    expect(parseSetupCode('123-45-678').ok).toBe(false);
+    expect(parseSetupCode('87654321').ok).toBe(false);
+    expect(parseSetupCode('123-45-679').ok).toBe(true);
+  });
+
+  it('refuses wrong shapes with a message that says what a code looks like', () => {
+    for (const bad of ['', '1234567', '123456789', '12-345-678', '1234-5678', '123-45-67a', '123 45 678', '123-45678', '12345-678', '１２３-４５-６７８']) {
+      const result = parseSetupCode(bad);
+      expect(result.ok, bad).toBe(false);
+      if (!result.ok) expect(result.error).toMatch(/8 digits/);
+    }
+  });
+});
+
+describe('setup ID, X-HM:// payload and setup hash', () => {
+  it('031-45-154, bridge, IP, MIBR gives X-HM://0023ISYWYMIBR (hap-nodejs printed the same)', () => {
+    expect(setupUri('031-45-154', 'MIBR')).toBe('X-HM://0023ISYWYMIBR');
+  });
+
+  it('the category and flags move the number: a sensor, and IP+BLE, differ from the bridge', () => {
+    expect(setupUri('031-45-154', 'MIBR', 10)).not.toBe(setupUri('031-45-154', 'MIBR'));
+    expect(setupUri('031-45-154', 'MIBR', 2, 6)).not.toBe(setupUri('031-45-154', 'MIBR'));
+    // 9 characters even for the smallest value.
+    expect(setupUri('000-00-001', 'MI32', 0, 0)).toBe('X-HM://000000001MI32');
+  });
+
+  it('refuses a forbidden code, a bad setup ID and out-of-range fields', () => {
+    expect(() => setupUri('111-11-111', 'MI32')).toThrow(/not allowed/);
+    expect(() => setupUri('031-45-154', 'mi32')).toThrow(/setup ID/);
+    expect(() => setupUri('031-45-154', 'MI3')).toThrow(/setup ID/);
+    expect(() => setupUri('031-45-154', 'MI32', 256)).toThrow(/category/);
+    expect(() => setupUri('031-45-154', 'MI32', 2, 16)).toThrow(/flags/);
+    expect(isValidSetupId(DEFAULT_SETUP_ID)).toBe(true);
+  });
+
+  it('MIBR + 1A:2B:3C:4D:5E:6F hashes to 36xo1w==', () => {
+    expect(setupHash('MIBR', '1A:2B:3C:4D:5E:6F', sha512)).toBe('36xo1w==');
+    expect(setupHash('MIBR', '1a:2b:3c:4d:5e:6f', sha512)).toBe('36xo1w==');
+    expect(setupHash('MI32', '1A:2B:3C:4D:5E:6F', sha512)).not.toBe('36xo1w==');
+  });
+});
+
+describe('_hap._tcp TXT record', () => {
+  const fields = { configNumber: 3, deviceId: '1A:2B:3C:4D:5E:6F', model: 'mi32-xs', paired: false, setupHash: '36xo1w==' };
+
+  it('has c#, ff, id, md, pv, s#, sf, ci and sh as hap-nodejs sends them', () => {
+    expect(hapTxtRecord(fields)).toEqual({ 'c#': '3', ff: '0', id: '1A:2B:3C:4D:5E:6F', md: 'mi32-xs', pv: '1.1', 's#': '1', sf: '1', ci: '2', sh: '36xo1w==' });
+    expect(hapTxtRecord({ ...fields, paired: true }).sf).toBe('0');
+  });
+
+  it('refuses a c# outside 1..65535, a malformed Device ID and an empty or long model', () => {
+    expect(() => hapTxtRecord({ ...fields, configNumber: 0 })).toThrow(/c#/);
+    expect(() => hapTxtRecord({ ...fields, configNumber: 65536 })).toThrow(/c#/);
+    expect(() => hapTxtRecord({ ...fields, deviceId: '1a:2b:3c:4d:5e:6f' })).toThrow(/Device ID/);
+    expect(() => hapTxtRecord({ ...fields, deviceId: '1A:2B:3C:4D:5E:6F\n' })).toThrow(/Device ID/);
+    expect(() => hapTxtRecord({ ...fields, model: '' })).toThrow(/model/);
+    expect(() => hapTxtRecord({ ...fields, model: 'x'.repeat(65) })).toThrow(/model/);
+  });
+
+  it('c# wraps from 65535 to 1', () => {
+    expect(nextConfigNumber(1)).toBe(2);
+    expect(nextConfigNumber(65535)).toBe(1);
+    expect(nextConfigNumber(0)).toBe(1);
+  });
+});
