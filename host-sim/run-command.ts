@@ -23,10 +23,15 @@ import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
+import type { HomeKitBridge } from '../firmware/core/homekit/bridge.js';
+import { homeKitCommand } from '../firmware/core/homekit/commands.js';
+import { setupCodeProblem } from '../firmware/core/homekit/setup-code.js';
+import { DEFAULT_HOMEKIT_PORT, startSimHomeKit } from './homekit.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
            [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
+           [--homekit] [--homekit-port [HOST:]PORT] [--homekit-pin XXX-XX-XXX]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
@@ -35,6 +40,8 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
       simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
       faults on demand (--fault A4C1381A2B01=no-response).
+      --homekit serves every device as a HomeKit bridge (default 127.0.0.1:51826; pairings
+      kept in DIR); HKPin, HKReset, HKStatus on the console.
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
@@ -58,6 +65,7 @@ interface RunArgs {
   scripts: string[];
   peripherals?: string;
   faults: string[];
+  homekit?: { host?: string; port: number; pin?: string };
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -69,6 +77,7 @@ function parseRunArgs(args: string[]): RunArgs {
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
       script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
+      homekit: { type: 'boolean' }, 'homekit-port': { type: 'string' }, 'homekit-pin': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -109,7 +118,16 @@ function parseRunArgs(args: string[]): RunArgs {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
     scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
+    ...(values.homekit ? { homekit: homeKitArgs(values['homekit-port'], values['homekit-pin']) } : {}),
   };
+}
+
+function homeKitArgs(address: string | undefined, pin: string | undefined): { host?: string; port: number; pin?: string } {
+  const m = address === undefined ? undefined : /^(?:(.+):)?(\d{1,5})$/.exec(address);
+  if (address !== undefined && (!m || Number(m[2]) > 65535)) throw new RunUsageError(`--homekit-port must be [HOST:]PORT, got "${address}"`);
+  const problem = pin === undefined ? undefined : setupCodeProblem(pin);
+  if (problem) throw new RunUsageError(`--homekit-pin: ${problem}`);
+  return { ...(m?.[1] ? { host: m[1] } : {}), port: m ? Number(m[2]) : DEFAULT_HOMEKIT_PORT, ...(pin ? { pin } : {}) };
 }
 
 /** Why `file` cannot be read as an option's file, or undefined. */
@@ -174,6 +192,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const scan = { paused: false, missed: 0 };
 
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
+  let homekit: HomeKitBridge | undefined;
   // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
   const app = createGatewayApp({
     clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
@@ -185,6 +204,7 @@ export async function runCommand(args: string[]): Promise<number> {
       resume: () => { scan.paused = false; log.info('scan resumed'); },
     },
     scriptHost: createNodeScriptHost(),
+    hostCommand: (line, argument, source) => homekit && homeKitCommand(homekit, line, argument, source ?? 'console'),
     ...(opts.quiet ? {} : { published: (topic: string, payload: string) => out(`${topic} ${payload}`) }),
   }, {
     settings: { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
@@ -193,7 +213,8 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   const gateway = app.gateway;
 
-  app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
+  app.start();
+  if (opts.homekit) homekit = await startSimHomeKit(app, store, log, opts.homekit); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
   for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
   for (const line of opts.commands) app.command(line, 'console');
   app.connect();
@@ -228,6 +249,7 @@ export async function runCommand(args: string[]): Promise<number> {
   gateway.flushRealtime();
   if (opts.once) gateway.teleperiod();
   app.stop();
+  homekit?.stop();
   if (client) {
     await drain(client, 5000);
     client.end();

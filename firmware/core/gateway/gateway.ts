@@ -15,6 +15,7 @@ import { DEFAULT_SLOTS, DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from 
 import { DEFAULT_TIME_DST, DEFAULT_TIME_STD, localTimeText, ruleOffsetAt, timeRuleProblem, TIMEZONE_RULES, timezoneProblem, type TimeRule } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import type { Values } from '../decoders/types.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 
@@ -119,6 +120,8 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** Sees every decoded reading with its device (the HomeKit bridge's values and events). */
+  onValues: ((slot: Slot, values: Values) => void) | undefined;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
@@ -269,6 +272,7 @@ export class Gateway implements CommandTarget {
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
+      if (o.kind === 'values' && this.onValues) this.onValues(o.slot, o.reading.values);
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);

@@ -1,81 +1,34 @@
-// The HomeKit setup code ("XXX-XX-XXX"), setup ID, the X-HM:// setup payload (what the QR
-// code holds) and the setup hash for the mDNS TXT record `sh`.
-//
-// The code comes from the Wi-Fi MAC by Tasmota's MI32 rule unless the user set one, so a
-// gateway moved from Tasmota keeps the code printed on its label. Tasmota's rule can give
-// a code the HAP spec forbids (111-11-111 for a MAC with no digit 1-9 in its first five
-// bytes); we never hand out one of those (see fromMacFallback).
+// The HomeKit setup code ("XXX-XX-XXX", the SRP password of pair-setup): Tasmota MI32's
+// rule from the Wi-Fi MAC unless the user set one, and the codes the HAP spec forbids;
+// the setup ID, the X-HM:// setup payload (what the QR code holds) and the setup hash for
+// the mDNS TXT record `sh`.
 
 import { utf8Encode } from '../mqtt/utf8.js';
 
-/** The codes the HAP spec forbids: all digits equal, 12345678, 87654321. */
-export function isForbiddenSetupCode(code: string): boolean {
-  const digits = code.replace(/-/g, '');
-  return /^(\d)\1{7}$/.test(digits) || digits === '12345678' || digits === '87654321';
-}
+const FORBIDDEN = new Set(['12345678', '87654321', ...Array.from({ length: 10 }, (_, d) => String(d).repeat(8))]);
+const FORMAT = /^\d{3}-\d{2}-\d{3}$/;
 
-export type SetupCodeResult = { ok: true; code: string } | { ok: false; error: string };
-
-/**
- * A setup code as the user typed it: "XXX-XX-XXX" or eight digits. The dashed form (which
- * SRP uses as the password) or why it is refused.
- */
-export function parseSetupCode(input: string): SetupCodeResult {
-  const text = input.trim();
-  const m = /^(\d{3})-?(\d{2})-?(\d{3})$/.exec(text);
-  if (!m || (text.length !== 8 && text.length !== 10) || (text.length === 10 && (text[3] !== '-' || text[6] !== '-'))) {
-    return { ok: false, error: 'setup code must be 8 digits, as XXX-XX-XXX or XXXXXXXX' };
-  }
-  const code = `${m[1]}-${m[2]}-${m[3]}`;
-  if (isForbiddenSetupCode(code)) return { ok: false, error: `setup code ${code} is not allowed by HomeKit (all digits equal, 123-45-678 or 876-54-321)` };
-  return { ok: true, code };
-}
-
-/** The MAC as 12 upper-case hex digits, from "aa:bb:..", "AA-BB-..", "aabb.." or 6 bytes. */
-function macHex(mac: string | Uint8Array): string {
-  if (typeof mac !== 'string') {
-    if (mac.length !== 6) throw new RangeError('a MAC is 6 bytes');
-    return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
-  }
-  const hex = mac.replace(/[:\-.]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{12}$/.test(hex)) throw new RangeError(`not a MAC address: ${JSON.stringify(mac)}`);
-  return hex;
+/** Why `code` cannot be a setup code, or undefined when it can. */
+export function setupCodeProblem(code: string): string | undefined {
+  if (!FORMAT.test(code)) return 'a setup code is 8 digits written XXX-XX-XXX';
+  if (FORBIDDEN.has(code.replace(/-/g, ''))) return `${code} is one of the codes the HomeKit spec forbids (all one digit, 123-45-678, 876-54-321)`;
+  return undefined;
 }
 
 /**
- * Tasmota MI32's code from the Wi-Fi station MAC (MI32getSetupCodeFromMAC): of the first 10
- * hex digits keep 1-9, write 1 for 0 and A-F, then dashes at positions 3 and 6 (the digits
- * at those positions are dropped). AABBCC1234F2 gives 111-11-234.
+ * Tasmota's MI32getSetupCodeFromMAC: the first 10 hex digits of the MAC, each not 1-9
+ * becoming '1', dashes at 3 and 6 ("AABBCC1234F2" -> "111-11-234"). When that lands on a
+ * forbidden code (a MAC without digits 1-9 gives 111-11-111), the last digit is moved
+ * on by one, so the code stays derivable from the MAC and is never refused by iOS.
  */
-export function tasmotaSetupCode(mac: string | Uint8Array): string {
-  const hex = macHex(mac);
-  const chars = Array.from(hex.slice(0, 10), (c) => (c >= '1' && c <= '9' ? c : '1'));
+export function setupCodeFromMac(mac: string): string {
+  const hex = mac.replace(/[^0-9a-fA-F]/g, '').toUpperCase().padEnd(12, '0');
+  const chars = [...hex.slice(0, 10)].map((c) => (c >= '1' && c <= '9' ? c : '1'));
   chars[3] = '-';
   chars[6] = '-';
-  return chars.join('');
-}
-
-/**
- * The default setup code: Tasmota's when HomeKit allows it, else the fallback. Deterministic,
- * so the code on a label stays right across restarts and reflashes.
- */
-export function setupCodeFromMac(mac: string | Uint8Array): string {
-  const tasmota = tasmotaSetupCode(mac);
-  return isForbiddenSetupCode(tasmota) ? fromMacFallback(macHex(mac)) : tasmota;
-}
-
-/**
- * For a MAC whose Tasmota code is forbidden: the whole MAC as a number, mod 10^8, as eight
- * digits; the next number up while that is forbidden too (at most a few steps).
- */
-function fromMacFallback(hex: string): string {
-  let n = Number(BigInt('0x' + hex) % 100_000_000n);
-  for (;;) {
-    const digits = String(n).padStart(8, '0');
-    const code = `${digits.slice(0, 3)}-${digits.slice(3, 5)}-${digits.slice(5)}`;
-    if (!isForbiddenSetupCode(code)) return code;
-    n = (n + 1) % 100_000_000;
-  }
+  let code = chars.join('');
+  if (setupCodeProblem(code)) code = code.slice(0, 9) + String((Number(code[9]) % 9) + 1);
+  return code;
 }
 
 /** Tasmota's setup ID; any 4 characters of 0-9 A-Z will do, and it needs no secrecy. */
@@ -96,13 +49,13 @@ export const SETUP_FLAG = { ip: 2, ble: 4, ipWac: 8 } as const;
  * (4), the code's 8 digits as an integer (27). 031-45-154, bridge, IP, "MIBR" gives
  * X-HM://0023ISYWYMIBR (hap-nodejs prints the same).
  */
-export function setupUri(code: string, setupId: string, category: number = HAP_CATEGORY.bridge, flags: number = SETUP_FLAG.ip): string {
-  const parsed = parseSetupCode(code);
-  if (!parsed.ok) throw new RangeError(parsed.error);
+export function setupUri(code: string, setupId: string = DEFAULT_SETUP_ID, category: number = HAP_CATEGORY.bridge, flags: number = SETUP_FLAG.ip): string {
+  const problem = setupCodeProblem(code);
+  if (problem) throw new RangeError(problem);
   if (!isValidSetupId(setupId)) throw new RangeError(`setup ID must be 4 characters of 0-9 A-Z: ${JSON.stringify(setupId)}`);
   if (!Number.isInteger(category) || category < 0 || category > 255) throw new RangeError(`category ${category} out of range`);
   if (!Number.isInteger(flags) || flags < 0 || flags > 15) throw new RangeError(`flags ${flags} out of range`);
-  const value = category * 2 ** 31 + flags * 2 ** 27 + Number(parsed.code.replace(/-/g, ''));
+  const value = category * 2 ** 31 + flags * 2 ** 27 + Number(code.replace(/-/g, ''));
   return `X-HM://${value.toString(36).toUpperCase().padStart(9, '0')}${setupId}`;
 }
 
@@ -112,8 +65,7 @@ export function setupUri(code: string, setupId: string, category: number = HAP_C
  * "1A:2B:3C:4D:5E:6F" gives 36xo1w==.
  */
 export function setupHash(setupId: string, deviceId: string, sha512: (data: Uint8Array) => Uint8Array): string {
-  const input = utf8Encode(setupId + deviceId.toUpperCase());
-  return base64(sha512(input).subarray(0, 4));
+  return base64(sha512(utf8Encode(setupId + deviceId.toUpperCase())).subarray(0, 4));
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -121,8 +73,8 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 function base64(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += BASE64[(n >> 18) & 63]! + BASE64[(n >> 12) & 63]!;
     out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : '=';
     out += i + 2 < bytes.length ? BASE64[n & 63] : '=';
   }
