@@ -93,6 +93,28 @@ export interface HapCrypto {
   modPow(base: bigint, exponent: bigint, modulus: bigint): bigint;
 }
 
+// --- mDNS / DNS-SD (HomeKit's _hap._tcp) ---------------------------------------------
+
+/** A service to announce: `type` "hap" and `protocol` "tcp" make "_hap._tcp". TXT values are strings. */
+export interface MdnsService {
+  name: string;
+  type: string;
+  protocol: 'tcp' | 'udp';
+  port: number;
+  txt: Record<string, string>;
+}
+
+/** One announced service: re-announce a changed TXT record (HAP: sf, c#), or withdraw it. */
+export interface MdnsAdvertisement {
+  update(txt: Record<string, string>): void;
+  stop(): void;
+}
+
+/** The platform's mDNS responder (Node: @homebridge/ciao; Moddable: the `mdns` module). */
+export interface MdnsAdvertiser {
+  advertise(service: MdnsService): MdnsAdvertisement;
+}
+
 // --- TCP server (the HTTP page, HomeKit) -----------------------------------------------
 
 /** One accepted connection. `write` after the peer left is ignored. */

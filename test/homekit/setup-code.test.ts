@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETUP_ID, isValidSetupId, setupCodeFromMac, setupCodeProblem, setupHash, setupUri } from '../../firmware/core/homekit/setup-code.js';
-import { hapTxtRecord, nextConfigNumber } from '../../firmware/core/homekit/txt-record.js';
+import { hapTxtRecord } from '../../firmware/core/homekit/txt-record.js';
 
 const sha512 = (data: Uint8Array) => Uint8Array.from(crypto.createHash('sha512').update(data).digest());
 
@@ -91,11 +91,5 @@ describe('_hap._tcp TXT record', () => {
     expect(() => hapTxtRecord({ ...fields, deviceId: '1A:2B:3C:4D:5E:6F\n' })).toThrow(/Device ID/);
     expect(() => hapTxtRecord({ ...fields, model: '' })).toThrow(/model/);
     expect(() => hapTxtRecord({ ...fields, model: 'x'.repeat(65) })).toThrow(/model/);
-  });
-
-  it('c# wraps from 65535 to 1', () => {
-    expect(nextConfigNumber(1)).toBe(2);
-    expect(nextConfigNumber(65535)).toBe(1);
-    expect(nextConfigNumber(0)).toBe(1);
   });
 });

@@ -5,7 +5,7 @@
 import { HAP_CATEGORY } from './setup-code.js';
 
 export interface HapTxtFields {
-  /** Configuration number, 1..65535: raised whenever the accessory set changes. */
+  /** Configuration number, 1..65535: raised whenever the accessory set changes (ids.ts). */
   configNumber: number;
   /** The Device ID, "XX:XX:XX:XX:XX:XX" (also our pairing identifier). */
   deviceId: string;
@@ -36,9 +36,4 @@ export function hapTxtRecord(fields: HapTxtFields): Record<string, string> {
     ci: String(fields.category ?? HAP_CATEGORY.bridge),
     sh: setupHash,
   };
-}
-
-/** The next configuration number: HAP's c# wraps from 65535 to 1 (0 is not allowed). */
-export function nextConfigNumber(current: number): number {
-  return current >= 65535 || current < 1 ? 1 : current + 1;
 }
