@@ -29,3 +29,10 @@ export { parseUuid, uuid16, shortUuid } from './gatt/uuid.js';
 export { DEVICE_GATT } from './gatt/device-ops.js';
 export { ScriptRuntime } from './script/runtime.js';
 export { createCompartmentScriptHost } from './script/compartment-host.js';
+// HomeKit: what the XS checks and benchmarks drive (scripts/hap-scenario.js).
+export { HomeKitState } from './homekit/state.js';
+export { PairSetup } from './homekit/pair-setup.js';
+export { PairVerify } from './homekit/pair-verify.js';
+export { SRP_N, SRP_G, SRP_BYTES, bigIntToBytes, bytesToBigInt } from './homekit/srp.js';
+export { TLV, encodeTlv, decodeTlv } from './homekit/tlv8.js';
+export { modPow } from './crypto/modpow.js';

@@ -14,8 +14,9 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
 }
 
 /**
- * `value` as big-endian bytes, left-padded with zeros to `length` when given (SRP's PAD()).
- * Throws for a negative value or one that does not fit in `length` bytes.
+ * `value` as big-endian bytes, left-padded with zeros to `length` when given (SRP's PAD());
+ * without a length (or 0), as few as it takes. Throws for a negative value or one that
+ * does not fit in `length` bytes.
  */
 export function bigIntToBytes(value: bigint, length?: number): Uint8Array {
   if (value < 0n) throw new RangeError('negative value');
@@ -33,7 +34,7 @@ export function bigIntToBytes(value: bigint, length?: number): Uint8Array {
   let first = 0;
   while (first < size && raw[first] === 0) first++;
   size -= first;
-  if (length === undefined) return raw.subarray(first).slice();
+  if (!length) return raw.subarray(first).slice();
   if (size > length) throw new RangeError(`value needs ${size} bytes, more than ${length}`);
   const out = new Uint8Array(length);
   out.set(raw.subarray(first), length - size);

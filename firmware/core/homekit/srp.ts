@@ -10,6 +10,7 @@
 import type { HapCrypto } from '../host.js';
 import { concat } from '../bytes/hex.js';
 import { utf8Encode } from '../mqtt/utf8.js';
+import { bigIntToBytes, bytesToBigInt } from '../crypto/bigint-bytes.js';
 
 /** RFC 5054 appendix A, the 3072-bit group. */
 const N_HEX =
@@ -28,22 +29,8 @@ export const SRP_G = 5n;
 export const SRP_BYTES = 384;
 export const SRP_USERNAME = 'Pair-Setup';
 
-export function bytesToBigInt(bytes: Uint8Array): bigint {
-  let hex = '';
-  for (let i = 0; i < bytes.length; i++) hex += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
-  return hex === '' ? 0n : BigInt('0x' + hex);
-}
-
-/** `n` as `length` big-endian bytes (left-padded with zeros); `length` 0: as few as it takes. */
-export function bigIntToBytes(n: bigint, length = 0): Uint8Array {
-  let hex = n.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  const size = Math.max(length, hex.length / 2);
-  const out = new Uint8Array(size);
-  const start = size - hex.length / 2;
-  for (let i = 0; i < hex.length / 2; i++) out[start + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+// Shared with the pure-JS HapCrypto's users: no string slicing, which XS makes quadratic.
+export { bigIntToBytes, bytesToBigInt };
 
 const pad = (n: bigint) => bigIntToBytes(n, SRP_BYTES);
 
