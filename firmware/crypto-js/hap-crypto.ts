@@ -16,7 +16,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { chacha20 as nobleChacha20, _poly1305_aead } from '@noble/ciphers/chacha.js';
 import type { HapCrypto, Random } from '../core/host.js';
-import { modPow } from '../core/crypto/modpow.js';
+import { modPow, montgomeryFor } from '../core/crypto/modpow.js';
 
 /**
  * ChaCha20 (RFC 8439: 32-byte key, 12-byte nonce, 32-bit block counter) XORed over `data`.
@@ -136,6 +136,10 @@ export function createPureHapCrypto(random: Random, natives: HapNatives = {}, op
     },
 
     modPow,
+
+    fixedBasePow(base, modulus, maxBits) {
+      return montgomeryFor(modulus).fixedBase(base, maxBits);
+    },
   };
 }
 
@@ -153,3 +157,4 @@ function wrapXorStream(chacha20: ChaCha20): typeof nobleChacha20 {
 
 // For SRP code and benchmarks that run beside this HapCrypto in one bundle (xsnap).
 export { bigIntToBytes, bytesToBigInt } from '../core/crypto/bigint-bytes.js';
+export { montgomery } from '../core/crypto/modpow.js';

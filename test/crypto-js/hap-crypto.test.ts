@@ -8,6 +8,8 @@ import { createPureHapCrypto, type HapNatives } from '../../firmware/crypto-js/h
 import { modPow, montgomery, plainModPow } from '../../firmware/core/crypto/modpow.js';
 import { bigIntToBytes, bytesToBigInt } from '../../firmware/core/crypto/bigint-bytes.js';
 import type { Random } from '../../firmware/core/host.js';
+import { SrpServer, srpVerifier } from '../../firmware/core/homekit/srp.js';
+import { SRP, SrpClient } from 'fast-srp-hap';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -251,5 +253,41 @@ describe('bigIntToBytes / bytesToBigInt (SRP\'s PAD and its numbers)', () => {
   it('refuses a negative value and one longer than the length asked for', () => {
     expect(() => bigIntToBytes(-1n)).toThrow(RangeError);
     expect(() => bigIntToBytes(1n << 3072n, 384)).toThrow(/385 bytes/);
+  });
+});
+
+describe('fixed-base comb (SRP\'s v^u with v fixed)', () => {
+  const N = BigInt('0x' + crypto.getDiffieHellman('modp15').getPrime('hex'));
+  const big = (bytes: number) => BigInt('0x' + crypto.randomBytes(bytes).toString('hex'));
+
+  it('agrees with plain square-and-multiply for exponents up to its size, and past it (falls back)', () => {
+    const m = montgomery(N);
+    const v = big(384) % N;
+    const vPow = m.fixedBase(v, 512);
+    for (const e of [0n, 1n, 2n, 3n, 15n, 16n, big(64), big(64), (1n << 512n) - 1n, 1n << 511n, big(65), big(300)]) {
+      expect(vPow(e), `e=${e.toString(16).slice(0, 16)}`).toBe(plainModPow(v, e, N));
+    }
+    expect(m.fixedBase(5n, 1)(1n)).toBe(5n);
+    expect(() => vPow(-1n)).toThrow(RangeError);
+  });
+});
+
+describe('the core\'s SRP server over the pure-JS HapCrypto (v^u through the fixed-base table)', () => {
+  const hc = createPureHapCrypto(nodeRandom);
+  const password = '031-45-154';
+
+  it('a fast-srp-hap client with the right code is accepted and agrees on K and M2; a wrong code is refused', () => {
+    for (const [code, accepted] of [[password, true], ['031-45-155', false]] as const) {
+      const salt = crypto.randomBytes(16);
+      const server = new SrpServer(hc, salt, srpVerifier(hc, salt, password), Uint8Array.from(crypto.randomBytes(32)));
+      const client = new SrpClient(SRP.params.hap, salt, Buffer.from('Pair-Setup'), Buffer.from(code), crypto.randomBytes(32), true);
+      client.setB(Buffer.from(server.publicKey));
+      const m2 = server.verify(Uint8Array.from(client.computeA()), Uint8Array.from(client.computeM1()));
+      expect(m2 !== undefined, code).toBe(accepted);
+      if (accepted) {
+        expect(() => client.checkM2(Buffer.from(m2!))).not.toThrow();
+        expect(toHex(server.sessionKey!)).toBe(client.computeK().toString('hex'));
+      }
+    }
   });
 });

@@ -47,6 +47,8 @@ export class SrpServer {
   readonly publicKey: Uint8Array;
   private readonly v: bigint;
   private readonly b: bigint;
+  /** v^u for M4: through a table made here, in M2, where the platform has one (XS: ~3x faster). */
+  private readonly vPow: (u: bigint) => bigint;
   /** The shared session key K = H(S), once the controller's proof verified. */
   sessionKey: Uint8Array | undefined;
 
@@ -57,6 +59,8 @@ export class SrpServer {
     this.b = bytesToBigInt(secret);
     const k = bytesToBigInt(crypto.sha512(concat(pad(SRP_N), pad(SRP_G))));
     this.publicKey = pad((k * this.v + crypto.modPow(SRP_G, this.b, SRP_N)) % SRP_N);
+    const v = this.v;
+    this.vPow = crypto.fixedBasePow?.(v, SRP_N, 512) ?? ((u) => crypto.modPow(v, u, SRP_N));
   }
 
   /**
@@ -69,7 +73,7 @@ export class SrpServer {
     if (A % SRP_N === 0n || clientPublicKey.length > SRP_BYTES) return undefined;
     const u = bytesToBigInt(H(concat(pad(A), this.publicKey)));
     if (u === 0n) return undefined;
-    const S = this.crypto.modPow((A * this.crypto.modPow(this.v, u, SRP_N)) % SRP_N, this.b, SRP_N);
+    const S = this.crypto.modPow((A * this.vPow(u)) % SRP_N, this.b, SRP_N); // u is a SHA-512: 512 bits
     const K = H(pad(S));
     const hN = H(pad(SRP_N).subarray(0)); // H(N): N is exactly 384 bytes
     const hg = H(bigIntToBytes(SRP_G));
