@@ -1,16 +1,17 @@
-// HomeKit pairing as source text, run by `npm run xs-check` in Node (core + node:crypto's
-// HapCrypto) and in XS (the bundled core + the pure-JS HapCrypto of firmware/crypto-js):
-// the core's HomeKitState, PairSetup and PairVerify (the accessory) against a scripted
-// controller written here from the HapCrypto primitives (SRP-6a client, Ed25519, X25519).
-// Both engines draw every random byte from the same seeded generator, so every request,
-// answer and log line must be byte-equal: the transcript is the comparison.
+// HomeKit pairing as source text, run in Node (core + node:crypto's HapCrypto) and in XS
+// (the bundled core + the pure-JS HapCrypto of firmware/crypto-js): the core's
+// HomeKitState, PairSetup and PairVerify (the accessory) against a scripted controller
+// written here from the HapCrypto primitives (SRP-6a client, Ed25519, X25519).
 //
-// (core, makeHapCrypto(random), seed) => string[] (one line per message, key or log line)
-export const HAP_SCENARIO = `(function (core, makeHapCrypto, seed) {
-  let state = seed >>> 0 || 1;
-  const random = { bytes(n) { const out = new Uint8Array(n); for (let i = 0; i < n; i++) { state ^= state << 13; state ^= state >>> 17; state ^= state << 5; out[i] = state & 255; } return out; } };
-  const hc = makeHapCrypto(random);
-  const lines = [];
+// HAP_PAIRING is the list of steps: request() makes the controller's message, answer()
+// is the accessory's work (what `npm run bench` measures, hap.js), check() reads the
+// answer as the controller would. HAP_SCENARIO (`npm run xs-check`) runs them all with every
+// random byte drawn from one seeded generator, so every request, answer and log line
+// must be byte-equal in both engines: the transcript is the comparison.
+//
+// HAP_PAIRING: (core, hapCrypto, random, lines) => { steps: [{name, request, answer, check}], accessory }
+// HAP_SCENARIO: (core, makeHapCrypto(random), seed) => string[]
+export const HAP_PAIRING = `(function (core, hc, random, lines) {
   const hex = (b) => core.toHex(b);
   const enc = (s) => core.utf8Encode(s);
   const concat = (...parts) => { let n = 0; for (const p of parts) n += p.length; const out = new Uint8Array(n); let at = 0; for (const p of parts) { out.set(p, at); at += p.length; } return out; };
@@ -32,12 +33,6 @@ export const HAP_SCENARIO = `(function (core, makeHapCrypto, seed) {
   lines.push('accessory id ' + accessory.identity.deviceId + ' ltpk ' + hex(accessory.identity.ltpk) + ' code ' + accessory.setupCode);
   const setup = new core.PairSetup(ports, accessory, (id) => lines.push('paired ' + id));
   const verify = new core.PairVerify(ports, accessory);
-  const exchange = (label, handler, request) => {
-    const reply = handler(request);
-    lines.push(label + ' > ' + hex(request));
-    lines.push(label + ' < ' + hex(reply));
-    return decodeTlv(reply);
-  };
 
   // The controller's SRP-6a (RFC 5054): A = g^a; S = (B - k g^x)^(a + u x); proofs M1, M2.
   function controllerSrp(m2, password) {
@@ -56,44 +51,66 @@ export const HAP_SCENARIO = `(function (core, makeHapCrypto, seed) {
     return { A: toBytes(A, LEN), M1, K, M2: H(toBytes(A, LEN), M1, K) };
   }
 
-  // 1. A wrong code: refused at M4 with Authentication.
-  let m2 = exchange('wrong M1', (b) => setup.handle(b, 1), encodeTlv([[TLV.State, 1], [TLV.Method, 0]]));
-  let srp = controllerSrp(m2, '111-22-333');
-  let m4 = exchange('wrong M3', (b) => setup.handle(b, 1), encodeTlv([[TLV.State, 3], [TLV.PublicKey, srp.A], [TLV.Proof, srp.M1]]));
-  lines.push('wrong code error ' + (m4.get(TLV.Error) ? m4.get(TLV.Error)[0] : 'none'));
+  const c = { controllerId: enc('5E1A7C3D-0B9F-4E2A-8C6D-1F2E3D4C5B6A') };
+  const M1 = () => encodeTlv([[TLV.State, 1], [TLV.Method, 0]]);
+  const steps = [
+    // 1. A wrong code: refused at M4 with Authentication.
+    { name: 'wrong M1', request: M1, answer: (r) => setup.handle(r, 1), check: (a) => { c.m2 = decodeTlv(a); } },
+    { name: 'wrong M3', request: () => { c.srp = controllerSrp(c.m2, '111-22-333'); return encodeTlv([[TLV.State, 3], [TLV.PublicKey, c.srp.A], [TLV.Proof, c.srp.M1]]); },
+      answer: (r) => setup.handle(r, 1), check: (a) => { const e = decodeTlv(a).get(TLV.Error); lines.push('wrong code error ' + (e ? e[0] : 'none')); } },
+    // 2. The right code: M1..M6.
+    { name: 'M1', request: M1, answer: (r) => setup.handle(r, 2), check: (a) => { c.m2 = decodeTlv(a); } },
+    { name: 'M3', request: () => { c.srp = controllerSrp(c.m2, code); return encodeTlv([[TLV.State, 3], [TLV.PublicKey, c.srp.A], [TLV.Proof, c.srp.M1]]); },
+      answer: (r) => setup.handle(r, 2),
+      check: (a) => { lines.push('accessory proof ' + (hex(decodeTlv(a).get(TLV.Proof) || new Uint8Array(0)) === hex(c.srp.M2) ? 'verifies' : 'WRONG')); } },
+    { name: 'M5', request: () => {
+        c.lt = hc.ed25519KeyPair();
+        c.key = hc.hkdfSha512(c.srp.K, enc('Pair-Setup-Encrypt-Salt'), enc('Pair-Setup-Encrypt-Info'), 32);
+        const cx = hc.hkdfSha512(c.srp.K, enc('Pair-Setup-Controller-Sign-Salt'), enc('Pair-Setup-Controller-Sign-Info'), 32);
+        const m5 = encodeTlv([[TLV.Identifier, c.controllerId], [TLV.PublicKey, c.lt.publicKey], [TLV.Signature, hc.ed25519Sign(c.lt.privateKey, concat(cx, c.controllerId, c.lt.publicKey))]]);
+        return encodeTlv([[TLV.State, 5], [TLV.EncryptedData, hc.chacha20Poly1305Seal(c.key, nonce('PS-Msg05'), m5)]]);
+      },
+      answer: (r) => setup.handle(r, 2),
+      check: (a) => {
+        const plain = hc.chacha20Poly1305Open(c.key, nonce('PS-Msg06'), decodeTlv(a).get(TLV.EncryptedData) || new Uint8Array(0));
+        const sub = plain ? decodeTlv(plain) : new Map();
+        const ax = hc.hkdfSha512(c.srp.K, enc('Pair-Setup-Accessory-Sign-Salt'), enc('Pair-Setup-Accessory-Sign-Info'), 32);
+        c.accessoryLtpk = sub.get(TLV.PublicKey) || new Uint8Array(32);
+        const signed = hc.ed25519Verify(c.accessoryLtpk, concat(ax, sub.get(TLV.Identifier) || new Uint8Array(0), c.accessoryLtpk), sub.get(TLV.Signature) || new Uint8Array(64));
+        lines.push('M6 ' + (plain ? 'opens' : 'DOES NOT OPEN') + ', accessory signature ' + (signed ? 'verifies' : 'WRONG'));
+      } },
+    // 3. Pair-verify M1..M4.
+    { name: 'PV M1', request: () => { c.eph = hc.x25519KeyPair(); return encodeTlv([[TLV.State, 1], [TLV.PublicKey, c.eph.publicKey]]); },
+      answer: (r) => { const v = verify.handle(r, undefined); c.pending = v.pending; return v.reply; },
+      check: (a) => {
+        const v2 = decodeTlv(a);
+        c.accessoryEph = v2.get(TLV.PublicKey);
+        const shared = hc.x25519(c.eph.privateKey, c.accessoryEph);
+        c.vkey = hc.hkdfSha512(shared, enc('Pair-Verify-Encrypt-Salt'), enc('Pair-Verify-Encrypt-Info'), 32);
+        const sub = decodeTlv(hc.chacha20Poly1305Open(c.vkey, nonce('PV-Msg02'), v2.get(TLV.EncryptedData)));
+        lines.push('PV M2 accessory signature ' + (hc.ed25519Verify(c.accessoryLtpk, concat(c.accessoryEph, sub.get(TLV.Identifier), c.eph.publicKey), sub.get(TLV.Signature)) ? 'verifies' : 'WRONG'));
+      } },
+    { name: 'PV M3', request: () => {
+        const v3 = encodeTlv([[TLV.Identifier, c.controllerId], [TLV.Signature, hc.ed25519Sign(c.lt.privateKey, concat(c.eph.publicKey, c.controllerId, c.accessoryEph))]]);
+        return encodeTlv([[TLV.State, 3], [TLV.EncryptedData, hc.chacha20Poly1305Seal(c.vkey, nonce('PV-Msg03'), v3)]]);
+      },
+      answer: (r) => { const v = verify.handle(r, c.pending); c.verified = v.verified; return v.reply; },
+      check: () => { lines.push('verified ' + (c.verified ? c.verified.controllerId + ' encrypt ' + hex(c.verified.keys.encrypt) + ' decrypt ' + hex(c.verified.keys.decrypt) : 'NO')); } },
+  ];
+  return { steps, accessory };
+})`;
 
-  // 2. The right code: M1..M6.
-  m2 = exchange('M1', (b) => setup.handle(b, 2), encodeTlv([[TLV.State, 1], [TLV.Method, 0]]));
-  srp = controllerSrp(m2, code);
-  m4 = exchange('M3', (b) => setup.handle(b, 2), encodeTlv([[TLV.State, 3], [TLV.PublicKey, srp.A], [TLV.Proof, srp.M1]]));
-  lines.push('accessory proof ' + (hex(m4.get(TLV.Proof) || new Uint8Array(0)) === hex(srp.M2) ? 'verifies' : 'WRONG'));
-  const controllerLt = hc.ed25519KeyPair();
-  const controllerId = enc('5E1A7C3D-0B9F-4E2A-8C6D-1F2E3D4C5B6A');
-  const key = hc.hkdfSha512(srp.K, enc('Pair-Setup-Encrypt-Salt'), enc('Pair-Setup-Encrypt-Info'), 32);
-  const cx = hc.hkdfSha512(srp.K, enc('Pair-Setup-Controller-Sign-Salt'), enc('Pair-Setup-Controller-Sign-Info'), 32);
-  const m5 = encodeTlv([[TLV.Identifier, controllerId], [TLV.PublicKey, controllerLt.publicKey], [TLV.Signature, hc.ed25519Sign(controllerLt.privateKey, concat(cx, controllerId, controllerLt.publicKey))]]);
-  const m6 = exchange('M5', (b) => setup.handle(b, 2), encodeTlv([[TLV.State, 5], [TLV.EncryptedData, hc.chacha20Poly1305Seal(key, nonce('PS-Msg05'), m5)]]));
-  const m6plain = hc.chacha20Poly1305Open(key, nonce('PS-Msg06'), m6.get(TLV.EncryptedData) || new Uint8Array(0));
-  const m6sub = m6plain ? decodeTlv(m6plain) : new Map();
-  const ax = hc.hkdfSha512(srp.K, enc('Pair-Setup-Accessory-Sign-Salt'), enc('Pair-Setup-Accessory-Sign-Info'), 32);
-  const accessoryLtpk = m6sub.get(TLV.PublicKey) || new Uint8Array(32);
-  const signed = hc.ed25519Verify(accessoryLtpk, concat(ax, m6sub.get(TLV.Identifier) || new Uint8Array(0), accessoryLtpk), m6sub.get(TLV.Signature) || new Uint8Array(64));
-  lines.push('M6 ' + (m6plain ? 'opens' : 'DOES NOT OPEN') + ', accessory signature ' + (signed ? 'verifies' : 'WRONG'));
-
-  // 3. Pair-verify M1..M4, then one session frame each way.
-  const eph = hc.x25519KeyPair();
-  const v2 = exchange('PV M1', (b) => { const r = verify.handle(b, undefined); globalThis.__pending = r.pending; return r.reply; }, encodeTlv([[TLV.State, 1], [TLV.PublicKey, eph.publicKey]]));
-  const pending = globalThis.__pending;
-  delete globalThis.__pending;
-  const accessoryEph = v2.get(TLV.PublicKey);
-  const shared = hc.x25519(eph.privateKey, accessoryEph);
-  const vkey = hc.hkdfSha512(shared, enc('Pair-Verify-Encrypt-Salt'), enc('Pair-Verify-Encrypt-Info'), 32);
-  const v2plain = hc.chacha20Poly1305Open(vkey, nonce('PV-Msg02'), v2.get(TLV.EncryptedData));
-  const v2sub = decodeTlv(v2plain);
-  lines.push('PV M2 accessory signature ' + (hc.ed25519Verify(accessoryLtpk, concat(accessoryEph, v2sub.get(TLV.Identifier), eph.publicKey), v2sub.get(TLV.Signature)) ? 'verifies' : 'WRONG'));
-  const v3 = encodeTlv([[TLV.Identifier, controllerId], [TLV.Signature, hc.ed25519Sign(controllerLt.privateKey, concat(eph.publicKey, controllerId, accessoryEph))]]);
-  let verified;
-  exchange('PV M3', (b) => { const r = verify.handle(b, pending); verified = r.verified; return r.reply; }, encodeTlv([[TLV.State, 3], [TLV.EncryptedData, hc.chacha20Poly1305Seal(vkey, nonce('PV-Msg03'), v3)]]));
-  lines.push('verified ' + (verified ? verified.controllerId + ' encrypt ' + hex(verified.keys.encrypt) + ' decrypt ' + hex(verified.keys.decrypt) : 'NO'));
+export const HAP_SCENARIO = `(function (core, makeHapCrypto, seed) {
+  let state = seed >>> 0 || 1;
+  const random = { bytes(n) { const out = new Uint8Array(n); for (let i = 0; i < n; i++) { state ^= state << 13; state ^= state >>> 17; state ^= state << 5; out[i] = state & 255; } return out; } };
+  const lines = [];
+  const pairing = (${HAP_PAIRING})(core, makeHapCrypto(random), random, lines);
+  for (const step of pairing.steps) {
+    const request = step.request();
+    const answer = step.answer(request);
+    lines.push(step.name + ' > ' + core.toHex(request));
+    lines.push(step.name + ' < ' + core.toHex(answer));
+    step.check(answer);
+  }
   return lines;
 })`;

@@ -33,6 +33,6 @@ export { createCompartmentScriptHost } from './script/compartment-host.js';
 export { HomeKitState } from './homekit/state.js';
 export { PairSetup } from './homekit/pair-setup.js';
 export { PairVerify } from './homekit/pair-verify.js';
-export { SRP_N, SRP_G, SRP_BYTES, bigIntToBytes, bytesToBigInt } from './homekit/srp.js';
+export { SRP_N, SRP_G, SRP_BYTES, bigIntToBytes, bytesToBigInt, srpVerifier } from './homekit/srp.js';
 export { TLV, encodeTlv, decodeTlv } from './homekit/tlv8.js';
 export { modPow } from './crypto/modpow.js';

@@ -1,8 +1,10 @@
 // HomeKit pairing on the device (issue 14): what each pair-setup and pair-verify step costs
-// the accessory in the real XS engine (an xsnap worker running the pure-JS HapCrypto of
-// firmware/crypto-js, bundled with @noble as dist/xs/mi32-hap-crypto.js), and the ESP32
-// time that suggests, beside iOS's ~10 s limit per pair-setup request. Prints:
-//   {"bench":"hap.step","step","xsMeter","xsCpuMs","esp32EstimateMs","iosLimitMs","fitsWithMargin",...}
+// the accessory in the real XS engine: the core's PairSetup/PairVerify (dist/xs/mi32-core.js)
+// over the pure-JS HapCrypto of firmware/crypto-js (bundled with @noble as
+// dist/xs/mi32-hap-crypto.js), driven by the controller of scripts/hap-scenario.js (its
+// work is not measured), and the ESP32 time that suggests, beside iOS's ~10 s limit per
+// pair-setup request. Prints:
+//   {"bench":"hap.step","step","crypto","xsMeter","xsCpuMs","esp32EstimateMs","iosLimitMs","fitsWithMargin","nodePureJsMs",...}
 //   {"bench":"hap.primitive","name","xsCpuMs","esp32EstimateMs",...}
 //   {"bench":"hap.heap",...}   {"bench":"hap.bundle",...}
 // Never asserts on speed. Needs `npm run bundle` (npm run bench does it).
@@ -22,7 +24,7 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { HAP_DRIVER } from './lib/hap-driver.js';
+import { HAP_PAIRING } from '../hap-scenario.js';
 import { REFERENCE_LOOP } from './lib/device-driver.js';
 import { esp32Factor as esp32FactorFor } from './lib/esp32.js';
 
@@ -37,24 +39,37 @@ const emit = (figure) => console.log(JSON.stringify(figure));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const min = (xs) => Math.min(...xs);
 
-// ---- Node (V8), the same driver over the same pure-JS HapCrypto: checks the composition ----
+/** Accessory steps measured, by the name of the controller step they answer. */
+const STEPS = {
+  'M1': 'pair-setup M2 (B = kv + g^b; v^u table)',
+  'wrong M3': 'pair-setup M4, wrong code',
+  'M3': 'pair-setup M4 (S = (A v^u)^b, proofs)',
+  'M5': 'pair-setup M6 (Ed25519 verify + sign, ChaCha20-Poly1305)',
+  'PV M1': 'pair-verify M2 (X25519, Ed25519 sign)',
+  'PV M3': 'pair-verify M4 (Ed25519 verify, session keys)',
+};
+const RANDOM = (seed) => `(() => { let state = ${seed} >>> 0 || 1; return { bytes(n) { const out = new Uint8Array(n); for (let i = 0; i < n; i++) { state ^= state << 13; state ^= state >>> 17; state ^= state << 5; out[i] = state & 255; } return out; } }; })()`;
+
+// ---- Node (V8): the same pairing over the same pure-JS HapCrypto, to check it pairs ----
+const core = await import(path.join(root, 'dist/firmware/core/index.js'));
 const pure = await import(path.join(root, 'dist/firmware/crypto-js/hap-crypto.js'));
-const nodeDriver = (0, eval)(HAP_DRIVER)((r) => pure.createPureHapCrypto(r), pure, SEED);
-nodeDriver.setup();
 const nodeMs = {};
-for (const [name, step] of Object.entries(nodeDriver.steps)) {
-  const times = [];
-  for (let i = 0; i < REPS; i++) {
+{
+  const random = (0, eval)(RANDOM(SEED));
+  const lines = [];
+  const pairing = (0, eval)(HAP_PAIRING)(core, pure.createPureHapCrypto(random), random, lines);
+  for (const step of pairing.steps) {
+    const request = step.request();
     const t = process.cpuUsage();
-    step();
+    const answer = step.answer(request);
     const d = process.cpuUsage(t);
-    times.push((d.user + d.system) / 1000);
+    nodeMs[step.name] = (d.user + d.system) / 1000;
+    step.check(answer);
   }
-  nodeMs[name] = median(times);
-  nodeDriver.between[name]?.();
+  if (!lines.some((l) => l.startsWith('verified ') && !l.startsWith('verified NO')) || lines.some((l) => /WRONG|NOT OPEN/.test(l))) {
+    throw new Error(`HAP pairing failed in Node:\n${lines.join('\n')}`);
+  }
 }
-const nodeCheck = nodeDriver.check();
-if (!nodeCheck.srpAgrees || !nodeCheck.x25519Agrees) throw new Error(`HAP driver: controller and accessory disagree in Node: ${JSON.stringify(nodeCheck)}`);
 
 // ---- XS ----
 await import('@endo/init');
@@ -125,42 +140,59 @@ try {
   const factor = esp32FactorFor(refLoopCpuUs);
   const estimate = (cpuUs) => Math.round((cpuUs * factor) / 1000);
 
+  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
   // Each step, first all in pure JS (noble's SHA-512 and ChaCha20 too), then as the device
   // runs it (firmware/moddable/hap-crypto.ts: native SHA-512 and ChaCha20, stood in for).
-  // Heap: what the HapCrypto and the pairing state keep, after a gc.
+  // REPS pairings, each with its own accessory and seed; heap after the first, after a gc.
   const h0 = await heapAfterGc();
   let h1;
   let h2;
   for (const [cryptoKind, natives] of [['pure-js', '{}'], ['native sha512+chacha20 (stand-in)', NATIVE_STAND_INS]]) {
-    await worker.evaluate(`globalThis.driver = (${HAP_DRIVER})((r) => MI32HapCrypto.createPureHapCrypto(r, ${natives}), MI32HapCrypto, ${SEED}); driver.setup();`);
-    h1 ??= await heapAfterGc();
-    for (const [name] of Object.entries(nodeDriver.steps)) {
-      const runs = [];
-      for (let i = 0; i < REPS; i++) {
-        await worker.evaluate('gc()'); // each run starts from the same heap, so its share of GC is comparable
-        runs.push(await measure(`driver.steps[${JSON.stringify(name)}]()`));
+    const runs = {};
+    for (let rep = 0; rep < REPS; rep++) {
+      await worker.evaluate(`globalThis.random = ${RANDOM(SEED + rep)}; globalThis.lines = [];
+        globalThis.hc = MI32HapCrypto.createPureHapCrypto(random, ${natives});
+        globalThis.pairing = (${HAP_PAIRING})(MI32Core, hc, random, lines);`);
+      h1 ??= await heapAfterGc();
+      const names = await ask('pairing.steps.map((s) => s.name)');
+      for (let i = 0; i < names.length; i++) {
+        await worker.evaluate(`globalThis.request = pairing.steps[${i}].request()`);
+        await worker.evaluate('gc()'); // each run starts from a collected heap, so its share of GC is comparable
+        const run = await measure(`globalThis.answer = pairing.steps[${i}].answer(request)`);
+        await worker.evaluate(`pairing.steps[${i}].check(answer)`);
+        (runs[names[i]] ??= []).push(run);
       }
-      await worker.evaluate(`driver.between[${JSON.stringify(name)}]?.()`);
-      const cpuUs = min(runs.map((r) => r.cpuUs));
+      const lines = await ask('lines');
+      if (!lines.some((l) => l.startsWith('verified ') && !l.startsWith('verified NO')) || lines.some((l) => /WRONG|NOT OPEN/.test(l))) {
+        throw new Error(`HAP pairing failed in XS (${cryptoKind}):\n${lines.join('\n')}`);
+      }
+      h2 ??= await heapAfterGc();
+    }
+    // The verifier (first boot, or a new code from HKPin): x = H(salt | H(I:P)), v = g^x.
+    const verifierRuns = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      await worker.evaluate('gc()');
+      verifierRuns.push(await measure(`MI32Core.srpVerifier(hc, new Uint8Array(16).fill(${rep}), '031-45-154')`));
+    }
+    runs.verifier = verifierRuns;
+    for (const [name, label] of [...Object.entries(STEPS), ['verifier', 'verifier v = g^x (first boot, HKPin)']]) {
+      const cpuUs = min(runs[name].map((r) => r.cpuUs));
       const esp32EstimateMs = estimate(cpuUs);
-      const setupStep = name.startsWith('pair-setup');
+      const setupStep = label.startsWith('pair-setup');
       emit({
         bench: 'hap.step',
-        step: name,
+        step: label,
         crypto: cryptoKind,
-        xsMeter: median(runs.map((r) => r.compute)),
+        xsMeter: median(runs[name].map((r) => r.compute)),
         xsCpuMs: Number((cpuUs / 1000).toFixed(2)),
-        xsCpuMsMedian: Number((median(runs.map((r) => r.cpuUs)) / 1000).toFixed(2)),
+        xsCpuMsMedian: Number((median(runs[name].map((r) => r.cpuUs)) / 1000).toFixed(2)),
         esp32EstimateMs,
         iosLimitMs: setupStep ? IOS_LIMIT_MS : undefined,
         fitsWithMargin: setupStep ? esp32EstimateMs * MARGIN < IOS_LIMIT_MS : undefined,
-        nodeV8Ms: Number(nodeMs[name].toFixed(2)),
+        nodePureJsMs: nodeMs[name] === undefined ? undefined : Number(nodeMs[name].toFixed(2)),
         esp32Factor: Number(factor.toFixed(1)),
       });
     }
-    const xsCheck = await ask('driver.check()');
-    if (!xsCheck.srpAgrees || !xsCheck.x25519Agrees) throw new Error(`HAP driver (${cryptoKind}): controller and accessory disagree in XS: ${JSON.stringify(xsCheck)}`);
-    h2 ??= await heapAfterGc();
   }
 
   // The primitives one by one (same worker, same inputs each time).
