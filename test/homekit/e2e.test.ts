@@ -3,7 +3,7 @@
 // the SENSOR message carries, events, a restart and the removal of its pairing.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCleanups, waitFor } from '../e2e/harness.js';
+import { observe, runCleanups, waitFor } from '../e2e/harness.js';
 import { byMac, characteristic, client, demoDataDir, serviceTypes, startHomeKit, uuid, within, type AccessoryInfo } from './harness.js';
 
 afterEach(runCleanups);
@@ -133,5 +133,17 @@ describe('HomeKit bridge with hap-controller', () => {
     // The demo's remote: single presses (0) at 30.5 s, 95 s and 96 s; a hold (2) at 140 s.
     expect(press.value).toBe(0);
     await controller.close();
+
+    // Over MQTT (anyone on the broker): HKStatus answers, HKPin hides the code, HKReset is refused.
+    const url = (await run.run.waitStderr('broker', /embedded MQTT broker \(aedes\) listening on (\S+)/))[1]!;
+    const mqtt = await observe(url, ['stat/#']);
+    const reply = (what: string, key: string) => mqtt.waitMessage(what, (m) => m.topic === 'stat/mi32/RESULT' && m.json?.[key] !== undefined);
+    mqtt.client.publish('cmnd/mi32/HKPin', '');
+    expect((await reply('HKPin', 'HKPin')).json).toEqual({ HKPin: '***-**-***', Origin: 'default' });
+    mqtt.client.publish('cmnd/mi32/HKReset', '');
+    expect((await reply('HKReset', 'HKReset')).json).toMatchObject({ HKReset: 'Error' });
+    mqtt.client.publish('cmnd/mi32/HKStatus', '');
+    expect((await reply('HKStatus', 'HKStatus')).json!.HKStatus).toMatchObject({ Paired: 1, Accessories: 12 });
+    expect(mqtt.messages.some((m) => m.payload.includes(run.code!))).toBe(false);
   }, 90_000);
 });

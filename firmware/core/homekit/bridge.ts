@@ -17,6 +17,12 @@ import { HapServer, type EventItem, type HapDatabase, type HapServerOptions, typ
 
 /** Tasmota MI32 cleared HomeKit motion after 20 s without motion. */
 export const MOTION_CLEAR_MS = 20_000;
+/**
+ * Value changes are sent together after this long (the last value of each wins), as
+ * hap-nodejs does and the spec asks: a fast replay or a chatty sensor does not stream one
+ * encrypted EVENT per advertisement. Button presses go at once.
+ */
+export const EVENT_COALESCE_MS = 250;
 
 export interface HomeKitOptions extends HapServerOptions {
   /** The bridge's name in the Home app. */
@@ -34,6 +40,8 @@ export class HomeKitBridge implements HapDatabase {
   private readonly byMac = new Map<string, { accessory: Accessory; keys: Set<string>; buttons: Set<number> }>();
   private readonly motion = new Map<string, { on: boolean; timer?: TimerHandle }>();
   private readonly lastSent = new Map<string, unknown>();
+  private readonly pending = new Map<string, EventItem>();
+  private flushTimer: TimerHandle | undefined;
   private readonly options: Required<Pick<HomeKitOptions, 'name' | 'model' | 'firmwareRevision' | 'motionClearMs'>>;
 
   readonly reader: ValueReader = {
@@ -77,6 +85,9 @@ export class HomeKitBridge implements HapDatabase {
     this.server.close();
     for (const m of this.motion.values()) if (m.timer !== undefined) this.ports.clock.clearTimeout(m.timer);
     this.motion.clear();
+    if (this.flushTimer !== undefined) this.ports.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending.clear();
   }
 
   /** The gateway decoded a reading of `slot` (Gateway.onValues): new services, motion, events. */
@@ -95,7 +106,20 @@ export class HomeKitBridge implements HapDatabase {
     const entry = this.byMac.get(slot.mac);
     if (!entry) return; // over HAP's accessory limit
     this.updateMotion(slot.mac, values);
-    this.server.notify(this.changes(entry.accessory, values));
+    this.send(this.changes(entry.accessory, values));
+  }
+
+  /** Presses now; value changes after EVENT_COALESCE_MS, together. */
+  private send(changes: { values: EventItem[]; presses: EventItem[] }): void {
+    if (changes.presses.length) this.server.notify(changes.presses);
+    for (const item of changes.values) this.pending.set(`${item.aid}.${item.iid}`, item);
+    if (this.pending.size === 0 || this.flushTimer !== undefined) return;
+    this.flushTimer = this.ports.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      const items = [...this.pending.values()];
+      this.pending.clear();
+      this.server.notify(items);
+    }, EVENT_COALESCE_MS);
   }
 
   private isNew(known: { keys: Set<string>; buttons: Set<number> }, key: string): boolean {
@@ -151,15 +175,16 @@ export class HomeKitBridge implements HapDatabase {
         state.on = false;
         delete state.timer;
         const entry = this.byMac.get(mac);
-        if (entry) this.server.notify(this.changes(entry.accessory, { Motion: 0 }));
+        if (entry) this.send(this.changes(entry.accessory, { Motion: 0 }));
       }, this.options.motionClearMs);
     }
     this.motion.set(mac, state);
   }
 
   /** The characteristics of `accessory` whose value `values` changed, and its button presses. */
-  private changes(accessory: Accessory, values: Values): EventItem[] {
+  private changes(accessory: Accessory, values: Values): { values: EventItem[]; presses: EventItem[] } {
     const items: EventItem[] = [];
+    const presses: EventItem[] = [];
     const keys = Object.keys(values);
     for (const service of accessory.services) {
       for (const c of service.characteristics) {
@@ -168,7 +193,7 @@ export class HomeKitBridge implements HapDatabase {
           const n = c.source.button;
           const press = keys.find((k) => buttonNumber(k) === n || (n === 1 && k === 'Button'));
           const event = press === undefined ? undefined : switchEvent(values[press]);
-          if (event !== undefined) items.push({ aid: c.aid, iid: c.iid, value: event });
+          if (event !== undefined) presses.push({ aid: c.aid, iid: c.iid, value: event });
           continue;
         }
         if (!this.touches(c, keys)) continue;
@@ -179,7 +204,7 @@ export class HomeKitBridge implements HapDatabase {
         items.push({ aid: c.aid, iid: c.iid, value });
       }
     }
-    return items;
+    return { values: items, presses };
   }
 
   private touches(c: Characteristic, keys: string[]): boolean {

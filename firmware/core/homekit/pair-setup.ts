@@ -37,6 +37,7 @@ interface Attempt {
   /** The state the next message must have (3 or 5). */
   expect: 3 | 5;
   started: number;
+  salt: Uint8Array;
 }
 
 export class PairSetup {
@@ -79,9 +80,13 @@ export class PairSetup {
     if (this.failures >= MAX_FAILED_SETUPS) return this.error(2, TLV_ERROR.MaxTries, `${this.failures} failed attempts; restart to try again`);
     const stale = this.attempt !== undefined && this.ports.clock.now() - this.attempt.started > SETUP_STALE_MS;
     if (this.attempt && this.attempt.connection !== connection && !stale) return this.error(2, TLV_ERROR.Busy, 'another pair-setup is in progress');
+    // M1 again on the same connection: the same M2, without another exponentiation.
+    if (this.attempt?.connection === connection && this.attempt.expect === 3) {
+      return encodeTlv([[TLV.State, 2], [TLV.Salt, this.attempt.salt], [TLV.PublicKey, this.attempt.srp.publicKey]]);
+    }
     const { salt, verifier } = this.state.identity;
     const srp = new SrpServer(this.ports.crypto, salt, verifier, this.ports.random.bytes(32));
-    this.attempt = { connection, srp, expect: 3, started: this.ports.clock.now() };
+    this.attempt = { connection, srp, expect: 3, started: this.ports.clock.now(), salt };
     return encodeTlv([[TLV.State, 2], [TLV.Salt, salt], [TLV.PublicKey, srp.publicKey]]);
   }
 

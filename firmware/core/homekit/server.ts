@@ -7,11 +7,12 @@
 // codes until restart, at most `maxConnections` connections (the HTTP layer answers 503
 // beyond), 470 for any data request before pair-verify, 64 KB request bodies.
 
-import type { Clock, HapCrypto, Log, Random, Store, TcpServerPort } from '../host.js';
+import type { Clock, HapCrypto, Log, Random, Store, TcpServerPort, TimerHandle } from '../host.js';
 import { HttpServer, type HttpConnection } from '../http/server.js';
 import type { HttpRequest } from '../http/request.js';
 import { encodeResponse, type HttpResponse } from '../http/response.js';
 import { utf8Decode } from '../mqtt/utf8.js';
+import { jsonDepthProblem } from '../store/read-text.js';
 import type { Accessory } from './accessories.js';
 import { accessoriesJson, HAP_STATUS, parseIds, readCharacteristics, type CharacteristicIndex, type ValueReader } from './characteristics.js';
 import { PairSetup } from './pair-setup.js';
@@ -64,6 +65,13 @@ interface Session {
   subscriptions: Set<string>;
 }
 
+/**
+ * Connections without a verified session are closed after one to two sweeps of this: the
+ * connection cap must not be held by sockets that never pair or verify (verified sessions
+ * stay open as long as the controller wants: it receives events on them).
+ */
+export const UNVERIFIED_SWEEP_MS = 60_000;
+
 const TLV_TYPE = { 'Content-Type': 'application/pairing+tlv8' };
 const JSON_TYPE = { 'Content-Type': 'application/hap+json' };
 const tlvResponse = (body: Uint8Array): HttpResponse => ({ status: 200, headers: TLV_TYPE, body });
@@ -77,6 +85,7 @@ export class HapServer {
   private readonly pairVerify: PairVerify;
   /** Called when what mDNS advertises changes (paired or not, `c#`). */
   onAdvertChange: (() => void) | undefined;
+  private sweepTimer: TimerHandle | undefined;
 
   constructor(private readonly ports: HapServerPorts, options: HapServerOptions, private readonly database: HapDatabase) {
     this.state = new HomeKitState(ports, options.mac, options.defaultCode);
@@ -90,10 +99,29 @@ export class HapServer {
 
   listen(host: string | undefined, port: number, ready: (error: Error | undefined, port: number) => void): void {
     this.http.listen({ ...(host ? { host } : {}), port }, ready);
+    this.sweep();
   }
 
   close(): void {
+    if (this.sweepTimer !== undefined) this.ports.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.http.close();
+  }
+
+  /** Closes connections that were already unverified at the previous sweep. */
+  private sweep(): void {
+    this.sweepTimer = this.ports.clock.setTimeout(() => {
+      const stale: HttpConnection[] = [];
+      this.http.each((c) => {
+        const s = c.state.get('hap') as Session | undefined;
+        if (s?.controllerId) return;
+        if (c.state.has('hk-unverified')) stale.push(c);
+        else c.state.set('hk-unverified', true);
+      });
+      for (const c of stale) c.close();
+      if (stale.length) this.ports.log.info(`HomeKit: closed ${stale.length} connection(s) that did not pair or verify`);
+      this.sweep();
+    }, UNVERIFIED_SWEEP_MS);
   }
 
   get failedSetups(): number {
@@ -225,7 +253,10 @@ export class HapServer {
   private write(request: HttpRequest, session: Session): HttpResponse {
     let items: unknown;
     try {
-      items = (JSON.parse(utf8Decode(request.body)) as { characteristics?: unknown }).characteristics;
+      const text = utf8Decode(request.body);
+      // {"characteristics":[{...}]} is 3 deep: a body of nested brackets would overflow XS's stack in JSON.parse.
+      if (jsonDepthProblem(text, 3)) throw new Error('too deep');
+      items = (JSON.parse(text) as { characteristics?: unknown }).characteristics;
     } catch {
       items = undefined;
     }
