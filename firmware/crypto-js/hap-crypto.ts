@@ -5,9 +5,9 @@
 //
 // The device passes its native primitives where Moddable has them (SHA-512 Digest, ChaCha
 // StreamCipher: firmware/moddable/hap-crypto.ts); they replace the noble versions here so
-// that the long-running parts (HAP session frames, HKDF) run in C. Ed25519 keeps noble's
-// own SHA-512 (it is inside noble's signing code), which costs little next to its point
-// multiplications.
+// that the long-running parts (HAP session frames, HKDF) run in C. Signing hashes through
+// them too (ed25519Sign below); verification and key derivation keep noble's own SHA-512,
+// which costs little next to their point multiplications.
 //
 // Randomness comes from the Random port: noble's default asks globalThis.crypto, which XS
 // does not have, so every key here is made from bytes the caller's port hands over.
@@ -17,6 +17,7 @@ import { sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { chacha20 as nobleChacha20, _poly1305_aead } from '@noble/ciphers/chacha.js';
 import type { HapCrypto, Random } from '../core/host.js';
 import { modPow, montgomeryFor } from '../core/crypto/modpow.js';
+import { bigIntToBytes, bytesToBigInt } from '../core/crypto/bigint-bytes.js';
 
 /**
  * ChaCha20 (RFC 8439: 32-byte key, 12-byte nonce, 32-bit block counter) XORed over `data`.
@@ -44,8 +45,15 @@ export interface PureHapCryptoOptions {
 const SHA512_BLOCK = 128;
 const TAG_BYTES = 16;
 
+// No base-point table by default (see PureHapCryptoOptions). Set here, at module load, so
+// that on the device it happens at preload, before noble's objects are frozen into flash.
+ed25519.Point.BASE.precompute(1);
+
+/** The group order of Ed25519's base point. */
+const ED25519_L = ed25519.Point.Fn.ORDER;
+
 export function createPureHapCrypto(random: Random, natives: HapNatives = {}, options: PureHapCryptoOptions = {}): HapCrypto {
-  ed25519.Point.BASE.precompute(options.ed25519BaseWindow ?? 1);
+  if (options.ed25519BaseWindow !== undefined) ed25519.Point.BASE.precompute(options.ed25519BaseWindow);
   const sha512 = natives.sha512 ?? ((data: Uint8Array) => nobleSha512(data));
   const xorStream = natives.chacha20
     ? wrapXorStream(natives.chacha20)
@@ -64,6 +72,16 @@ export function createPureHapCrypto(random: Random, natives: HapNatives = {}, op
     inner.set(message, SHA512_BLOCK);
     outer.set(sha512(inner), SHA512_BLOCK);
     return sha512(outer);
+  };
+
+  let lastKey: { secret: Uint8Array; prefix: Uint8Array; scalar: bigint; publicKey: Uint8Array } | undefined;
+  const signingKey = (secret: Uint8Array) => {
+    if (secret.length !== 32) throw new RangeError('an Ed25519 private key is 32 bytes');
+    if (!lastKey || !equalBytes(lastKey.secret, secret)) {
+      const { prefix, scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(secret);
+      lastKey = { secret: secret.slice(), prefix, scalar, publicKey: pointBytes };
+    }
+    return lastKey;
   };
 
   const seed = (): Uint8Array => {
@@ -122,8 +140,15 @@ export function createPureHapCrypto(random: Random, natives: HapNatives = {}, op
       return { privateKey, publicKey: ed25519.getPublicKey(privateKey) };
     },
 
+    // RFC 8032 5.1.6 with the expanded key kept: noble's sign() works out the public key
+    // again each time, a second base-point multiplication (~40 % of a signature in XS). The
+    // accessory signs with one long-term key; its hashes go through the native SHA-512.
     ed25519Sign(privateKey, message) {
-      return ed25519.sign(message, privateKey);
+      const key = signingKey(privateKey);
+      const r = modL(sha512(concatBytes(key.prefix, message)));
+      const R = ed25519.Point.BASE.multiply(r).toBytes();
+      const k = modL(sha512(concatBytes(R, key.publicKey, message)));
+      return concatBytes(R, littleEndian((r + k * key.scalar) % ED25519_L));
     },
 
     ed25519Verify(publicKey, message, signature) {
@@ -143,6 +168,35 @@ export function createPureHapCrypto(random: Random, natives: HapNatives = {}, op
   };
 }
 
+/** A 64-byte little-endian hash as a scalar mod L. */
+function modL(hash: Uint8Array): bigint {
+  return bytesToBigInt(Uint8Array.from(hash).reverse()) % ED25519_L;
+}
+
+/** A scalar < L as Ed25519's 32 little-endian bytes. */
+function littleEndian(x: bigint): Uint8Array {
+  return bigIntToBytes(x, 32).reverse();
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
 /** noble's XorStream signature over a platform ChaCha20 (output buffer ignored: a new one). */
 function wrapXorStream(chacha20: ChaCha20): typeof nobleChacha20 {
   return ((key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array, counter = 0) => {
@@ -156,5 +210,5 @@ function wrapXorStream(chacha20: ChaCha20): typeof nobleChacha20 {
 }
 
 // For SRP code and benchmarks that run beside this HapCrypto in one bundle (xsnap).
-export { bigIntToBytes, bytesToBigInt } from '../core/crypto/bigint-bytes.js';
+export { bigIntToBytes, bytesToBigInt };
 export { montgomery } from '../core/crypto/modpow.js';
