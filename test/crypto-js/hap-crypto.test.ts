@@ -132,6 +132,15 @@ describe.each(variants)('pure-JS HapCrypto (%s)', (_name, hc) => {
     expect(hc.ed25519Verify(pub, message, Uint8Array.from(crypto.sign(null, message, nodePriv)))).toBe(true);
   });
 
+  it('Ed25519 signatures stay right when the key changes between calls (the expanded key is cached)', () => {
+    const keys = [Uint8Array.from(crypto.randomBytes(32)), Uint8Array.from(crypto.randomBytes(32))];
+    for (const i of [0, 1, 0, 0, 1]) {
+      const message = Uint8Array.from(crypto.randomBytes(50));
+      expect(toHex(hc.ed25519Sign(keys[i], message))).toBe(crypto.sign(null, message, nodeKey(ED_PKCS8, keys[i])).toString('hex'));
+    }
+    expect(() => hc.ed25519Sign(new Uint8Array(31), new Uint8Array(1))).toThrow(/32 bytes/);
+  });
+
   it('Ed25519 verify says false, without throwing, for a wrong message, flipped signature, bad lengths and a key that does not decode', () => {
     const { publicKey, privateKey } = hc.ed25519KeyPair();
     const message = new TextEncoder().encode('Pair-Verify');
