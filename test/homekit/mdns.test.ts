@@ -4,6 +4,8 @@
 // change when the TXT record is updated, and sees it go when it is withdrawn.
 import crypto from 'node:crypto';
 import { IPDiscovery } from 'hap-controller';
+// @ts-expect-error dnssd (hap-controller's dependency) ships no typings
+import dnssd from 'dnssd';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupHash } from '../../firmware/core/homekit/setup-code.js';
 import { hapTxtRecord } from '../../firmware/core/homekit/txt-record.js';
@@ -25,6 +27,23 @@ function waitFor(discovery: IPDiscovery, event: string, match: (s: Found) => boo
     };
     discovery.on(event, listener);
   });
+}
+
+/**
+ * The raw TXT record of the `_hap._tcp` instance `name`, through dnssd (the browser
+ * hap-controller's IPDiscovery is built on; IPDiscovery itself leaves out `sh`).
+ */
+function txtOnTheWire(name: string, ms = 15_000): Promise<Record<string, string>> {
+  const browser = new dnssd.Browser(new dnssd.ServiceType('_hap._tcp'), { interface: '127.0.0.1' });
+  return new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no TXT record for ${name} within ${ms} ms`)), ms);
+    browser.on('serviceUp', (service: { name: string; txt: Record<string, string> }) => {
+      if (service.name !== name) return;
+      clearTimeout(timer);
+      resolve(service.txt);
+    });
+    browser.start();
+  }).finally(() => browser.stop());
 }
 
 let advertiser: CiaoAdvertiser | undefined;
@@ -50,6 +69,8 @@ describe('mDNS on loopback', () => {
 
     const found = await up;
     expect(found).toMatchObject({ port: 51999, 'c#': 7, id: deviceId, md: 'mi32-xs', pv: '1.1', 's#': 1, sf: 1, ci: 2, availableToPair: true });
+    // Every key, `sh` included, as sent.
+    expect(await txtOnTheWire(name)).toEqual(txt);
 
     const changed = waitFor(discovery, 'serviceChanged', (s) => s.name === name);
     ad.update({ ...txt, sf: '0', 'c#': '8' });
