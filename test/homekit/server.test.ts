@@ -41,11 +41,11 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c();
 
 interface Setup { bridge: HomeKitBridge; port: number; registry: Registry; store: MemoryStore; log: string[]; clock: ManualClock }
 
-async function start(options: { store?: MemoryStore; maxConnections?: number; more?: [string, number][] } = {}): Promise<Setup> {
+async function start(options: { store?: MemoryStore; maxConnections?: number; more?: [string, number][]; slots?: number } = {}): Promise<Setup> {
   const store = options.store ?? new MemoryStore();
   const log: string[] = [];
   const clock = new ManualClock();
-  const registry = new Registry({ aes: createNodeAes() });
+  const registry = new Registry({ aes: createNodeAes(), ...(options.slots ? { limit: options.slots } : {}) });
   registry.add('A4C1381A2B01', 0x055b); // LYWSD03MMC
   registry.add('50EC50A1B2C3', 0x07f6); // MJYD02YL nightlight (motion)
   for (const [mac, pid] of options.more ?? []) registry.add(mac, pid);
@@ -238,6 +238,20 @@ describe('HAP server: pairings and the configuration number', () => {
     const second = await start({ store: first.store, more: [['E4AAEC3C4D5E', 0x098b]] });
     expect(second.bridge.configNumber()).toBe(c0 + 1);
     expect(second.bridge.accessories().map((a) => a.aid)).toEqual(first.bridge.accessories().map((a) => a.aid));
+  });
+});
+
+describe('HomeKit bridge: the accessory limit', () => {
+  it('bridges at most 149 devices (HAP\'s 150 with the bridge), logs the rest, and a left-out device\'s readings do not rebuild the database', async () => {
+    const more: [string, number][] = Array.from({ length: 158 }, (_, i) => [`A4C138${(0x100000 + i).toString(16).toUpperCase().slice(1)}`, 0x055b]);
+    const { bridge, registry, log } = await start({ slots: 200, more });
+    expect(registry.slots.size).toBe(160);
+    expect(bridge.accessories()).toHaveLength(150);
+    expect(log.some((l) => l.startsWith('warn') && l.includes('11 device(s) left out'))).toBe(true);
+    const before = bridge.accessories();
+    const last = [...registry.slots.values()].at(-1)!;
+    bridge.onValues(last, { Temperature: 20 });
+    expect(bridge.accessories()).toBe(before); // the same database object: no rebuild
   });
 });
 

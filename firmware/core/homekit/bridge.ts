@@ -41,6 +41,8 @@ export class HomeKitBridge implements HapDatabase {
   private readonly motion = new Map<string, { on: boolean; timer?: TimerHandle }>();
   private readonly lastSent = new Map<string, unknown>();
   private readonly pending = new Map<string, EventItem>();
+  /** Devices over HAP's accessory limit at the last rebuild. */
+  private readonly leftOut = new Set<string>();
   private flushTimer: TimerHandle | undefined;
   private readonly options: Required<Pick<HomeKitOptions, 'name' | 'model' | 'firmwareRevision' | 'motionClearMs'>>;
 
@@ -102,7 +104,8 @@ export class HomeKitBridge implements HapDatabase {
 
   private update(slot: Slot, values: Values): void {
     const known = this.byMac.get(slot.mac);
-    if (!known || Object.keys(values).some((k) => this.isNew(known, k))) this.rebuild();
+    // A device left out (over HAP's limit) does not rebuild the database at every reading.
+    if ((!known && !this.leftOut.has(slot.mac)) || (known && Object.keys(values).some((k) => this.isNew(known, k)))) this.rebuild();
     const entry = this.byMac.get(slot.mac);
     if (!entry) return; // over HAP's accessory limit
     this.updateMotion(slot.mac, values);
@@ -135,10 +138,11 @@ export class HomeKitBridge implements HapDatabase {
       serialNumber: this.server.state.identity.deviceId, firmwareRevision: this.options.firmwareRevision,
     })];
     this.byMac.clear();
+    this.leftOut.clear();
     for (const slot of this.registry.slots.values()) {
-      if (accessories.length >= MAX_AIDS - 1) {
-        this.ports.log.warn(`HomeKit: more than ${MAX_AIDS - 1} devices; the others are not bridged`);
-        break;
+      if (accessories.length >= MAX_AIDS) {
+        this.leftOut.add(slot.mac);
+        continue;
       }
       const type = deviceByPid(slot.pid);
       const heard = [...Object.keys(slot.values), ...Object.keys(slot.momentary), ...this.ids.subtypes(slot.mac)];
@@ -153,6 +157,7 @@ export class HomeKitBridge implements HapDatabase {
       accessories.push(accessory);
       this.byMac.set(slot.mac, { accessory, keys: new Set(keys), buttons: new Set(buttons) });
     }
+    if (this.leftOut.size) this.ports.log.warn(`HomeKit: HAP allows ${MAX_AIDS - 1} bridged accessories; ${this.leftOut.size} device(s) left out`);
     this.database = accessories;
     this.characteristicIndex = indexCharacteristics(accessories);
     const keep = new Set(this.byMac.keys());

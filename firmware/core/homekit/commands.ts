@@ -43,6 +43,7 @@ export function homeKitCommand(bridge: HomeKitBridge, line: string, argument: st
   if (arg !== '' && arg !== '1') return error('usage: HKReset (forgets every paired controller)');
   try {
     bridge.server.reset();
+    bridge.rebuild(); // the bridge's serial number is its Device ID, which is new
   } catch (e) {
     return error((e as Error).message);
   }
