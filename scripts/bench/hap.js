@@ -210,6 +210,7 @@ try {
     const key = new Uint8Array(32);
     const nonce = new Uint8Array(12);
     const sealed = hc.chacha20Poly1305Seal(key, nonce, kb);
+    const device = MI32HapCrypto.createPureHapCrypto({ bytes: (n) => new Uint8Array(n).fill(7) }, ${NATIVE_STAND_INS});
     globalThis.primitives = {
       'modPow 3072-bit, 256-bit exponent (g^b, ^b)': () => hc.modPow(base, e256, N),
       'modPow 3072-bit, 512-bit exponent (g^x, v^u)': () => hc.modPow(base, e512, N),
@@ -221,6 +222,8 @@ try {
       'hkdf-sha512 (32 B out)': () => hc.hkdfSha512(key, nonce, nonce, 32),
       'chacha20-poly1305 seal (1024 B)': () => hc.chacha20Poly1305Seal(key, nonce, kb),
       'chacha20-poly1305 open (1024 B)': () => hc.chacha20Poly1305Open(key, nonce, sealed),
+      // A HAP session frame on the device: native ChaCha20 (stood in for), Poly1305 in JS.
+      'chacha20-poly1305 seal (1024 B), native ChaCha20': () => device.chacha20Poly1305Seal(key, nonce, kb, nonce.subarray(0, 2)),
     };
   })()`);
   for (const name of await ask('Object.keys(primitives)')) {
