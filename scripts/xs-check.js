@@ -128,6 +128,29 @@ try {
   nodeWeb = [`threw ${e?.name}: ${e?.message}`];
 }
 let xsWeb;
+// ---- HomeKit pairing: the same scenario with node:crypto here and the pure-JS HapCrypto in XS ----
+
+const { HAP_SCENARIO } = await import('./hap-scenario.js');
+const HAP_SEED = 0x4b485032;
+const { createNodeHapCrypto } = await import(path.join(root, 'dist/host-sim/hap-crypto.js'));
+const nodeCrypto = await import('node:crypto');
+/** Node's HapCrypto with key pairs made from the scenario's random bytes (node:crypto makes its own otherwise). */
+function seededNodeHapCrypto(random) {
+  const PKCS8 = { ed25519: '302e020100300506032b657004220420', x25519: '302e020100300506032b656e04220420' };
+  const publicOf = (curve, seed) => {
+    const key = nodeCrypto.createPrivateKey({ key: Buffer.concat([Buffer.from(PKCS8[curve], 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    const der = nodeCrypto.createPublicKey(key).export({ format: 'der', type: 'spki' });
+    return new Uint8Array(der.subarray(der.length - 32));
+  };
+  const pair = (curve) => { const privateKey = random.bytes(32); return { privateKey, publicKey: publicOf(curve, privateKey) }; };
+  return { ...createNodeHapCrypto(), x25519KeyPair: () => pair('x25519'), ed25519KeyPair: () => pair('ed25519') };
+}
+let nodeHap;
+try {
+  nodeHap = (0, eval)(HAP_SCENARIO)(core, seededNodeHapCrypto, HAP_SEED);
+} catch (e) {
+  nodeHap = [`threw ${e?.name}: ${e?.message}`];
+}
 
 // ---- XS side ----
 
@@ -156,6 +179,10 @@ function handleCommand(bytes) {
   }
   if (msg.web !== undefined) {
     xsWeb = msg.web;
+    return encoder.encode('{}');
+  }
+  if (msg.hap !== undefined) {
+    xsHap = msg.hap;
     return encoder.encode('{}');
   }
   if (msg.i !== undefined) xsOutcomes[msg.i] = msg.json !== undefined ? { json: msg.json } : { thrown: msg.thrown };
@@ -232,6 +259,18 @@ try {
 } catch (e) {
   console.log(`FAIL XS web scenario: ${e?.message ?? e}`);
 }
+let xsHap;
+try {
+  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-hap-crypto.js'), 'utf8'));
+  await worker.evaluate(`(() => {
+    let result;
+    try { result = (${HAP_SCENARIO})(MI32Core, (r) => MI32HapCrypto.createPureHapCrypto(r), ${HAP_SEED}); }
+    catch (e) { result = ['threw ' + String(e && e.name) + ': ' + String(e && e.message)]; }
+    issueCommand(new TextEncoder().encode(JSON.stringify({ hap: result })).buffer);
+  })();`);
+} catch (e) {
+  console.log(`FAIL XS HomeKit pairing: ${e?.message ?? e}`);
+}
 await worker.close().catch(() => {});
 
 const describe = (o) => (o === undefined ? '(no result from XS)' : o.thrown !== undefined ? `threw ${o.thrown}` : o.json);
@@ -273,6 +312,21 @@ scenarioFailed += reached.length + (escapes.length < 11 ? 1 : 0);
 console.log(`script escapes in XS: ${escapes.length - reached.length} of ${escapes.length} refused`);
 passed += scenarioLines - Math.min(scenarioFailed, scenarioLines);
 failed += scenarioFailed;
+// HomeKit pairing: every request, answer, key and log line equal; and the Node run itself paired.
+const hapLines = Math.max(nodeHap.length, xsHap?.length ?? 0);
+let hapFailed = 0;
+for (let i = 0; i < hapLines; i++) {
+  if (nodeHap[i] !== undefined && nodeHap[i] === xsHap?.[i]) continue;
+  hapFailed++;
+  if (hapFailed <= 5) console.log(`FAIL HomeKit pairing line ${i + 1}:\n  node: ${nodeHap[i]}\n  xs:   ${xsHap?.[i] ?? '(none)'}`);
+}
+const nodeHapProblems = nodeHap.filter((l) => /WRONG|NOT OPEN|^verified NO|^threw/.test(l));
+for (const l of nodeHapProblems) console.log(`FAIL HomeKit pairing in Node: ${l}`);
+if (!nodeHap.some((l) => l.startsWith('verified ') && !l.startsWith('verified NO'))) { hapFailed++; console.log('FAIL HomeKit pairing: no verified session in Node'); }
+hapFailed += nodeHapProblems.length;
+passed += hapLines - Math.min(hapFailed, hapLines);
+failed += hapFailed;
+console.log(`HomeKit pair-setup + pair-verify (core + pure-JS HapCrypto in XS vs node:crypto): ${hapLines} transcript lines compared`);
 console.log(`gateway scenario (demo home, ${demoAdvs.length} advertisements): ${scenarioLines} published/console lines compared`);
 
 // Mi authentication: every line ok in XS, and XS prints exactly what Node prints.

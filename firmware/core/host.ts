@@ -111,6 +111,34 @@ export interface HapCrypto {
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   /** base^exponent mod modulus (SRP: 3072-bit modulus). */
   modPow(base: bigint, exponent: bigint, modulus: bigint): bigint;
+  /**
+   * Optional: base^e mod modulus for many e of at most `maxBits` bits with `base` fixed
+   * (SRP's v^u). Where modPow is slow (XS) a precomputed table makes each call ~3x cheaper;
+   * absent, callers use modPow.
+   */
+  fixedBasePow?(base: bigint, modulus: bigint, maxBits: number): (exponent: bigint) => bigint;
+}
+
+// --- mDNS / DNS-SD (HomeKit's _hap._tcp) ---------------------------------------------
+
+/** A service to announce: `type` "hap" and `protocol` "tcp" make "_hap._tcp". TXT values are strings. */
+export interface MdnsService {
+  name: string;
+  type: string;
+  protocol: 'tcp' | 'udp';
+  port: number;
+  txt: Record<string, string>;
+}
+
+/** One announced service: re-announce a changed TXT record (HAP: sf, c#), or withdraw it. */
+export interface MdnsAdvertisement {
+  update(txt: Record<string, string>): void;
+  stop(): void;
+}
+
+/** The platform's mDNS responder (Node: @homebridge/ciao; Moddable: the `mdns` module). */
+export interface MdnsAdvertiser {
+  advertise(service: MdnsService): MdnsAdvertisement;
 }
 
 // --- TCP server (the HTTP page, HomeKit) -----------------------------------------------

@@ -41,3 +41,10 @@ export { SCOOTER_POLL } from './scooter/registers.js';
 export { NmeaReader, gpsJson } from './gps/nmea.js';
 export { createWebServer } from './web/web-server.js';
 export type { WebPorts, WebServer } from './web/web-server.js';
+// HomeKit: what the XS checks and benchmarks drive (scripts/hap-scenario.js).
+export { HomeKitState } from './homekit/state.js';
+export { PairSetup } from './homekit/pair-setup.js';
+export { PairVerify } from './homekit/pair-verify.js';
+export { SRP_N, SRP_G, SRP_BYTES, bigIntToBytes, bytesToBigInt, srpVerifier } from './homekit/srp.js';
+export { TLV, encodeTlv, decodeTlv } from './homekit/tlv8.js';
+export { modPow } from './crypto/modpow.js';

@@ -31,6 +31,11 @@ import { LogRing } from "core/web/events";
 import type { WebServer } from "core/web/web-server";
 import { startDeviceWeb } from "mi32/device-web";
 import { WifiSettings } from "mi32/wifi-settings";
+import Net from "net";
+import type { HomeKitBridge } from "core/homekit/bridge";
+import { homeKitCommand } from "core/homekit/commands";
+import { startDeviceHomeKit } from "mi32/homekit";
+import { createTcpServer } from "mi32/tcp-server";
 
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : typeof value === "number" ? String(value) : fallback);
 const flag = (value: unknown): boolean => value === true || value === 1 || value === "1" || value === "true";
@@ -39,6 +44,7 @@ const flag = (value: unknown): boolean => value === true || value === 1 || value
 let app: GatewayApp | undefined;
 /** The web page, once started (its WebPassword command comes after the device's own). */
 let web: WebServer | undefined;
+let homekit: HomeKitBridge | undefined;
 const consoleIo = createConsole({ onLine: (line) => { if (line.trim() && app) app.command(line, "console"); } });
 // The web console shows the last log lines: the log is teed into its ring.
 const logRing = new LogRing();
@@ -107,7 +113,8 @@ const gatewayApp: GatewayApp = createGatewayApp({
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
   scriptHost: createDeviceScriptHost(clock),
-  hostCommand: (line, argument) => broker.handle(line, argument) ?? web?.hostCommand(line, argument),
+  hostCommand: (line, argument, source) => broker.handle(line, argument) ?? web?.hostCommand(line, argument)
+    ?? (homekit && homeKitCommand(homekit, line, argument, source ?? "console")),
   decodeText,
 }, {
   settings: {
@@ -135,4 +142,8 @@ web = startDeviceWeb({
   historyDevices: Math.min(registrySize.slots, Number(text(config.historyDevices, "16")) || 16),
   apName: "mi32-xs", apPassword: text(config.apPassword) || undefined,
 });
+// The HomeKit bridge (homekit=0 on the mcconfig line leaves it out): port 51826, advertised by mDNS.
+if (text(config.homekit, "1") !== "0") {
+  homekit = startDeviceHomeKit(gatewayApp, { tcp: createTcpServer(log), clock, log, store, random: moddableRandom }, { mac: Net.get("MAC") ?? "00:00:00:00:00:00" });
+}
 gatewayApp.connect();

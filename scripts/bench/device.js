@@ -50,6 +50,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRadioMix } from './lib/radio-mix.js';
 import { DEVICE_DRIVER, REFERENCE_LOOP } from './lib/device-driver.js';
+import { esp32Factor as esp32FactorFor } from './lib/esp32.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
@@ -60,14 +61,6 @@ const CHUNK = 20_000;
 const CHUNKS = 5;
 const DEVICES = 200;
 const RATE = 600;
-const ESP32_COREMARK = 351;
-const HOST_COREMARK_AT_CALIBRATION = 33_500;
-/**
- * refLoopCpuUs on the machine where the CoreMark above was measured (104,800-106,900 µs
- * in 28 runs; being on-CPU time it hardly moves with load, unlike CoreMark's wall clock,
- * which fell to 24,000-28,800 while other jobs ran: the 33,500 is from an idle machine).
- */
-const REF_LOOP_CPU_US_AT_CALIBRATION = 105_000;
 
 const emit = (figure) => console.log(JSON.stringify(figure));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -194,8 +187,7 @@ try {
 
   const xsCpuUs = perAdvert.reduce((a, b) => a + b, 0) / CHUNKS;
   const refLoopCpuUs = median(refLoop);
-  const esp32Factor = Number(process.env.BENCH_ESP32_FACTOR)
-    || (HOST_COREMARK_AT_CALIBRATION / ESP32_COREMARK) * (REF_LOOP_CPU_US_AT_CALIBRATION / refLoopCpuUs);
+  const esp32Factor = esp32FactorFor(refLoopCpuUs);
   emit({
     bench: 'device.advert',
     mix: mix.name,

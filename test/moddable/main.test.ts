@@ -21,6 +21,7 @@ const device = vi.hoisted(() => ({
   scans: [] as string[],
   scriptLoads: [] as string[],
   accessPoints: 0,
+  homekit: [] as { mac: string }[],
 }));
 
 vi.mock('mc/config', () => ({ default: device.config }));
@@ -48,6 +49,8 @@ vi.mock('mi32/gatt', () => ({ createGattLink: () => undefined }));
 vi.mock('mi32/gps', () => ({ createGpsSource: () => undefined }));
 vi.mock('mi32/wifi', () => ({ startWifi: () => {} }));
 vi.mock('mi32/ota', () => ({ createOta: () => undefined }));
+vi.mock('net', () => ({ default: { get: (what: string) => (what === 'MAC' ? 'a4:cf:12:34:56:78' : undefined) } }));
+vi.mock('mi32/homekit', () => ({ startDeviceHomeKit: (_app: unknown, _ports: unknown, options: { mac: string }) => { device.homekit.push(options); return undefined; } }));
 vi.mock('mi32/access-point', () => ({ startAccessPoint: () => { device.accessPoints++; return true; } }));
 vi.mock('mi32/script-host', () => ({
   createDeviceScriptHost: (): ScriptHost => ({
@@ -90,5 +93,7 @@ describe('device entry (main.ts)', () => {
     expect(device.consoleLines.at(-1)).toBe('{"WebPassword":""}');
     // no Wi-Fi in the build and none set on the page: the access point comes up for setup
     expect(device.accessPoints).toBe(1);
+    // the HomeKit bridge starts with the Wi-Fi MAC (its Device ID and default setup code come from it)
+    expect(device.homekit).toEqual([{ mac: 'a4:cf:12:34:56:78' }]);
   });
 });

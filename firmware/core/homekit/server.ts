@@ -20,6 +20,8 @@ import { PairVerify, type VerifyPending } from './pair-verify.js';
 import { handlePairings } from './pairings.js';
 import { HapSessionCodec } from './session.js';
 import { HomeKitState } from './state.js';
+import { DEFAULT_SETUP_ID, setupHash } from './setup-code.js';
+import { hapTxtRecord } from './txt-record.js';
 
 export interface HapServerPorts {
   tcp: TcpServerPort;
@@ -147,12 +149,13 @@ export class HapServer {
     this.onAdvertChange?.();
   }
 
-  /** The mDNS TXT record apart from `sh` (the setup hash, setup-code.ts). */
+  /** The mDNS TXT record (txt-record.ts), with `sh` for the Home app's QR-code search. */
   txtRecord(): Record<string, string> {
-    return {
-      'c#': String(this.database.configNumber()), ff: '0', id: this.state.identity.deviceId, md: 'mi32-xs', pv: '1.1',
-      's#': '1', sf: this.state.paired ? '0' : '1', ci: '2',
-    };
+    const deviceId = this.state.identity.deviceId;
+    return hapTxtRecord({
+      configNumber: this.database.configNumber(), deviceId, model: 'mi32-xs', paired: this.state.paired,
+      setupHash: setupHash(DEFAULT_SETUP_ID, deviceId, this.ports.crypto.sha512),
+    });
   }
 
   /** Send changed values to the sessions subscribed to them; returns how many connections got an event. */

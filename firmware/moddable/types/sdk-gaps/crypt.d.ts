@@ -17,4 +17,16 @@ declare module "crypt" {
     readonly keySize: number;
     readonly blockSize: number;
   }
+
+  /**
+   * A stream cipher (modCrypt.c xs_crypt_streamcipher_*): "ChaCha" is RFC 8439's ChaCha20
+   * with a 12-byte nonce (`iv`) and a 32-bit block counter. `encrypt` XORs the key stream
+   * over `data` and returns a new ArrayBuffer (or fills `result`).
+   */
+  export class StreamCipher {
+    constructor(cipher: "ChaCha" | "RC4", key: ArrayBuffer, iv?: ArrayBuffer, counter?: number);
+    encrypt(data: ArrayBuffer, result?: ArrayBuffer, count?: number): ArrayBuffer;
+    decrypt(data: ArrayBuffer, result?: ArrayBuffer, count?: number): ArrayBuffer;
+    setIV(iv: ArrayBuffer, counter?: number): void;
+  }
 }
