@@ -47,6 +47,8 @@ const KEY_RANGES: [number, string][] = [
   [0x8007ffff, 'Finger veins key id'], [0x8008ffff, 'Palm print key id'],
 ];
 
+const LOCK_KEY = { lock: 'Lock', childlock: 'Childlock', antilock: 'Antilock' } as const;
+
 const FINGERPRINT_RESULTS = ['match_successful', 'match_failed', 'timeout', 'low_quality_too_light_fuzzy', 'insufficient_area', 'skin_is_too_dry', 'skin_is_too_wet'];
 
 /** Who operated the lock, from a 32-bit key id (special ids first). */
@@ -68,7 +70,7 @@ export function lockEvent(v: Uint8Array, out: Values, model: string): void {
   const error = LOCK_ERRORS[keyId];
   // Only ZNMS17LM tells its lock, child lock and anti-lock apart.
   const which = model === 'ZNMS17LM' ? action[1] : 'lock';
-  out[{ lock: 'Lock', childlock: 'Childlock', antilock: 'Antilock' }[which]] = action[0] ? 0 : 1;
+  out[LOCK_KEY[which]] = action[0] ? 0 : 1;
   if (!error) out.KeyId = keyIdText(keyId);
   out.LockMethod = method;
   out.LockAction = action[2];
@@ -112,6 +114,3 @@ const CHARGING = ['Charging', 'Not Charging', 'Full'];
 export function chargingState(v: Uint8Array, out: Values): void {
   out.ChargingState = CHARGING[v[0]!] ?? 'Unknown';
 }
-
-/** Values that report an event, not a state: published once like button presses. */
-export const LOCK_EVENT_KEYS = ['LockAction', 'LockError', 'FingerprintResult'];

@@ -6,6 +6,7 @@
 import { f32le, intLE, s8, u16le, u24le, u32le, u8 } from '../bytes/read.js';
 import { hex4 } from '../bytes/hex.js';
 import { armed, chargingState, fingerprint, lockDoor, lockEvent } from './mibeacon-locks.js';
+import type { BaseValueKey } from '../values/keys.js';
 import type { Values } from './types.js';
 
 type ObjectDecoder = (v: Uint8Array, out: Values, model: string) => void;
@@ -23,15 +24,15 @@ interface ObjectSpec {
 /** Press types shared by Tasmota's "Button<n>" values: 1 single, 2 double, 3 hold. */
 const PRESS = { single: 1, double: 2, hold: 3 } as const;
 
-function int(key: string, size: number, signed: boolean, divisor = 1): Pick<ObjectSpec, 'size' | 'decode'> {
+function int(key: BaseValueKey, size: number, signed: boolean, divisor = 1): Pick<ObjectSpec, 'size' | 'decode'> {
   return { size, decode: (v, out) => { out[key] = intLE(v, 0, size, signed) / divisor; } };
 }
 
-function flag(key: string, isOn: (b: number) => boolean = (b) => b > 0): Pick<ObjectSpec, 'size' | 'decode'> {
+function flag(key: BaseValueKey, isOn: (b: number) => boolean = (b) => b > 0): Pick<ObjectSpec, 'size' | 'decode'> {
   return { size: 1, decode: (v, out) => { out[key] = isOn(v[0]!) ? 1 : 0; } };
 }
 
-function float(key: string, digits: number): Pick<ObjectSpec, 'size' | 'decode'> {
+function float(key: BaseValueKey, digits: number): Pick<ObjectSpec, 'size' | 'decode'> {
   const f = 10 ** digits;
   return { size: 4, decode: (v, out) => { out[key] = Math.round(f32le(v, 0) * f) / f; } };
 }
@@ -70,7 +71,7 @@ function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
       // device has one button, so we call it Button1 rather than copy that guess.
       let key = model === 'XMWXKG01LM' || v.length === 0 ? 1 : v[0]!;
       if (ZERO_BASED_KEYS.includes(model)) key += 1;
-      out['Button' + key] = press;
+      out[`Button${key}`] = press;
     },
   };
 }
@@ -106,7 +107,7 @@ function button(v: Uint8Array, out: Values, model: string): void {
   else if (type === 5) press = PRESS.single;
   else if (type === 6) press = PRESS.hold;
   else press = type + 1;
-  out['Button' + num] = press;
+  out[`Button${num}`] = press;
 }
 
 /** 0x6E16: profile (1) | packed u32: mass 11 bits (/10 kg), heart rate 7 bits (+50), impedance 14 bits (/10). */

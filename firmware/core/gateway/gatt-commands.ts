@@ -4,7 +4,6 @@
 // connections are done: {"MI32Battery":{"LYWSD02-a1b2c3":{"Battery":87}, ...}}.
 
 import { normalizeMac } from '../bytes/hex.js';
-import type { Values } from '../decoders/types.js';
 import type { GattClient, GattRequest, GattResult } from '../gatt/client.js';
 import { DEVICE_GATT, modelsWith, type DeviceOpKind } from '../gatt/device-ops.js';
 import { CommandError, type Reply } from './command-reply.js';
@@ -17,6 +16,9 @@ export interface GattCommandContext {
   /** Publish a late outcome like a command reply (console + stat/<topic>/RESULT). */
   result(reply: Reply): void;
 }
+
+/** One device's part of a late reply: its readings, or what went wrong (not value keys: Error, Code, Timezone, TempUnit). */
+type Outcome = Record<string, number | string | undefined>;
 
 const COMMAND_NAME: Record<DeviceOpKind, string> = { battery: 'MI32Battery', clock: 'MI32Time', unit: 'MI32Unit' };
 
@@ -38,15 +40,15 @@ function selectSlots(registry: Registry, selector: string, kind: DeviceOpKind): 
   return [slot];
 }
 
-function failure(r: GattResult): Values {
+function failure(r: GattResult): Outcome {
   return { Error: r.message, Code: r.error };
 }
 
 /** Submit requests for several devices and report once all of them finished. */
-function collect(ctx: GattCommandContext, kind: DeviceOpKind, slots: Slot[], run: (slot: Slot, done: (v: Values) => void) => void): Reply {
+function collect(ctx: GattCommandContext, kind: DeviceOpKind, slots: Slot[], run: (slot: Slot, done: (v: Outcome) => void) => void): Reply {
   const gatt = ctx.gatt;
   if (!gatt) throw new CommandError('this platform has no GATT client');
-  const outcome: Record<string, Values> = {};
+  const outcome: Record<string, Outcome> = {};
   let left = slots.length;
   const names = slots.map((s) => ctx.registry.displayName(s));
   slots.forEach((slot, i) => {
@@ -58,7 +60,7 @@ function collect(ctx: GattCommandContext, kind: DeviceOpKind, slots: Slot[], run
   return { [COMMAND_NAME[kind]]: 'Queued', Devices: names };
 }
 
-function request(gatt: GattClient, req: GattRequest, done: (r: GattResult) => void, fail: (v: Values) => void): void {
+function request(gatt: GattClient, req: GattRequest, done: (r: GattResult) => void, fail: (v: Outcome) => void): void {
   try {
     gatt.submit(req, done);
   } catch (e) {
