@@ -9,7 +9,7 @@
 import { concat, macBytes, macFromReversed, toHex } from '../bytes/hex.js';
 import { intLE, u32le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
-import { FAKE_PID, pidHex } from '../devices/table.js';
+import { FAKE_PID, readingIdentity } from '../devices/table.js';
 import type { BaseValueKey, ValueKey } from '../values/keys.js';
 import { fail, NO_MAC, type DecodeContext, type DecodeResult, type Reading, type Values } from './types.js';
 
@@ -94,6 +94,8 @@ const BINARY: [number, BaseValueKey][] = [
   [0x2c, 'Vibration'], [0x2d, 'Window'],
 ];
 
+const BTHOME = { format: 'bthome' as const, ...readingIdentity(FAKE_PID.BTHOME) };
+
 const BUTTON_ID = 0x3a;
 const DIMMER_ID = 0x3c;
 const TEXT_ID = 0x53;
@@ -148,7 +150,7 @@ function round(n: number): number {
 }
 
 export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, localName: string | undefined, ctx: DecodeContext): DecodeResult {
-  const base = { format: 'bthome' as const, model: 'BTHome', type: 'BTHOME', pid: pidHex(FAKE_PID.BTHOME) };
+  const base = BTHOME;
   if (data.length < 1) return fail('too-short', 'BTHome service data is empty', { mac: sourceMac, ...base });
   const info = data[0]!;
   const version = info >> 5;

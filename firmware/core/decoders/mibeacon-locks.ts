@@ -5,6 +5,7 @@
 // inverse, Home Assistant's "unlocked" flag).
 
 import { u32le } from '../bytes/read.js';
+import type { DeviceQuirks } from '../devices/table.js';
 import type { Values } from './types.js';
 
 const LOCK_METHODS: Record<number, string> = {
@@ -62,14 +63,14 @@ export function keyIdText(id: number): string {
 }
 
 /** 0x000B lock event: action/method nibbles, key id (4), timestamp (4). */
-export function lockEvent(v: Uint8Array, out: Values, model: string): void {
+export function lockEvent(v: Uint8Array, out: Values, device: DeviceQuirks): void {
   const action = LOCK_ACTIONS[v[0]! & 0x0f];
   const method = LOCK_METHODS[v[0]! >> 4];
   if (!action || !method) return;
   const keyId = u32le(v, 1);
   const error = LOCK_ERRORS[keyId];
-  // Only ZNMS17LM tells its lock, child lock and anti-lock apart.
-  const which = model === 'ZNMS17LM' ? action[1] : 'lock';
+  // Only some locks (ZNMS17LM) tell their lock, child lock and anti-lock apart.
+  const which = device.lockKinds ? action[1] : 'lock';
   out[LOCK_KEY[which]] = action[0] ? 0 : 1;
   if (!error) out.KeyId = keyIdText(keyId);
   out.LockMethod = method;
@@ -98,11 +99,11 @@ export function lockDoor(v: Uint8Array, out: Values): void {
   Object.assign(out, effects[v[0]!] ?? {});
 }
 
-/** 0x0008 armed away; the DSL-C08 also reports lifting the outside handle with it. */
-export function armed(v: Uint8Array, out: Values, model: string): void {
+/** 0x0008 armed away; some locks (DSL-C08) also report lifting the outside handle with it. */
+export function armed(v: Uint8Array, out: Values, device: DeviceQuirks): void {
   const armedAway = v[0]! ^ 1;
   out.Armed = armedAway;
-  if (model === 'DSL-C08') {
+  if (device.armedHandle) {
     out.Lock = armedAway ? 0 : 1; // xiaomi-ble: lock flag = armed value, read as "unlocked"
     out.LockAction = 'lock_outside_the_door';
     out.LockMethod = 'manual';
