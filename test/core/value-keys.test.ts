@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../firmware/core/bytes/hex.js';
 import { decodeAdvertisement, decodeRequest } from '../../firmware/core/decode.js';
 import { isError } from '../../firmware/core/decoders/types.js';
+import { isMomentary } from '../../firmware/core/gateway/registry.js';
 import { baseKey, ownKeyInfo, valueKeyInfo, VALUE_KEYS } from '../../firmware/core/values/keys.js';
 import { readCapture } from '../../host-sim/capture/index.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
@@ -49,7 +50,13 @@ describe('value-key table', () => {
     expect(valueKeyInfo('CO2')?.key).toBe('CO2');
     // what the gateway keeps and publishes by: buttons share Button's row, other copies have none (as before the table)
     expect(ownKeyInfo('Button12')?.kind).toBe('event');
+    expect(ownKeyInfo('Button0')?.kind).toBe('event'); // YLYK01YL counts its keys from 0
     expect(ownKeyInfo('Temperature2')).toBeUndefined();
+  });
+
+  it('says which keys are sent once (the registry reads the kind from the rows)', () => {
+    expect(['Button0', 'Button1', 'Button12', 'Dimmer', 'Dimmer_P', 'Hold', 'Motion', 'LockAction', 'LockError', 'FingerprintResult'].filter((k) => !isMomentary(k))).toEqual([]);
+    expect(['Temperature', 'Door', 'NMT', 'Leak', 'Battery', 'Events', 'Temperature2', 'NoSuchKey'].filter(isMomentary)).toEqual([]);
   });
 
   it('holds each key once', () => {

@@ -5,7 +5,7 @@
 
 import type { Values } from '../decoders/types.js';
 import { utf8Length } from '../mqtt/utf8.js';
-import { ARRIVAL_ORDER, buttonNumber, valueKeyInfo, VALUE_KEYS, type BaseValueKey, type ValueKey } from '../values/keys.js';
+import { ARRIVAL_ORDER, ownKeyInfo, valueKeyInfo, VALUE_KEYS, type BaseValueKey, type ValueKey } from '../values/keys.js';
 import type { Registry, Slot } from './registry.js';
 import { localTimeText } from './timezone.js';
 
@@ -66,7 +66,7 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
   };
   HEAD.forEach(take);
   const keys = Object.keys(source) as ValueKey[];
-  keys.filter((k) => buttonNumber(k) > 0).sort().forEach(take);
+  keys.filter((k) => ownKeyInfo(k)?.order === BUTTONS).sort().forEach(take); // Button0..ButtonN, by name
   MIDDLE.forEach(take);
   keys.filter((k) => !TAIL.includes(k)).forEach(take);
   take('Battery'); // the one tail key a decoder gives: RSSI, Time and MAC are the slot's

@@ -256,7 +256,8 @@ export function valueKeyInfo(key: string): ValueKeyInfo | undefined {
  * gives them their base's label and classes.
  */
 export function ownKeyInfo(key: string): ValueKeyInfo | undefined {
-  return BY_KEY.get(key) ?? (buttonNumber(key) > 0 ? BY_KEY.get('Button') : undefined);
+  // baseKey, not buttonNumber: remotes that count keys from 0 send Button0 (YLYK01YL)
+  return BY_KEY.get(key) ?? (baseKey(key) === 'Button' ? BY_KEY.get('Button') : undefined);
 }
 
 /** The button number of a ButtonN key (1-based), or 0 when `key` is no button. */
