@@ -109,6 +109,7 @@ const HA_SENSOR: Record<string, { units: string[]; states: string[] }> = {
   precipitation: { units: ['mm', 'cm'], states: ANY_STATE },
   battery: { units: ['%'], states: ['measurement'] },
   signal_strength: { units: ['dB', 'dBm'], states: ['measurement'] },
+  sound_pressure: { units: ['dB', 'dBA'], states: ['measurement'] },
 };
 // homeassistant/components/binary_sensor/__init__.py BinarySensorDeviceClass
 const HA_BINARY = ['battery', 'battery_charging', 'carbon_monoxide', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat', 'light',
