@@ -2,6 +2,7 @@
 // value keys are the value-key table's (firmware/core/values/keys.ts), so a misspelt key
 // does not compile. Each @ts-expect-error fails the build if its line ever compiles.
 import type { Values } from '../../firmware/core/decoders/types.js';
+import type { DeviceType } from '../../firmware/core/devices/table.js';
 
 export const out: Values = {};
 out.Temperature = 21.5;
@@ -19,3 +20,8 @@ out.Colour = 3;
 
 // @ts-expect-error misspelt key in a literal
 export const literal: Values = { Humidty: 50 };
+
+// A device row's entities are value keys too.
+export const entities: DeviceType['entities'] = ['Temperature', 'Button'];
+// @ts-expect-error misspelt entity
+export const misspelt: DeviceType['entities'] = ['Temperature', 'Humidty'];
