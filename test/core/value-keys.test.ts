@@ -59,6 +59,11 @@ describe('value-key table', () => {
     expect(['Temperature', 'Door', 'NMT', 'Leak', 'Battery', 'Events', 'Temperature2', 'NoSuchKey'].filter(isMomentary)).toEqual([]);
   });
 
+  it('cannot be changed by a reader (rows are shared, and stay in flash on the device)', () => {
+    const row = valueKeyInfo('Temperature')!;
+    expect([Object.isFrozen(VALUE_KEYS), Object.isFrozen(row), Object.isFrozen(row.ha), Object.isFrozen(row.hap)]).toEqual([true, true, true, true]);
+  });
+
   it('holds each key once', () => {
     const keys = VALUE_KEYS.map((r) => r.key);
     expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);

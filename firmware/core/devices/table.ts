@@ -193,6 +193,14 @@ export const DEVICE_TYPES: readonly DeviceType[] = ROWS.map(([pid, model, name, 
   ...extra,
 }));
 
+// Frozen, as the value-key table: shared rows, and no RAM pointer per row once preloaded on the device.
+for (const d of DEVICE_TYPES) {
+  Object.freeze(d.entities);
+  Object.freeze(d.qingpingIds);
+  Object.freeze(d);
+}
+Object.freeze(DEVICE_TYPES);
+
 const BY_PID = new Map<number, DeviceType>(DEVICE_TYPES.map((d) => [d.pid, d]));
 const BY_QINGPING_ID = new Map<number, DeviceType>(DEVICE_TYPES.flatMap((d) => (d.qingpingIds ?? []).map((id) => [id, d] as const)));
 

@@ -233,6 +233,15 @@ export const VALUE_KEYS = [
   state('MAC', 'MAC', undefined, undefined, undefined, 93),
 ] as const satisfies readonly (Omit<ValueKeyInfo, 'key'> & { key: string })[];
 
+// Frozen: every reader shares these rows, and on the device (preloaded, manifest.json) a frozen
+// object stays in flash without the 4-byte RAM pointer XS keeps for one that may change.
+for (const row of VALUE_KEYS as readonly ValueKeyInfo[]) {
+  Object.freeze(row.ha);
+  Object.freeze(row.hap);
+  Object.freeze(row);
+}
+Object.freeze(VALUE_KEYS);
+
 const BY_KEY = new Map<string, ValueKeyInfo>(VALUE_KEYS.map((row) => [row.key, row as ValueKeyInfo]));
 
 /** The base of a numbered key: "Button3" -> "Button", "Temperature2" -> "Temperature". */
