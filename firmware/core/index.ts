@@ -26,7 +26,7 @@ export { GattClient, GattRequestError, DEFAULT_GATT_TIMEOUTS } from './gatt/clie
 export type { GattRequest, GattResult, GattTimeouts, ScanControl } from './gatt/client.js';
 export { GATT_OP, GATT_ERROR, GATT_ERROR_TEXT } from './gatt/codes.js';
 export { parseUuid, uuid16, shortUuid } from './gatt/uuid.js';
-export { DEVICE_GATT } from './gatt/device-ops.js';
+export { GATT_OPS } from './gatt/device-ops.js';
 export { ScriptRuntime } from './script/runtime.js';
 export { createCompartmentScriptHost } from './script/compartment-host.js';
 // Mi authentication, the scooter, the GPS (issue 17): exported for xs-check and the bench.

@@ -14,6 +14,7 @@
 
 import type { ErrorCode } from '../../firmware/core/decoders/types.js';
 import { fromHex } from '../../firmware/core/bytes/hex.js';
+import { deviceByPid } from '../../firmware/core/devices/table.js';
 import { toJsonl } from '../capture/jsonl.js';
 import type { CapturedAdvertisement } from '../capture/types.js';
 import {
@@ -142,15 +143,15 @@ export function makeDemoHome(): DemoHome {
   const add = (d: Dev) => (devices.push(d), d);
 
   // --- LYWSD03MMC (stock firmware) and MHO-C401: MiBeacon v5 encrypted, one object per frame
-  const stock: Array<[string, string, number, number, number, number, string]> = [
-    // mac, place, rssi, base temp, base humidity, first counter, model
-    ['A4C1381A2B01', 'living room', -58, 21.8, 45, 4711, 'LYWSD03MMC'],
-    ['A4C1381A2B02', 'bedroom', -71, 19.6, 52, 250, 'LYWSD03MMC'], // frame counter byte wraps: ext counter steps
-    ['A4C1381A2B03', 'bathroom', -80, 22.9, 68, 0xfff8, 'LYWSD03MMC'], // ext counter byte 0 rolls over too
-    ['A4C13855C401', 'kitchen', -66, 23.4, 48, 96, 'MHO-C401'],
+  const stock: Array<[string, string, number, number, number, number, number]> = [
+    // mac, place, rssi, base temp, base humidity, first counter, PID (0x055b LYWSD03MMC, 0x0387 MHO-C401)
+    ['A4C1381A2B01', 'living room', -58, 21.8, 45, 4711, 0x055b],
+    ['A4C1381A2B02', 'bedroom', -71, 19.6, 52, 250, 0x055b], // frame counter byte wraps: ext counter steps
+    ['A4C1381A2B03', 'bathroom', -80, 22.9, 68, 0xfff8, 0x055b], // ext counter byte 0 rolls over too
+    ['A4C13855C401', 'kitchen', -66, 23.4, 48, 96, 0x0387],
   ];
-  stock.forEach(([mac, place, rssi, baseT, baseH, firstCounter, model], n) => {
-    const pid = model === 'MHO-C401' ? 0x0387 : 0x055b;
+  stock.forEach(([mac, place, rssi, baseT, baseH, firstCounter, pid], n) => {
+    const model = deviceByPid(pid)!.model;
     const keyHex = demoKey(n + 1);
     const dev = add(device({ mac, addrType: 'public', model, format: 'mibeacon', place, pid: hex4(pid), key: keyHex, rssi }));
     const key = fromHex(keyHex)!;

@@ -207,7 +207,7 @@ describe('MI32Battery, MI32Time, MI32Unit over MQTT', () => {
     expect(back.json!.MI32Unit).toEqual({ 'LYWSD02-a1b2c3': { TempUnit: 'C' } }); // toggled back (slot 3 = the LYWSD02)
     obs.client.publish(`cmnd/${topic}/MI32Time`, 'CGD1-30ab12');
     const refused = await obs.waitMessage('MI32Time refused', (m) => m.json?.MI32Time === 'Error');
-    expect(refused.json!.Error).toMatch(/does not support this \(models: LYWSD03MMC, MHO-C401, LYWSD02\)/);
+    expect(refused.json!.Error).toMatch(/does not support this \(models: LYWSD02, LYWSD03MMC, MHO-C401\)/);
     p.endInput();
     expect((await p.exited).code).toBe(0);
   }, 90_000);

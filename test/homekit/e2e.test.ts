@@ -132,6 +132,8 @@ describe('HomeKit bridge with hap-controller', () => {
     expect([0, 1, 2]).toContain(press.value);
     // The demo's remote: single presses (0) at 30.5 s, 95 s and 96 s; a hold (2) at 140 s.
     expect(press.value).toBe(0);
+    // The first is its key 0 ("Button0" in SENSOR: the YLYK01YL counts from 0): the first switch, label index 1.
+    expect(press.iid).toBe(buttons[0]!.iid);
     await controller.close();
 
     // Over MQTT (anyone on the broker): HKStatus answers, HKPin hides the code, HKReset is refused.

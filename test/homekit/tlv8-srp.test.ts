@@ -90,3 +90,13 @@ describe('SRP-6a (3072-bit, SHA-512, HAP)', () => {
     for (const base of [0n, 1n, 2n, N - 1n, BigInt('0x' + randomBytes(384).toString('hex')) % N]) expect(crypto.modPow(base, e, N)).toBe(pow(base, e));
   });
 });
+
+describe('button keys to switches', () => {
+  it('numbers switches from 1 whatever the device counts its keys from', async () => {
+    const { buttonIndex } = await import('../../firmware/core/values/keys.js');
+    const { hapKeys } = await import('../../firmware/core/homekit/accessories.js');
+    expect([buttonIndex('Button'), buttonIndex('Button1'), buttonIndex('Button3'), buttonIndex('Button0')]).toEqual([1, 1, 3, 0]);
+    expect([buttonIndex('Button0', 0), buttonIndex('Button5', 0), buttonIndex('Temperature', 0)]).toEqual([1, 6, 0]);
+    expect(hapKeys(['Button', 'Battery'], ['Button0', 'Button5'], 0).buttons).toEqual([1, 6]);
+  });
+});

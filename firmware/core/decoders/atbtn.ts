@@ -6,15 +6,16 @@
 // the switch id replaces the last two bytes of the address to tell buttons apart.
 
 import { toHex } from '../bytes/hex.js';
-import { pidHex } from '../devices/table.js';
+import { readingIdentity } from '../devices/table.js';
 import { fail, type DecodeResult } from './types.js';
 
 export const ATBTN_COMPANY_ID = 0x004e;
 /** The manufacturer data after the company id. */
 const LENGTH = 14;
+const IDENTITY = readingIdentity(ATBTN_COMPANY_ID);
 
 export function decodeAtbtn(data: Uint8Array, sourceMac: string | undefined): DecodeResult {
-  const base = { format: 'atbtn' as const, model: 'ATBTN', type: 'ATBTN', pid: pidHex(ATBTN_COMPANY_ID), encrypted: false };
+  const base = { format: 'atbtn' as const, ...IDENTITY, encrypted: false };
   if (data.length !== LENGTH) return fail('too-short', `ATBTN manufacturer data must be ${LENGTH} bytes after the company id, got ${data.length}`, { mac: sourceMac, ...base });
   if (sourceMac === undefined) return fail('bad-input', 'ATBTN frames carry no MAC: give the sender MAC', base);
   const mac = sourceMac.slice(0, 8) + toHex(data.subarray(6, 8)).toUpperCase();

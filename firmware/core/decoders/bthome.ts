@@ -9,7 +9,8 @@
 import { concat, macBytes, macFromReversed, toHex } from '../bytes/hex.js';
 import { intLE, u32le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
-import { FAKE_PID, pidHex } from '../devices/table.js';
+import { FAKE_PID, readingIdentity } from '../devices/table.js';
+import type { BaseValueKey, ValueKey } from '../values/keys.js';
 import { fail, NO_MAC, type DecodeContext, type DecodeResult, type Reading, type Values } from './types.js';
 
 export const BTHOME_UUID = 0xfcd2;
@@ -18,7 +19,7 @@ const INFO = { encrypted: 0x01, macIncluded: 0x02, trigger: 0x04 } as const;
 
 // [id, value key, size, signed, divisor]. Keys follow Tasmota names where Tasmota has
 // one (Temperature, Humidity, Illuminance, Battery, ...), else BTHome's own names.
-type Row = [number, string, number, boolean, number];
+type Row = [number, BaseValueKey, number, boolean, number];
 const MEASUREMENTS: Row[] = [
   [0x00, 'PacketId', 1, false, 1],
   [0x01, 'Battery', 1, false, 1],
@@ -84,7 +85,7 @@ const MEASUREMENTS: Row[] = [
 ];
 
 // Binary sensors, one byte each: 1 = on/open/detected.
-const BINARY: [number, string][] = [
+const BINARY: [number, BaseValueKey][] = [
   [0x0f, 'Generic'], [0x10, 'PowerState'], [0x11, 'Opening'], [0x15, 'BatteryLow'], [0x16, 'BatteryCharging'],
   [0x17, 'CarbonMonoxide'], [0x18, 'Cold'], [0x19, 'Connectivity'], [0x1a, 'Door'], [0x1b, 'GarageDoor'],
   [0x1c, 'GasDetected'], [0x1d, 'Heat'], [0x1e, 'Light'], [0x1f, 'Lock'], [0x20, 'Leak'], [0x21, 'Motion'],
@@ -92,6 +93,8 @@ const BINARY: [number, string][] = [
   [0x27, 'Running'], [0x28, 'Safety'], [0x29, 'Smoke'], [0x2a, 'Sound'], [0x2b, 'Tamper'],
   [0x2c, 'Vibration'], [0x2d, 'Window'],
 ];
+
+const BTHOME = { format: 'bthome' as const, ...readingIdentity(FAKE_PID.BTHOME) };
 
 const BUTTON_ID = 0x3a;
 const DIMMER_ID = 0x3c;
@@ -102,7 +105,7 @@ const RAW_ID = 0x54;
 const BUTTON_EVENT: Record<number, number> = { 1: 1, 2: 2, 3: 4, 4: 3, 5: 5, 6: 6, 0x80: 3 };
 
 const SIZE = new Map<number, number>();
-const DECODE = new Map<number, (v: Uint8Array, put: (key: string, n: number | string) => void, state: { buttons: number }) => void>();
+const DECODE = new Map<number, (v: Uint8Array, put: (key: ValueKey, n: number | string) => void, state: { buttons: number }) => void>();
 for (const [id, key, size, signed, divisor] of MEASUREMENTS) {
   SIZE.set(id, size);
   DECODE.set(id, (v, put) => put(key, round(intLE(v, 0, size, signed) / divisor)));
@@ -116,7 +119,7 @@ DECODE.set(BUTTON_ID, (v, put, state) => {
   // Every button object is the next button, event 0 ("none") included, so the index is stable.
   state.buttons += 1;
   const press = BUTTON_EVENT[v[0]!];
-  if (press !== undefined) put('Button' + state.buttons, press);
+  if (press !== undefined) put(`Button${state.buttons}`, press);
 });
 SIZE.set(DIMMER_ID, 2);
 DECODE.set(DIMMER_ID, (v, put) => {
@@ -147,7 +150,7 @@ function round(n: number): number {
 }
 
 export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, localName: string | undefined, ctx: DecodeContext): DecodeResult {
-  const base = { format: 'bthome' as const, model: 'BTHome', type: 'BTHOME', pid: pidHex(FAKE_PID.BTHOME) };
+  const base = BTHOME;
   if (data.length < 1) return fail('too-short', 'BTHome service data is empty', { mac: sourceMac, ...base });
   const info = data[0]!;
   const version = info >> 5;
@@ -186,9 +189,10 @@ export function decodeBthome(data: Uint8Array, sourceMac: string | undefined, lo
   const values: Values = {};
   const seen: Record<string, number> = {};
   // A second object of the same kind becomes Temperature2, Temperature3, ... as in BTHome's _2 suffix.
-  const put = (key: string, n: number | string): void => {
+  const put = (key: ValueKey, n: number | string): void => {
     const count = (seen[key] = (seen[key] ?? 0) + 1);
-    values[count === 1 ? key : key + count] = n;
+    // key is a base key here (buttons are numbered once, by put's caller), so key + count is its numbered copy
+    values[count === 1 ? key : `${key}${count}` as ValueKey] = n;
   };
   const state = { buttons: 0 };
   const unknown: string[] = [];

@@ -9,13 +9,13 @@
 import { concat, macBytesReversed, macFromReversed, toHex } from '../bytes/hex.js';
 import { s16be, s16le, u16be, u16le } from '../bytes/read.js';
 import { ccmDecrypt } from '../crypto/ccm.js';
-import { FAKE_PID, pidHex } from '../devices/table.js';
+import { FAKE_PID, readingIdentity } from '../devices/table.js';
 import { fail, type DecodeContext, type DecodeResult, type Format, type Reading, type Values } from './types.js';
 
 export const ENVIRONMENTAL_SENSING_UUID = 0x181a;
 
-const ATC = { format: 'atc' as const, model: 'ATC', type: 'ATC', pid: pidHex(FAKE_PID.ATC) };
-const PVVX = { format: 'pvvx' as const, model: 'PVVX', type: 'PVVX', pid: pidHex(FAKE_PID.PVVX) };
+const ATC = { format: 'atc' as const, ...readingIdentity(FAKE_PID.ATC) };
+const PVVX = { format: 'pvvx' as const, ...readingIdentity(FAKE_PID.PVVX) };
 const AAD = new Uint8Array([0x11]);
 
 export function decodeCustom181a(data: Uint8Array, sourceMac: string | undefined, ctx: DecodeContext): DecodeResult {

@@ -5,6 +5,7 @@
 // inverse, Home Assistant's "unlocked" flag).
 
 import { u32le } from '../bytes/read.js';
+import type { DeviceQuirks } from '../devices/table.js';
 import type { Values } from './types.js';
 
 const LOCK_METHODS: Record<number, string> = {
@@ -47,6 +48,8 @@ const KEY_RANGES: [number, string][] = [
   [0x8007ffff, 'Finger veins key id'], [0x8008ffff, 'Palm print key id'],
 ];
 
+const LOCK_KEY = { lock: 'Lock', childlock: 'Childlock', antilock: 'Antilock' } as const;
+
 const FINGERPRINT_RESULTS = ['match_successful', 'match_failed', 'timeout', 'low_quality_too_light_fuzzy', 'insufficient_area', 'skin_is_too_dry', 'skin_is_too_wet'];
 
 /** Who operated the lock, from a 32-bit key id (special ids first). */
@@ -60,15 +63,15 @@ export function keyIdText(id: number): string {
 }
 
 /** 0x000B lock event: action/method nibbles, key id (4), timestamp (4). */
-export function lockEvent(v: Uint8Array, out: Values, model: string): void {
+export function lockEvent(v: Uint8Array, out: Values, device: DeviceQuirks): void {
   const action = LOCK_ACTIONS[v[0]! & 0x0f];
   const method = LOCK_METHODS[v[0]! >> 4];
   if (!action || !method) return;
   const keyId = u32le(v, 1);
   const error = LOCK_ERRORS[keyId];
-  // Only ZNMS17LM tells its lock, child lock and anti-lock apart.
-  const which = model === 'ZNMS17LM' ? action[1] : 'lock';
-  out[{ lock: 'Lock', childlock: 'Childlock', antilock: 'Antilock' }[which]] = action[0] ? 0 : 1;
+  // Only some locks (ZNMS17LM) tell their lock, child lock and anti-lock apart.
+  const which = device.lockKinds ? action[1] : 'lock';
+  out[LOCK_KEY[which]] = action[0] ? 0 : 1;
   if (!error) out.KeyId = keyIdText(keyId);
   out.LockMethod = method;
   out.LockAction = action[2];
@@ -96,11 +99,11 @@ export function lockDoor(v: Uint8Array, out: Values): void {
   Object.assign(out, effects[v[0]!] ?? {});
 }
 
-/** 0x0008 armed away; the DSL-C08 also reports lifting the outside handle with it. */
-export function armed(v: Uint8Array, out: Values, model: string): void {
+/** 0x0008 armed away; some locks (DSL-C08) also report lifting the outside handle with it. */
+export function armed(v: Uint8Array, out: Values, device: DeviceQuirks): void {
   const armedAway = v[0]! ^ 1;
   out.Armed = armedAway;
-  if (model === 'DSL-C08') {
+  if (device.armedHandle) {
     out.Lock = armedAway ? 0 : 1; // xiaomi-ble: lock flag = armed value, read as "unlocked"
     out.LockAction = 'lock_outside_the_door';
     out.LockMethod = 'manual';
@@ -112,6 +115,3 @@ const CHARGING = ['Charging', 'Not Charging', 'Full'];
 export function chargingState(v: Uint8Array, out: Values): void {
   out.ChargingState = CHARGING[v[0]!] ?? 'Unknown';
 }
-
-/** Values that report an event, not a state: published once like button presses. */
-export const LOCK_EVENT_KEYS = ['LockAction', 'LockError', 'FingerprintResult'];

@@ -1,14 +1,17 @@
 // MiBeacon object ids -> decoders. One table; each entry says how many value bytes
 // the object must have and what readings it yields. Sources: Xiaomi's object
 // definitions as implemented by xiaomi-ble/ble_monitor, and Tasmota MI32 (button,
-// knob and XMWXKG01LM handling follow Tasmota so the JSON matches).
+// knob and XMWXKG01LM handling follow Tasmota so the JSON matches). Where a model reads
+// an object its own way, the decoder asks the model's row (devices/table.ts quirk flags).
 
 import { f32le, intLE, s8, u16le, u24le, u32le, u8 } from '../bytes/read.js';
 import { hex4 } from '../bytes/hex.js';
 import { armed, chargingState, fingerprint, lockDoor, lockEvent } from './mibeacon-locks.js';
+import type { DeviceQuirks } from '../devices/table.js';
+import type { BaseValueKey } from '../values/keys.js';
 import type { Values } from './types.js';
 
-type ObjectDecoder = (v: Uint8Array, out: Values, model: string) => void;
+type ObjectDecoder = (v: Uint8Array, out: Values, device: DeviceQuirks) => void;
 
 interface ObjectSpec {
   /** What the object is, for docs and logs. */
@@ -23,15 +26,15 @@ interface ObjectSpec {
 /** Press types shared by Tasmota's "Button<n>" values: 1 single, 2 double, 3 hold. */
 const PRESS = { single: 1, double: 2, hold: 3 } as const;
 
-function int(key: string, size: number, signed: boolean, divisor = 1): Pick<ObjectSpec, 'size' | 'decode'> {
+function int(key: BaseValueKey, size: number, signed: boolean, divisor = 1): Pick<ObjectSpec, 'size' | 'decode'> {
   return { size, decode: (v, out) => { out[key] = intLE(v, 0, size, signed) / divisor; } };
 }
 
-function flag(key: string, isOn: (b: number) => boolean = (b) => b > 0): Pick<ObjectSpec, 'size' | 'decode'> {
+function flag(key: BaseValueKey, isOn: (b: number) => boolean = (b) => b > 0): Pick<ObjectSpec, 'size' | 'decode'> {
   return { size: 1, decode: (v, out) => { out[key] = isOn(v[0]!) ? 1 : 0; } };
 }
 
-function float(key: string, digits: number): Pick<ObjectSpec, 'size' | 'decode'> {
+function float(key: BaseValueKey, digits: number): Pick<ObjectSpec, 'size' | 'decode'> {
   const f = 10 ** digits;
   return { size: 4, decode: (v, out) => { out[key] = Math.round(f32le(v, 0) * f) / f; } };
 }
@@ -53,9 +56,6 @@ function door(open: number[], closed: number[], leftOpen: number[] = []): Pick<O
   };
 }
 
-/** Switches that number their keys from 0 in the 0x4A0C..0x4A0E objects. */
-const ZERO_BASED_KEYS = ['XMWS01XS'];
-
 /** 0x4804 / 0x4A12: 1 open, 2 closed; closing also clears the left-open and removed alarms. */
 function openingState(v: Uint8Array, out: Values): void {
   if (v[0] === 1) out.Door = 1;
@@ -65,30 +65,22 @@ function openingState(v: Uint8Array, out: Values): void {
 /** Multi-key switches of the 0x4Exx/0x560x/0x4A0x families: value byte = which key. */
 function keyPress(press: number): Pick<ObjectSpec, 'decode'> {
   return {
-    decode: (v, out, model) => {
+    decode: (v, out, device) => {
       // Tasmota reads XMWXKG01LM's button number from the object length; a single-key
       // device has one button, so we call it Button1 rather than copy that guess.
-      let key = model === 'XMWXKG01LM' || v.length === 0 ? 1 : v[0]!;
-      if (ZERO_BASED_KEYS.includes(model)) key += 1;
-      out['Button' + key] = press;
+      let key = device.buttonOne || v.length === 0 ? 1 : v[0]!;
+      if (device.zeroBasedKeys) key += 1;
+      out[`Button${key}`] = press;
     },
   };
 }
 
-/** K9B wall switches swap double and long press in 0x1001 (xiaomi-ble). */
-const SWAPPED_PRESS_MODELS = ['K9B-1BTN', 'K9B-2BTN', 'K9B-3BTN'];
-
-/** Models whose 0x1007/0x000F "illuminance" is really a light/dark flag (100 = light). */
-const LIGHT_FLAG_MODELS = ['MCCGQ02HL', 'RTCGQ02LM'];
-/** Tasmota's MJYD2S: 0x1007 (illuminance alone) is its "no motion" event, published as Motion 0. */
-const NO_MOTION_ON_ILLUMINANCE_MODELS = ['MJYD02YL'];
-
 /** 0x1001: [num, value, type] — buttons, remotes and the YLKG07/08 knob (Tasmota semantics). */
-function button(v: Uint8Array, out: Values, model: string): void {
+function button(v: Uint8Array, out: Values, device: DeviceQuirks): void {
   const num = v[0]!;
   const value = v[1]!;
   const type = v[2]!;
-  const knob = model === 'YLKG07YL/YLKG08YL';
+  const knob = device.knob;
   if (type === 4) {
     // rotation: signed steps; while pressed the step count is in `num`
     if (num === 0) out.Dimmer = s8(v, 1);
@@ -102,11 +94,11 @@ function button(v: Uint8Array, out: Values, model: string): void {
   // Tasmota: press type 0/1/2 = single/double/hold; the knob counts presses in `value`.
   let press: number;
   if (knob && type === 3) press = value; // 1 = single, 2 = double, ...
-  else if (type <= 2) press = SWAPPED_PRESS_MODELS.includes(model) && type > 0 ? (type === 1 ? PRESS.hold : PRESS.double) : type + 1;
+  else if (type <= 2) press = device.swappedPress && type > 0 ? (type === 1 ? PRESS.hold : PRESS.double) : type + 1;
   else if (type === 5) press = PRESS.single;
   else if (type === 6) press = PRESS.hold;
   else press = type + 1;
-  out['Button' + num] = press;
+  out[`Button${num}`] = press;
 }
 
 /** 0x6E16: profile (1) | packed u32: mass 11 bits (/10 kg), heart rate 7 bits (+50), impedance 14 bits (/10). */
@@ -133,10 +125,10 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x000a, { what: 'body temperature', size: 2, decode: (v, out) => { out.Temperature = intLE(v, 0, 2, true) / 100; } }],
   [0x000f, {
     what: 'motion with illuminance', size: 3,
-    decode: (v, out, model) => {
+    decode: (v, out, device) => {
       const lux = u24le(v, 0);
       out.Motion = 1;
-      if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux >= 100 ? 1 : 0;
+      if (device.lightFlag) out.Light = lux >= 100 ? 1 : 0;
       else out.Illuminance = lux;
     },
   }],
@@ -153,11 +145,11 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   [0x1006, { what: 'humidity', ...int('Humidity', 2, false, 10) }],
   [0x1007, {
     what: 'illuminance', size: 3,
-    decode: (v, out, model) => {
+    decode: (v, out, device) => {
       const lux = u24le(v, 0);
-      if (LIGHT_FLAG_MODELS.includes(model)) out.Light = lux === 100 ? 1 : 0;
+      if (device.lightFlag) out.Light = lux === 100 ? 1 : 0;
       else out.Illuminance = lux;
-      if (NO_MOTION_ON_ILLUMINANCE_MODELS.includes(model)) out.Motion = 0;
+      if (device.noMotionOnIlluminance) out.Motion = 0;
     },
   }],
   [0x1008, { what: 'soil moisture', ...int('Moisture', 1, false) }],
@@ -202,7 +194,7 @@ export const MIBEACON_OBJECTS: ReadonlyMap<number, ObjectSpec> = new Map<number,
   }],
   [0x483c, { what: 'seat pressure present', ...flag('Occupancy') }],
   // XMOSB01XS sends 0 clear / 1 detected / 2 clear; the Linptech sensors any non-zero
-  [0x484e, { what: 'occupancy status', size: 1, decode: (v, out, model) => { out.Occupancy = (model === 'XMOSB01XS' ? v[0] === 1 : v[0]! > 0) ? 1 : 0; } }],
+  [0x484e, { what: 'occupancy status', size: 1, decode: (v, out, device) => { out.Occupancy = (device.occupancyExact ? v[0] === 1 : v[0]! > 0) ? 1 : 0; } }],
   [0x4851, { what: 'occupied duration (minutes)', ...int('DurationDetected', 1, false) }],
   [0x4852, { what: 'cleared duration (minutes)', ...int('DurationCleared', 1, false) }],
   [0x483d, { what: 'pressure present duration', ...int('PressurePresentDuration', 4, false) }],
@@ -265,7 +257,7 @@ export interface ObjectWalk {
 }
 
 /** Decode a run of objects [id LE16][len][value...]. Unknown ids are listed, not fatal. */
-export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
+export function decodeObjects(payload: Uint8Array, device: DeviceQuirks): ObjectWalk {
   // Most frames have no unknown object: share one empty list until one is found.
   const walk: ObjectWalk = { values: {}, unknown: NONE };
   let i = 0;
@@ -279,7 +271,7 @@ export function decodeObjects(payload: Uint8Array, model: string): ObjectWalk {
     }
     const spec = MIBEACON_OBJECTS.get(id);
     if (spec !== undefined && (sizeOk(spec, length) || (length === 0 && EMPTY_OBJECTS_ALLOWED.has(id)))) {
-      spec.decode(payload.subarray(i + 3, end), walk.values, model);
+      spec.decode(payload.subarray(i + 3, end), walk.values, device);
     } else {
       if (walk.unknown === NONE) walk.unknown = [];
       walk.unknown.push('0x' + hex4(id) + (spec ? '/len' + length : ''));

@@ -9,7 +9,7 @@
 import { concat, macBytesReversed, macFromReversed } from '../bytes/hex.js';
 import { u16le, u24le } from '../bytes/read.js';
 import { ccmCtrOnly, ccmDecrypt } from '../crypto/ccm.js';
-import { deviceByPid, pidHex, unknownDeviceName } from '../devices/table.js';
+import { deviceByPid, NO_QUIRKS, pidHex, unknownDeviceName } from '../devices/table.js';
 import { decodeObjects } from './mibeacon-objects.js';
 import { fail, NO_MAC, type DecodeContext, type DecodeResult, type Reading } from './types.js';
 
@@ -44,7 +44,7 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
   const fc = u16le(data, 0);
   const version = fc >> 12;
   const pid = u16le(data, 2);
-  const device = deviceByPid(pid);
+  const device = deviceByPid(pid); // looked up once: its quirk flags go to the object decoders
   const model = device?.model ?? unknownDeviceName(pid);
   const base = {
     format: 'mibeacon' as const,
@@ -113,7 +113,7 @@ export function decodeMiBeacon(data: Uint8Array, sourceMac: string | undefined, 
     payload = data.subarray(i);
   }
 
-  const walk = decodeObjects(payload, model);
+  const walk = decodeObjects(payload, device ?? NO_QUIRKS);
   const legacy = base.encrypted && version < 4;
   if (legacy && walk.unknown.length > 0) {
     // Legacy frames have no tag: an object id we do not know is the likeliest sign of

@@ -4,26 +4,13 @@
 
 import { macFromReversed } from '../bytes/hex.js';
 import { s16le, u16le, u32le } from '../bytes/read.js';
-import { pidHex } from '../devices/table.js';
+import { deviceByQingpingId, readingIdentity } from '../devices/table.js';
 import { fail, NO_MAC, type DecodeResult, type Values } from './types.js';
 
 export const QINGPING_UUID = 0xfdcd;
 
-// Qingping's own device ids -> model (shown by `mi32 decode`).
-const MODELS: Record<number, { model: string }> = {
-  0x01: { model: 'CGG1' },
-  0x07: { model: 'CGG1' },
-  0x09: { model: 'CGP1W' },
-  0x0c: { model: 'CGD1' },
-  0x0e: { model: 'CGDN1' },
-  0x12: { model: 'CGPR1' },
-  0x18: { model: 'CGP23W' },
-  0x24: { model: 'CGDN1' },
-  0x5d: { model: 'CGP22C' },
-};
 /** Tasmota files every FDCD device under CGD1's PID 0x0576 (type "CGD1"): names and mi32cfg follow it. */
-const TASMOTA_PID = 0x0576;
-const TASMOTA_TYPE = 'CGD1';
+const TASMOTA = readingIdentity(0x0576);
 
 // TLV type -> [required length, decoder]
 const TLVS: Record<number, [number, (v: Uint8Array, out: Values) => void]> = {
@@ -40,13 +27,15 @@ const PACKET_ID_TLV = 0x0f;
 
 export function decodeQingping(data: Uint8Array, sourceMac: string | undefined): DecodeResult {
   if (data.length < 8) return fail('too-short', `Qingping frame too short: ${data.length} bytes, need at least 8`, { mac: sourceMac, format: 'qingping' });
-  const kind = MODELS[data[1]!];
-  const model = kind?.model ?? 'QP_' + data[1]!.toString(16).padStart(2, '0').toUpperCase();
-  const base = { format: 'qingping' as const, model, type: TASMOTA_TYPE, pid: pidHex(TASMOTA_PID), encrypted: false };
-  // CGDN1 does not carry its own MAC in the frame (ble_monitor); the others do.
+  // Qingping's own device id says the model (shown by `mi32 decode`): the device table's qingpingIds.
+  const device = deviceByQingpingId(data[1]!);
+  const model = device?.model ?? 'QP_' + data[1]!.toString(16).padStart(2, '0').toUpperCase();
+  const base = { format: 'qingping' as const, model, type: TASMOTA.type, pid: TASMOTA.pid, encrypted: false };
+  // Some models (CGDN1) do not carry their own MAC in the frame (ble_monitor); the others do.
+  const fromSender = device?.macFromSender === true;
   const frameMac = macFromReversed(data.subarray(2, 8));
-  const mac = model === 'CGDN1' ? sourceMac ?? NO_MAC : frameMac;
-  if (sourceMac !== undefined && model !== 'CGDN1' && frameMac !== sourceMac) {
+  const mac = fromSender ? sourceMac ?? NO_MAC : frameMac;
+  if (sourceMac !== undefined && !fromSender && frameMac !== sourceMac) {
     return fail('mac-mismatch', `MAC in frame ${frameMac} is not the sender ${sourceMac}`, { mac: sourceMac, ...base });
   }
   const values: Values = {};

@@ -9,7 +9,7 @@
 // we always report kg.
 
 import { u16be, u16le } from '../bytes/read.js';
-import { FAKE_PID, pidHex } from '../devices/table.js';
+import { FAKE_PID, readingIdentity } from '../devices/table.js';
 import { fail, NO_MAC, type DecodeResult, type Values } from './types.js';
 
 export const SCALE_V1_UUID = 0x181d;
@@ -17,6 +17,9 @@ export const SCALE_V2_UUID = 0x181b;
 export const HHCCJCY10_UUID = 0xfd50;
 
 const KG_PER_LB = 0.45359237;
+const SCALE_V1 = { format: 'scale' as const, ...readingIdentity(FAKE_PID.SCALE_V1), encrypted: false };
+const SCALE_V2 = { format: 'scale' as const, ...readingIdentity(FAKE_PID.SCALE_V2), encrypted: false };
+const HHCCJCY10 = { format: 'hhcc' as const, ...readingIdentity(FAKE_PID.HHCCJCY10), encrypted: false };
 
 /** kg x 200 and catty x 100 are both kg / 200; only pounds need converting. */
 function massKg(raw: number, pounds: boolean): number {
@@ -34,7 +37,7 @@ function massValues(kg: number, stabilized: boolean, removed: boolean): Values {
 }
 
 export function decodeScaleV1(d: Uint8Array, mac: string | undefined): DecodeResult {
-  const base = { format: 'scale' as const, model: 'XMTZC01HM/XMTZC04HM', type: 'MISCALE', pid: pidHex(FAKE_PID.SCALE_V1), encrypted: false };
+  const base = SCALE_V1;
   if (d.length !== 10) return fail('too-short', `Mi Scale frame must be 10 bytes, got ${d.length}`, { mac, ...base });
   const control = d[0]!;
   const kg = massKg(u16le(d, 1), (control & 0x01) !== 0);
@@ -42,7 +45,7 @@ export function decodeScaleV1(d: Uint8Array, mac: string | undefined): DecodeRes
 }
 
 export function decodeScaleV2(d: Uint8Array, mac: string | undefined): DecodeResult {
-  const base = { format: 'scale' as const, model: 'XMTZC02HM/XMTZC05HM/NUN4049CN', type: 'MIBFS', pid: pidHex(FAKE_PID.SCALE_V2), encrypted: false };
+  const base = SCALE_V2;
   if (d.length !== 13) return fail('too-short', `Mi Body Composition Scale frame must be 13 bytes, got ${d.length}`, { mac, ...base });
   // control bytes read MSB-first as one 16-bit word: bit 8 lb, (bit 6 catty), bit 5 stable,
   // bit 7 removed, bit 1 impedance stable (xiaomi-ble's flag string positions 7/9/10/8/14)
@@ -54,7 +57,7 @@ export function decodeScaleV2(d: Uint8Array, mac: string | undefined): DecodeRes
 }
 
 export function decodeHhccjcy10(d: Uint8Array, mac: string | undefined): DecodeResult {
-  const base = { format: 'hhcc' as const, model: 'HHCCJCY10', type: 'HHCCJCY10', pid: pidHex(FAKE_PID.HHCCJCY10), encrypted: false };
+  const base = HHCCJCY10;
   if (d.length !== 9) return fail('too-short', `HHCCJCY10 frame must be 9 bytes, got ${d.length}`, { mac, ...base });
   return {
     mac: mac ?? NO_MAC, ...base, counter: null,

@@ -1,12 +1,19 @@
 // Shared result types of all advertisement decoders.
 
 import type { AesEncryptBlock } from '../host.js';
+import type { ValueKey } from '../values/keys.js';
 
 /**
  * Readings keyed as in Tasmota's SENSOR JSON ("Temperature", "Humidity", "Button1", ...).
- * Numbers almost always; BTHome text/raw objects are strings.
+ * Numbers almost always; BTHome text/raw objects are strings. Only keys of the value-key
+ * table (values/keys.ts) and their numbered copies fit: a misspelt key does not compile.
  */
-export type Values = Record<string, number | string>;
+export type Values = { [K in ValueKey]?: number | string };
+
+/** The value under a key known only at run time (a key read from a table, a command or the page). */
+export function valueAt(values: Values, key: string): number | string | undefined {
+  return (values as Readonly<Record<string, number | string | undefined>>)[key];
+}
 
 export type Format = 'mibeacon' | 'atc' | 'pvvx' | 'bthome' | 'qingping' | 'scale' | 'hhcc' | 'atbtn';
 

@@ -11,7 +11,6 @@
 // - Overflow counts distinct refused MACs in bounded memory (distinct-count.ts).
 
 import { decodeAdvertisement } from '../decode.js';
-import { LOCK_EVENT_KEYS } from '../decoders/mibeacon-locks.js';
 import { deviceByPid, deviceName } from '../devices/table.js';
 import { isError, type DecodeError, type DecodeResult, type Reading, type Values } from '../decoders/types.js';
 import type { AesEncryptBlock } from '../host.js';
@@ -19,6 +18,7 @@ import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
 import { checkCounter, RESYNC_RUN } from './replay-guard.js';
 import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
+import { ownKeyInfo, type ValueKey, type ValueKeyInfo } from '../values/keys.js';
 import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, UPDATED_WORDS, type SlotStats } from './slot-table.js';
 
 export { RESYNC_RUN, Slot, BYTES_PER_SLOT };
@@ -27,30 +27,30 @@ export type { SlotStats };
 /**
  * Values that report a moment (a press, a turn, a motion), not a state: sent once, never
  * repeated. Motion too, as Tasmota: "Motion":1 goes out with the motion object only, never
- * again next to a later no-motion time or at the teleperiod.
+ * again next to a later no-motion time or at the teleperiod. The value-key table's `kind`.
  */
 export function isMomentary(key: string): boolean {
-  return key.startsWith('Button') || key === 'Dimmer' || key === 'Dimmer_P' || key === 'Hold' || key === 'Motion' || LOCK_EVENT_KEYS.includes(key);
+  return (kindOf(key, -1) & MOMENTARY) !== 0;
 }
 
-// What merge needs to know of a value key, worked out once per key id (key-ids.ts) instead
-// of string tests per value of every frame. EVENT: Tasmota always publishes it at once
-// (buttons, door, no-motion time); a leak and a motion only when not 0.
-const MOMENTARY = 1;
-const EVENT = 2;
-const LEAK = 4;
-const MOTION = 8;
-const DOOR = 16;
+// What merge needs to know of a value key: its row of the value-key table (values/keys.ts)
+// as bits, worked out once per key id (key-ids.ts) instead of a lookup per value of every frame.
+const MOMENTARY = 1; // kept apart and sent once (events, Motion)
+const URGENT = 2; // published at once (buttons, door, no-motion time)
+const URGENT_NONZERO = 4; // published at once unless 0 (leak, motion: "Motion":0 waits, as Tasmota)
+const COUNTS_ONE = 8; // a 1 counts toward the device's Events (motion)
+const COUNTS_CHANGE = 16; // a change counts toward Events (door)
 const CLASSIFIED = 128;
+const KIND_BITS: Record<ValueKeyInfo['kind'], number> = { state: 0, event: MOMENTARY, momentary: MOMENTARY };
+const URGENCY_BITS: Record<ValueKeyInfo['urgent'], number> = { never: 0, always: URGENT, nonzero: URGENT_NONZERO };
+const COUNTING_BITS: Record<NonNullable<ValueKeyInfo['countsEvents']>, number> = { one: COUNTS_ONE, change: COUNTS_CHANGE };
 const keyKinds = new Uint8Array(MAX_KEY_IDS);
 
 function kindOf(key: string, id: number): number {
   if (id >= 0 && keyKinds[id] !== 0) return keyKinds[id]!;
-  // Motion is momentary (sent with its object only, as Tasmota) and urgent only when 1:
-  // the MJYD2S's "Motion":0 waits for the next message, like a leak of 0.
-  const motion = key === 'Motion';
-  const kind = CLASSIFIED | (isMomentary(key) && !motion ? MOMENTARY | EVENT : 0) | (motion ? MOMENTARY | MOTION : 0)
-    | (key === 'Door' ? DOOR | EVENT : 0) | (key === 'NMT' ? EVENT : 0) | (key === 'Leak' ? LEAK : 0);
+  const row = ownKeyInfo(key); // a key without a row is a state like any other
+  const kind = CLASSIFIED | (row === undefined ? 0
+    : KIND_BITS[row.kind] | URGENCY_BITS[row.urgent] | (row.countsEvents === undefined ? 0 : COUNTING_BITS[row.countsEvents]));
   if (id >= 0) keyKinds[id] = kind;
   return kind;
 }
@@ -491,7 +491,7 @@ export class Registry {
     const i = slot.i;
     let urgent = false;
     // Object.keys and a while loop: for-in and for-of cost more per key in XS
-    const keys = Object.keys(values);
+    const keys = Object.keys(values) as ValueKey[];
     let k = 0;
     while (k < keys.length) {
       const key = keys[k++]!;
@@ -499,8 +499,8 @@ export class Registry {
       if (bogusBattery && key === 'Battery') continue; // Tasmota: these adverts' battery is not trustworthy
       const id = keyId(key);
       const kind = id >= 0 && keyKinds[id] !== 0 ? keyKinds[id]! : kindOf(key, id);
-      if (kind & EVENT || (kind & (LEAK | MOTION) && value !== 0)) urgent = true;
-      if ((kind & MOTION && value === 1) || (kind & DOOR && slot.values.Door !== value)) t.events[i]!++;
+      if (kind & URGENT || (kind & URGENT_NONZERO && value !== 0)) urgent = true;
+      if ((kind & COUNTS_ONE && value === 1) || (kind & COUNTS_CHANGE && slot.values[key] !== value)) t.events[i]!++;
       if (kind & MOMENTARY) slot.setMomentary(key, value);
       else slot.values[key] = value;
       if (id < 0) t.markUpdated(i, id);

@@ -10,6 +10,7 @@
 // BYTES_PER_SLOT bytes per slot, whether or not the slot is in use.
 
 import type { Values } from '../decoders/types.js';
+import type { ValueKey } from '../values/keys.js';
 import { deviceByPid, unknownDeviceName } from '../devices/table.js';
 import { keyId, knownKeyId, MAX_KEY_IDS } from '../values/key-ids.js';
 
@@ -178,7 +179,7 @@ export class Slot {
     if (Object.keys(v).length > 0) this.m = v;
     else delete this.m;
   }
-  setMomentary(key: string, value: number | string): void {
+  setMomentary(key: ValueKey, value: number | string): void {
     (this.m ??= {})[key] = value;
   }
 

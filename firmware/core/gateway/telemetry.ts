@@ -1,17 +1,29 @@
 // Tasmota's SENSOR JSON: one object per device under its name, keys in Tasmota's order,
 // temperature and humidity with one decimal (TempRes/HumRes 1), "TempUnit" appended.
 // Unlike today's Tasmota, teleperiod messages carry the readings (MI32Option1 0).
+// Order and decimals are the value-key table's (values/keys.ts `order`, `decimals`).
 
 import type { Values } from '../decoders/types.js';
 import { utf8Length } from '../mqtt/utf8.js';
+import { ARRIVAL_ORDER, ownKeyInfo, valueKeyInfo, VALUE_KEYS, type BaseValueKey, type ValueKey } from '../values/keys.js';
 import type { Registry, Slot } from './registry.js';
 import { localTimeText } from './timezone.js';
 
-/** Keys in the order Tasmota writes them; others follow in arrival order, then the tail. */
-const HEAD = ['Temperature', 'Humidity', 'DewPoint', 'Illuminance', 'Moisture', 'Fertility'];
-const MIDDLE = ['Dimmer', 'Dimmer_P', 'Hold', 'Motion', 'Events', 'Door', 'NMT'];
-const TAIL = ['Battery', 'RSSI', 'Time', 'MAC'];
-const ONE_DECIMAL = new Set(['Temperature', 'Humidity', 'DewPoint']);
+/** The table's keys whose `order` passes `where`, lowest order first. */
+function keysPlaced(where: (order: number) => boolean): BaseValueKey[] {
+  return VALUE_KEYS.filter((row) => where(row.order)).sort((a, b) => a.order - b.order).map((row) => row.key);
+}
+
+// Tasmota's head (Temperature .. Fertility), the buttons (by name), its middle (Dimmer ..
+// NMT), every other key in arrival order, then the tail (Battery, then the slot's RSSI, Time, MAC).
+const BUTTONS = valueKeyInfo('Button')!.order;
+const HEAD = keysPlaced((order) => order < BUTTONS);
+const MIDDLE = keysPlaced((order) => order > BUTTONS && order < ARRIVAL_ORDER);
+const TAIL: readonly string[] = keysPlaced((order) => order > ARRIVAL_ORDER);
+/** Keys counted in the device's Events: the count goes out with them. */
+const COUNTED = VALUE_KEYS.filter((row) => 'countsEvents' in row).map((row) => row.key);
+/** Decimals per key, numbered copies left out (Temperature2 is printed as it is, as before the table). */
+const DECIMALS = new Map<string, number>(VALUE_KEYS.flatMap((row) => ('decimals' in row ? [[row.key, row.decimals]] : [])));
 
 /** Dew point by the Magnus formula with Tasmota's constants. */
 export function dewPoint(temperature: number, humidity: number): number {
@@ -34,7 +46,7 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
   const source: Values = {};
   const updated = slot.updated;
   const include = (key: string): boolean => mode === 'tele' || options.allValues || updated.has(key);
-  for (const [k, v] of Object.entries(slot.values)) if (include(k)) source[k] = v;
+  for (const [k, v] of Object.entries(slot.values) as [ValueKey, number | string][]) if (include(k)) source[k] = v;
   if (mode === 'realtime') Object.assign(source, slot.momentary);
   const t = slot.values.Temperature;
   const h = slot.values.Humidity;
@@ -43,20 +55,21 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
     if (Number.isFinite(dp)) source.DewPoint = dp;
   }
   // Events (motion and door devices only count them): at teleperiod, and with a motion or door value.
-  if (slot.events > 0 && ('Motion' in source || 'Door' in source || mode === 'tele')) source.Events = slot.events;
+  if (slot.events > 0 && (mode === 'tele' || COUNTED.some((k) => k in source))) source.Events = slot.events;
   const out: [string, number | string][] = [];
   const taken = new Set<string>();
-  const take = (k: string): void => {
+  const take = (k: ValueKey): void => {
     if (k in source && !taken.has(k)) {
       out.push([k, source[k]!]);
       taken.add(k);
     }
   };
   HEAD.forEach(take);
-  Object.keys(source).filter((k) => k.startsWith('Button')).sort().forEach(take);
+  const keys = Object.keys(source) as ValueKey[];
+  keys.filter((k) => ownKeyInfo(k)?.order === BUTTONS).sort().forEach(take); // Button0..ButtonN, by name
   MIDDLE.forEach(take);
-  Object.keys(source).filter((k) => !TAIL.includes(k)).forEach(take);
-  take('Battery');
+  keys.filter((k) => !TAIL.includes(k)).forEach(take);
+  take('Battery'); // the one tail key a decoder gives: RSSI, Time and MAC are the slot's
   out.push(['RSSI', slot.rssi]);
   if (mode === 'tele') out.push(['Time', Math.floor(slot.lastSeen / 1000)]);
   out.push(['MAC', slot.mac]);
@@ -67,8 +80,8 @@ export function sensorEntries(slot: Slot, mode: SensorMode, options: SensorOptio
 export function formatValue(key: string, value: number | string): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (!Number.isFinite(value)) return 'null';
-  if (ONE_DECIMAL.has(key)) return value.toFixed(1);
-  return String(value);
+  const decimals = DECIMALS.get(key);
+  return decimals === undefined ? String(value) : value.toFixed(decimals);
 }
 
 function objectText(entries: [string, number | string][]): string {

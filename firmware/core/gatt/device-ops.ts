@@ -1,5 +1,6 @@
 // What the MI32Battery, MI32Time and MI32Unit commands do per model: which characteristic
-// to touch and how its bytes read. Data, not code paths: a new model is a new row.
+// to touch and how its bytes read. Data, not code paths: the device table's rows
+// (devices/table.ts, keyed by PID) name one of the GATT_OPS below; a new model is a row.
 // Layouts as Tasmota's legacy MI32 driver and the lywsd02 / miflora libraries use them.
 
 import type { Values } from '../decoders/types.js';
@@ -74,19 +75,15 @@ const XIAOMI_CLOCK: ClockWrite = {
   },
 };
 
-export const DEVICE_GATT: Readonly<Record<string, DeviceGatt>> = {
-  'LYWSD03MMC': { battery: NOTIFIED_READING, clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0x00, fahrenheit: 0x01 } },
-  'MHO-C401': { battery: NOTIFIED_READING, clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0x00, fahrenheit: 0x01 } },
+/** The operation sets the device table's rows refer to (`gatt`). */
+export const GATT_OPS = {
+  /** LYWSD03MMC and MHO-C401, stock firmware. */
+  xiaomiThermometer: { battery: NOTIFIED_READING, clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0x00, fahrenheit: 0x01 } },
   // The LYWSD02 writes °C as 0xFF (lywsd02 library; Tasmota toggled between 0x01 and 0xFF).
-  'LYWSD02': { battery: BATTERY_BYTE(XIAOMI_SVC, xiaomi('ccc4')), clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0xff, fahrenheit: 0x01 } },
+  lywsd02: { battery: BATTERY_BYTE(XIAOMI_SVC, xiaomi('ccc4')), clock: XIAOMI_CLOCK, unit: { service: XIAOMI_SVC, characteristic: xiaomi('ccbe'), celsius: 0xff, fahrenheit: 0x01 } },
   // Flora: 0x1a02 = [battery %][?][firmware ASCII] (miflora library).
-  'HHCCJCY01': { battery: BATTERY_BYTE(sig('1204'), sig('1a02')) },
-  'CGD1': { battery: BATTERY_BYTE(sig('180f'), sig('2a19')) },
-};
+  flora: { battery: BATTERY_BYTE(sig('1204'), sig('1a02')) },
+  cgd1: { battery: BATTERY_BYTE(sig('180f'), sig('2a19')) },
+} as const satisfies Record<string, DeviceGatt>;
 
 export type DeviceOpKind = keyof DeviceGatt;
-
-/** Models that support an operation, for replies that say what would work. */
-export function modelsWith(kind: DeviceOpKind): string[] {
-  return Object.keys(DEVICE_GATT).filter((m) => DEVICE_GATT[m]![kind]);
-}

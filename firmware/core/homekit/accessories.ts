@@ -4,7 +4,7 @@
 // (type, format, range, unit) comes from that table; only HAP's own structural
 // characteristics (Name, Identify, Manufacturer, ServiceLabelIndex, ...) are listed here.
 
-import { baseKey, buttonNumber, valueKeyInfo, type HapClass } from '../values/keys.js';
+import { baseKey, buttonIndex, valueKeyInfo, type HapClass } from '../values/keys.js';
 import type { IdMap } from './ids.js';
 
 export type HapFormat = 'bool' | 'uint8' | 'float' | 'string';
@@ -200,13 +200,13 @@ export function databaseShape(accessories: readonly Accessory[]): string {
 }
 
 /** The keys of a device's readings that make services, in the order they become services: its model's, then any others heard. */
-export function hapKeys(declared: readonly string[], heard: readonly string[]): { keys: string[]; buttons: number[] } {
+export function hapKeys(declared: readonly string[], heard: readonly string[], firstButton = 1): { keys: string[]; buttons: number[] } {
   const keys: string[] = [];
   const buttons = new Set<number>();
   for (const key of [...declared, ...heard]) {
     const hap = valueKeyInfo(key)?.hap;
     if (!hap) continue;
-    if (hap.map === 'button') buttons.add(buttonNumber(key) || 1);
+    if (hap.map === 'button') { const n = buttonIndex(key, firstButton); if (n > 0) buttons.add(n); }
     else if (!keys.includes(key)) keys.push(key);
   }
   return { keys, buttons: [...buttons].sort((a, b) => a - b) };

@@ -5,11 +5,12 @@
 // press, goes out as an event. Motion is held for MOTION_CLEAR_MS after the last motion
 // (Xiaomi sensors report only its start), or until a no-motion time arrives.
 
+import { valueAt } from '../decoders/types.js';
 import type { Values } from '../decoders/types.js';
 import { deviceByPid } from '../devices/table.js';
 import type { Registry, Slot } from '../gateway/registry.js';
 import type { TimerHandle } from '../host.js';
-import { buttonNumber, valueKeyInfo } from '../values/keys.js';
+import { buttonIndex, valueKeyInfo } from '../values/keys.js';
 import { bridgeAccessory, databaseShape, deviceAccessory, hapKeys, homeKitName, type Accessory, type Characteristic } from './accessories.js';
 import { indexCharacteristics, readValue, switchEvent, type CharacteristicIndex, type ValueReader } from './characteristics.js';
 import { IdMap, MAX_AIDS } from './ids.js';
@@ -37,7 +38,7 @@ export class HomeKitBridge implements HapDatabase {
   private readonly ids: IdMap;
   private database: Accessory[] = [];
   private characteristicIndex: CharacteristicIndex = indexCharacteristics([]);
-  private readonly byMac = new Map<string, { accessory: Accessory; keys: Set<string>; buttons: Set<number> }>();
+  private readonly byMac = new Map<string, { accessory: Accessory; keys: Set<string>; buttons: Set<number>; firstButton: number }>();
   private readonly motion = new Map<string, { on: boolean; timer?: TimerHandle }>();
   private readonly lastSent = new Map<string, unknown>();
   private readonly pending = new Map<string, EventItem>();
@@ -109,7 +110,7 @@ export class HomeKitBridge implements HapDatabase {
     const entry = this.byMac.get(slot.mac);
     if (!entry) return; // over HAP's accessory limit
     this.updateMotion(slot.mac, values);
-    this.send(this.changes(entry.accessory, values));
+    this.send(this.changes(entry.accessory, values, entry.firstButton));
   }
 
   /** Presses now; value changes after EVENT_COALESCE_MS, together. */
@@ -125,10 +126,12 @@ export class HomeKitBridge implements HapDatabase {
     }, EVENT_COALESCE_MS);
   }
 
-  private isNew(known: { keys: Set<string>; buttons: Set<number> }, key: string): boolean {
+  private isNew(known: { keys: Set<string>; buttons: Set<number>; firstButton: number }, key: string): boolean {
     const hap = valueKeyInfo(key)?.hap;
     if (!hap) return false;
-    return hap.map === 'button' ? !known.buttons.has(buttonNumber(key) || 1) : !known.keys.has(key);
+    if (hap.map !== 'button') return !known.keys.has(key);
+    const n = buttonIndex(key, known.firstButton);
+    return n > 0 && !known.buttons.has(n);
   }
 
   /** The database from the registry's devices now; `c#` moves when its shape changed. */
@@ -145,8 +148,12 @@ export class HomeKitBridge implements HapDatabase {
         continue;
       }
       const type = deviceByPid(slot.pid);
-      const heard = [...Object.keys(slot.values), ...Object.keys(slot.momentary), ...this.ids.subtypes(slot.mac)];
-      const { keys, buttons } = hapKeys(type?.entities ?? [], heard);
+      // Services it had before (kept so that ids and rooms stay): a switch's subtype is "Button<label index>", not a key.
+      const before = this.ids.subtypes(slot.mac);
+      const heard = [...Object.keys(slot.values), ...Object.keys(slot.momentary), ...before.filter((t) => !t.startsWith('Button'))];
+      const firstButton = type?.firstButton ?? 1;
+      const { keys, buttons } = hapKeys(type?.entities ?? [], heard, firstButton);
+      for (const t of before) if (t.startsWith('Button') && buttonIndex(t) > 0 && !buttons.includes(buttonIndex(t))) buttons.push(buttonIndex(t));
       for (let n = 1; n <= (type?.buttons ?? 0); n++) if (!buttons.includes(n)) buttons.push(n);
       buttons.sort((a, b) => a - b);
       const accessory = deviceAccessory(this.ids, {
@@ -155,7 +162,7 @@ export class HomeKitBridge implements HapDatabase {
         decimals: (key) => valueKeyInfo(key)?.decimals,
       }, this.options.firmwareRevision);
       accessories.push(accessory);
-      this.byMac.set(slot.mac, { accessory, keys: new Set(keys), buttons: new Set(buttons) });
+      this.byMac.set(slot.mac, { accessory, keys: new Set(keys), buttons: new Set(buttons), firstButton });
     }
     if (this.leftOut.size) this.ports.log.warn(`HomeKit: HAP allows ${MAX_AIDS - 1} bridged accessories; ${this.leftOut.size} device(s) left out`);
     this.database = accessories;
@@ -180,14 +187,14 @@ export class HomeKitBridge implements HapDatabase {
         state.on = false;
         delete state.timer;
         const entry = this.byMac.get(mac);
-        if (entry) this.send(this.changes(entry.accessory, { Motion: 0 }));
+        if (entry) this.send(this.changes(entry.accessory, { Motion: 0 }, entry.firstButton));
       }, this.options.motionClearMs);
     }
     this.motion.set(mac, state);
   }
 
   /** The characteristics of `accessory` whose value `values` changed, and its button presses. */
-  private changes(accessory: Accessory, values: Values): { values: EventItem[]; presses: EventItem[] } {
+  private changes(accessory: Accessory, values: Values, firstButton: number): { values: EventItem[]; presses: EventItem[] } {
     const items: EventItem[] = [];
     const presses: EventItem[] = [];
     const keys = Object.keys(values);
@@ -196,8 +203,8 @@ export class HomeKitBridge implements HapDatabase {
         if (!c.perms.includes('ev')) continue;
         if (c.source.kind === 'button') {
           const n = c.source.button;
-          const press = keys.find((k) => buttonNumber(k) === n || (n === 1 && k === 'Button'));
-          const event = press === undefined ? undefined : switchEvent(values[press]);
+          const press = keys.find((k) => buttonIndex(k, firstButton) === n);
+          const event = press === undefined ? undefined : switchEvent(valueAt(values, press));
           if (event !== undefined) presses.push({ aid: c.aid, iid: c.iid, value: event });
           continue;
         }

@@ -3,6 +3,7 @@
 // carry (the registry slot's values, rounded as telemetry writes them), mapped into the
 // characteristic's range; a device not heard yet reads as the range's low end.
 
+import { valueAt } from '../decoders/types.js';
 import type { Values } from '../decoders/types.js';
 import type { Accessory, Characteristic, HapValue } from './accessories.js';
 
@@ -47,7 +48,8 @@ export function readValue(c: Characteristic, reader: ValueReader): HapValue | un
       return typeof battery === 'number' && battery < LOW_BATTERY_PERCENT ? 1 : 0;
     }
     case 'key': {
-      const raw = reader.values(s.mac)?.[s.key];
+      const found = reader.values(s.mac);
+      const raw = found && valueAt(found, s.key);
       if (s.hap.map === 'bool') return typeof raw === 'number' && raw !== 0;
       if (typeof raw !== 'number' || !Number.isFinite(raw)) return clamp(c, 0);
       // As the SENSOR JSON writes it (one decimal for temperature and humidity).

@@ -5,7 +5,7 @@
 
 import type { Values } from '../decoders/types.js';
 import type { GattClient } from '../gatt/client.js';
-import { DEVICE_GATT } from '../gatt/device-ops.js';
+import { deviceByPid } from '../devices/table.js';
 import type { Log } from '../host.js';
 import type { Registry } from '../gateway/registry.js';
 
@@ -17,7 +17,7 @@ export function readApprovedBatteries(registry: Registry, gatt: GattClient, macs
   let queued = 0;
   for (const mac of macs) {
     const slot = registry.slots.get(mac);
-    const spec = slot && DEVICE_GATT[slot.model]?.battery;
+    const spec = slot && deviceByPid(slot.pid)?.gatt?.battery;
     if (!slot || !spec) continue;
     try {
       gatt.submit({ op: spec.op, mac, service: spec.service, characteristic: spec.characteristic }, (r) => {

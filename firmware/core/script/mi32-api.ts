@@ -4,6 +4,7 @@
 
 import { macBytes } from '../bytes/hex.js';
 import type { Registry } from '../gateway/registry.js';
+import type { ValueKey } from '../values/keys.js';
 
 export interface Mi32Api {
   devices(): number;
@@ -15,7 +16,7 @@ export interface Mi32Api {
 }
 
 /** Sets a value of the slot, in range. Tasmota also checks the device has that feature; here any device takes it (a script may add what a model does not report). */
-function setter(registry: Registry, key: string, check: (v: number) => boolean) {
+function setter(registry: Registry, key: ValueKey, check: (v: number) => boolean) {
   return (index: number, value: number): void => {
     const slot = registry.slotAt(index);
     if (!slot || typeof value !== 'number' || !check(value)) return;

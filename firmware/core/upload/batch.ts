@@ -4,6 +4,7 @@
 // reading older than keepMs is dropped (the endpoint was down too long), and so is the
 // oldest when maxReadings are waiting; both are counted, never silent.
 
+import { valueAt } from '../decoders/types.js';
 import type { Values } from '../decoders/types.js';
 import { dataTypeOf } from './data-types.js';
 
@@ -79,7 +80,7 @@ export function batchBody(readings: readonly PendingReading[]): { data: { iotDev
       const id = `${r.iotDeviceId}\u0000${dataType}`;
       let group = groups.get(id);
       if (!group) groups.set(id, group = { iotDeviceId: r.iotDeviceId, dataType, data: [] });
-      group.data.push({ timestamp, data: { [field]: String(r.values[key]) } });
+      group.data.push({ timestamp, data: { [field]: String(valueAt(r.values, key)) } });
     }
   }
   return { data: [...groups.values()] };

@@ -1,9 +1,12 @@
 // Value keys by number: the registry marks which of a device's values changed since the
 // last publish with one bit per key (a few bytes in a shared typed array per device)
-// instead of a Set of strings per device. Keys are interned on first use.
+// instead of a Set of strings per device, and caches what the value-key table says of
+// each key by the same number (registry.ts kindOf).
 //
-// Not yet issue 13's table of value keys (unit, decimals, kind, classes per key): this is
-// only its numbering. When that table exists, its row order can give these ids.
+// Keys are interned on first use rather than numbered by their row in values/keys.ts: the
+// table has more rows than MAX_KEY_IDS bits, numbered copies (Button3, Temperature2) have
+// no row of their own, and a gateway hears a few dozen keys, so first use keeps every
+// slot's bitmap at 16 bytes.
 
 /** Bits per device for updated keys: 4 words of 32. Keys beyond get no id (see keyId). */
 export const MAX_KEY_IDS = 128;

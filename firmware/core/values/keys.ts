@@ -82,19 +82,22 @@ export type BaseValueKey = (typeof VALUE_KEYS)[number]['key'];
  */
 export type ValueKey = BaseValueKey | `${BaseValueKey}${number}`;
 
+/** The `order` of keys Tasmota has no place for: they follow in the order they arrived. */
+export const ARRIVAL_ORDER = 50;
+
 const T = 'measurement' as const;
 /** A HAP enumeration 0..n (ContactSensorState, LeakDetected, ProgrammableSwitchEvent): its range and valid values. */
 const ZERO_TO = (n: number) => ({ minValue: 0, maxValue: n, minStep: 1, validValues: Array.from({ length: n + 1 }, (_, i) => i) });
 const DIAG = 'diagnostic' as const;
 
 // Shorthands for rows that differ only in name/label/unit.
-const state = <K extends string>(key: K, label: string, unit?: string, ha?: HaClass, hap?: HapClass, order = 50) =>
+const state = <K extends string>(key: K, label: string, unit?: string, ha?: HaClass, hap?: HapClass, order = ARRIVAL_ORDER) =>
   ({ key, label, ...(unit ? { unit } : {}), order, kind: 'state' as ValueKind, urgent: 'never' as Urgency, ...(ha ? { ha } : {}), ...(hap ? { hap } : {}) });
-const measured = <K extends string>(key: K, label: string, unit: string | undefined, deviceClass?: string) =>
-  state(key, label, unit, { component: 'sensor', ...(deviceClass ? { device_class: deviceClass } : {}), state_class: T });
+const measured = <K extends string>(key: K, label: string, unit: string | undefined, deviceClass?: string, stateClass: HaClass['state_class'] = T) =>
+  state(key, label, unit, { component: 'sensor', ...(deviceClass ? { device_class: deviceClass } : {}), state_class: stateClass });
 const binary = <K extends string>(key: K, label: string, deviceClass?: string, hap?: HapClass, urgent: Urgency = 'never') =>
   ({ ...state(key, label, undefined, { component: 'binary_sensor', ...(deviceClass ? { device_class: deviceClass } : {}) }, hap), urgent });
-const event = <K extends string>(key: K, label: string, order = 50, hap?: HapClass) =>
+const event = <K extends string>(key: K, label: string, order = ARRIVAL_ORDER, hap?: HapClass) =>
   ({ key, label, order, kind: 'event' as ValueKind, urgent: 'always' as Urgency, ha: { component: 'device_automation' as const }, ...(hap ? { hap } : {}) });
 const text = <K extends string>(key: K, label: string) => state(key, label, undefined, { component: 'sensor' });
 
@@ -135,7 +138,8 @@ export const VALUE_KEYS = [
   binary('KnockOnTheDoor', 'Knock on the door', 'vibration'),
   binary('PryTheDoor', 'Door pried', 'tamper'),
   binary('TopSplash', 'Splash on top', 'moisture'),
-  binary('Lock', 'Lock', 'lock'),
+  // Home Assistant's lock class is on when unlocked; our Lock is 1 when locked.
+  { ...binary('Lock', 'Lock'), ha: { component: 'binary_sensor' as const, device_class: 'lock', payload_on: 0 } },
   binary('Antilock', 'Anti-lock'),
   binary('Childlock', 'Child lock'),
   binary('Armed', 'Armed'),
@@ -144,9 +148,6 @@ export const VALUE_KEYS = [
   binary('Toothbrush', 'Brushing', 'running'),
   binary('PowerState', 'Power', 'power'),
   binary('Stabilized', 'Weight stabilized'),
-  binary('Charging', 'Charging', 'battery_charging'),
-  binary('ChargingState', 'Charging', 'battery_charging'),
-  binary('Full', 'Full'),
   // BTHome binary sensors
   binary('Generic', 'Generic'),
   binary('Opening', 'Opening', 'opening'),
@@ -184,25 +185,27 @@ export const VALUE_KEYS = [
   measured('HeartRate', 'Heart rate', 'bpm'),
   measured('Consumable', 'Consumable left', '%'),
   measured('Score', 'Score', undefined),
-  measured('Energy', 'Energy', 'kWh', 'energy'),
+  // Meter readings: Home Assistant takes energy, gas, water and volume only as totals.
+  measured('Energy', 'Energy', 'kWh', 'energy', 'total_increasing'),
   measured('Power', 'Power', 'W', 'power'),
   measured('Current', 'Current', 'A', 'current'),
   measured('Voltage', 'Voltage', 'V', 'voltage'),
   measured('Distance', 'Distance', 'mm', 'distance'),
   measured('DistanceM', 'Distance', 'm', 'distance'),
   measured('Duration', 'Duration', 's', 'duration'),
-  measured('DurationCleared', 'Time since cleared', 's', 'duration'),
-  measured('DurationDetected', 'Time since detected', 's', 'duration'),
+  // XMOSB01XS: the app's "no one / someone for" setting, in minutes (xiaomi-ble obj4851/obj4852)
+  measured('DurationCleared', 'Clear for', 'min', 'duration'),
+  measured('DurationDetected', 'Occupied for', 'min', 'duration'),
   measured('PressurePresentDuration', 'Seated for', 's', 'duration'),
   measured('PressureNotPresentDuration', 'Unseated for', 's', 'duration'),
   measured('Speed', 'Speed', 'm/s', 'speed'),
   measured('UV', 'UV index', undefined),
-  measured('Volume', 'Volume', 'L', 'volume'),
-  measured('VolumeMl', 'Volume', 'mL', 'volume'),
+  measured('Volume', 'Volume', 'L', 'volume', 'total'),
+  measured('VolumeMl', 'Volume', 'mL', 'volume', 'total'),
   measured('VolumeStorage', 'Stored volume', 'L', 'volume_storage'),
   measured('VolumeFlowRate', 'Flow rate', 'm³/h', 'volume_flow_rate'),
-  measured('Water', 'Water', 'L', 'water'),
-  measured('Gas', 'Gas', 'm³', 'gas'),
+  measured('Water', 'Water', 'L', 'water', 'total'),
+  measured('Gas', 'Gas', 'm³', 'gas', 'total_increasing'),
   measured('Rotation', 'Rotation', '°'),
   measured('RotationalSpeed', 'Rotational speed', 'rpm'),
   measured('Direction', 'Direction', '°'),
@@ -215,7 +218,8 @@ export const VALUE_KEYS = [
   text('ProfileId', 'Profile'),
   text('KeyId', 'Key id'),
   text('LockMethod', 'Lock method'),
-  text('Fingerprint', 'Fingerprint'),
+  text('ChargingState', 'Charging'), // "Charging", "Not Charging", "Full"
+  binary('Fingerprint', 'Fingerprint matched'),
   text('Channel', 'Channel'),
   text('Timestamp', 'Device time'),
   text('PacketId', 'Packet id'),
@@ -235,6 +239,15 @@ export const VALUE_KEYS = [
   state('MAC', 'MAC', undefined, undefined, undefined, 93),
 ] as const satisfies readonly (Omit<ValueKeyInfo, 'key'> & { key: string })[];
 
+// Frozen: every reader shares these rows, and on the device (preloaded, manifest.json) a frozen
+// object stays in flash without the 4-byte RAM pointer XS keeps for one that may change.
+for (const row of VALUE_KEYS as readonly ValueKeyInfo[]) {
+  Object.freeze(row.ha);
+  Object.freeze(row.hap);
+  Object.freeze(row);
+}
+Object.freeze(VALUE_KEYS);
+
 const BY_KEY = new Map<string, ValueKeyInfo>(VALUE_KEYS.map((row) => [row.key, row as ValueKeyInfo]));
 
 /** The base of a numbered key: "Button3" -> "Button", "Temperature2" -> "Temperature". */
@@ -248,6 +261,31 @@ export function baseKey(key: string): string {
 export function valueKeyInfo(key: string): ValueKeyInfo | undefined {
   // The whole key first: PM10 and CO2 are names, not numbered copies of "PM" and "CO".
   return BY_KEY.get(key) ?? BY_KEY.get(baseKey(key));
+}
+
+/**
+ * The row that decides how the gateway keeps and publishes `key` (registry, telemetry): the
+ * key's own row, and for ButtonN the Button row (buttons only ever come numbered). Other
+ * numbered copies (BTHome's Temperature2, Motion2) get none here: kept as states, placed in
+ * arrival order and printed as they are, as before the table existed; valueKeyInfo still
+ * gives them their base's label and classes.
+ */
+export function ownKeyInfo(key: string): ValueKeyInfo | undefined {
+  // baseKey, not buttonNumber: remotes that count keys from 0 send Button0 (YLYK01YL)
+  return BY_KEY.get(key) ?? (baseKey(key) === 'Button' ? BY_KEY.get('Button') : undefined);
+}
+
+/**
+ * Which button a ButtonN key names, counting from 1 (a HomeKit ServiceLabelIndex): devices that
+ * number their keys from 0 (the YLYK01YL remote sends Button0..Button5) say so with `firstButton` 0.
+ * "Button" alone is button 1; 0 when `key` is no button.
+ */
+export function buttonIndex(key: string, firstButton = 1): number {
+  if (key === 'Button') return 1;
+  if (!key.startsWith('Button') || key.length === 6) return 0;
+  const n = Number(key.slice(6));
+  if (!Number.isInteger(n) || n < firstButton) return 0;
+  return n - firstButton + 1;
 }
 
 /** The button number of a ButtonN key (1-based), or 0 when `key` is no button. */

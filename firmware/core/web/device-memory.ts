@@ -7,6 +7,7 @@
 // gets a row when it is first heard with something worth keeping; when every row is taken,
 // the row used least recently is given to the newcomer.
 
+import { valueAt, type Values } from '../decoders/types.js';
 import type { Advertisement, Outcome } from '../gateway/registry.js';
 import { valueKeyInfo, VALUE_KEYS } from '../values/keys.js';
 
@@ -195,7 +196,7 @@ export class DeviceMemory {
     return ((row * HISTORY_SERIES + series) * HISTORY_HOURS + (hour % HISTORY_HOURS)) * STATS;
   }
 
-  private record(row: number, values: Readonly<Record<string, number | string>>, now: number): void {
+  private record(row: number, values: Values, now: number): void {
     const hour = Math.floor(now / HOUR_MS);
     const newest = this.newestHour[row]!;
     if (hour > newest) {
@@ -207,7 +208,7 @@ export class DeviceMemory {
       return; // older than the window (a clock that went back)
     }
     for (const key of Object.keys(values)) {
-      const value = values[key];
+      const value = valueAt(values, key);
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       const s = this.series(row, key);
       if (s >= 0) this.put(row, s, hour, value);
