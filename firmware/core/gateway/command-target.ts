@@ -2,6 +2,7 @@
 // the dispatcher (commands.ts) and the command modules (tasmota-commands.ts, ...) read it.
 // Apart from commands.ts so that no command module imports the dispatcher that imports it.
 
+import type { BleTarget } from './ble-commands.js';
 import type { Reply } from './command-reply.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
@@ -26,7 +27,7 @@ export interface Options {
 export const OPTION_KEYS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'autoAdd', 'activeScan'];
 
 /** What commands act on; the gateway implements it. */
-export interface CommandTarget {
+export interface CommandTarget extends BleTarget {
   options: Options;
   setOption(key: keyof Options, value: 0 | 1): void;
   telePeriod: number;

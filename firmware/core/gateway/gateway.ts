@@ -17,6 +17,10 @@ import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
+import { BleProxy, type ProxyMode } from './ble-proxy.js';
+import { BleOps } from './ble-op.js';
+import { checkBleSettings, type BleSettings } from './ble-commands.js';
+import { GatewayGroup } from './group.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -65,7 +69,7 @@ export interface ScriptPort {
   command(kind: 'status' | 'save', arg: string): Reply;
 }
 
-export interface GatewaySettings {
+export interface GatewaySettings extends BleSettings {
   topic: string;
   telePeriod: number;
   /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
@@ -119,6 +123,11 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** MI32Proxy when on; undefined when off, so the advertisement path pays one check. */
+  proxying: BleProxy | undefined;
+  /** MI32Group: which devices this gateway reports when several share a broker (group.ts). */
+  readonly group: GatewayGroup;
+  private readonly bleOps: BleOps;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
@@ -127,8 +136,12 @@ export class Gateway implements CommandTarget {
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
-      onEvent: (event) => this.scripts?.onGattEvent(event),
+      onEvent: (event) => { this.scripts?.onGattEvent(event); this.bleOps.onEvent(event); },
     });
+    this.bleOps = new BleOps(() => this.gatt, (r) => this.result(r));
+    this.group = new GatewayGroup({ clock: ports.clock, log: ports.log, registry: this.registry, mqtt: () => this.mqtt, topic: () => this.topic,
+      fullTopic: () => this.fullTopic, telePeriod: () => this.telePeriod, localTime: (ms) => this.localTime(ms) });
+    this.startProxy(this.settings.proxy ?? 0);
   }
 
   /** Scripts see advertisements, GATT events and their commands from now on (one runtime at a time). */
@@ -175,11 +188,13 @@ export class Gateway implements CommandTarget {
     for (const p of cfg.problems) this.ports.log.warn(`mi32cfg: ${p}`);
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
     this.scheduleTele();
+    this.group.join(this.settings.group);
     return cfg.problems;
   }
 
   stop(): void {
     this.gatt?.close();
+    this.group.stop();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
     this.teleTimer = this.realtimeTimer = undefined;
@@ -208,6 +223,7 @@ export class Gateway implements CommandTarget {
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+    this.group.attached();
   }
 
   private subscribeCommands(filter: string): void {
@@ -220,6 +236,7 @@ export class Gateway implements CommandTarget {
   /** Call on every (re)connect: LWT Online, retained, replaces the broker's "Offline". */
   mqttConnected(): void {
     this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
+    this.group.connected();
   }
 
   /** Publish to a full topic (scripts' tasmota.publish). */
@@ -248,6 +265,8 @@ export class Gateway implements CommandTarget {
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
     scripts?.onAdvertisement(adv);
+    const proxy = this.proxying;
+    if (proxy !== undefined) proxy.offer(adv);
     const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
     // count it as the registry would (a frame, ignored) without walking it twice. First:
@@ -289,7 +308,7 @@ export class Gateway implements CommandTarget {
    * triggered SENSOR does (an event triggers it; the others ride along).
    */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.hasUpdates);
+    const due = this.group.select([...this.registry.slots.values()].filter((s) => s.hasUpdates));
     // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);
@@ -322,9 +341,10 @@ export class Gateway implements CommandTarget {
   teleperiod(): void {
     const now = this.ports.clock.now();
     this.publish('STATE', this.stateMessage(now));
+    this.group.teleperiod();
     if (this.options.noSummary) return;
-    // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
-    const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
+    // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC); in a group, those it reports.
+    const heard = this.group.select([...this.registry.slots.values()].filter((s) => s.lastSeen > 0));
     const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     heard.forEach(markSent);
@@ -429,6 +449,29 @@ export class Gateway implements CommandTarget {
     return GATT_COMMANDS[kind](ctx, arg);
   }
 
+  bleOp(payload: string): Reply {
+    return this.bleOps.command(payload);
+  }
+
+  get proxyMode(): ProxyMode { return this.settings.proxy ?? 0; }
+
+  setProxy(mode: ProxyMode): void {
+    this.saveSettings({ ...this.settings, proxy: mode });
+    this.settings.proxy = mode;
+    this.startProxy(mode);
+  }
+
+  private startProxy(mode: ProxyMode): void {
+    this.proxying = mode === 0 ? undefined : new BleProxy((text) => this.publish('BLE', text), () => this.ports.clock.now(), mode);
+  }
+
+  setGroup(name: string | undefined): void {
+    const { group: _old, ...rest } = this.settings;
+    this.saveSettings(name === undefined ? rest : { ...rest, group: name });
+    this.settings = name === undefined ? rest : { ...rest, group: name };
+    this.group.join(name);
+  }
+
   setOption(key: keyof Options, value: 0 | 1): void {
     this.options[key] = value;
     if (key === 'autoAdd') this.registry.autoAdd = value === 1;
@@ -486,9 +529,11 @@ export class Gateway implements CommandTarget {
   private moveTopics(next: GatewaySettings): void {
     this.saveSettings(next);
     if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
+    const oldHeard = this.group.heardTopic();
     this.settings = next;
     this.ports.topicChanged?.(next.topic);
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+    this.group.moved(oldHeard);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {
@@ -557,7 +602,7 @@ export class Gateway implements CommandTarget {
       else out[key] = raw[key] as TimeRule;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
-    return out;
+    return { ...out, ...checkBleSettings(raw, from, this.ports.log) };
   }
 
   private saveSettings(settings: GatewaySettings): void {
