@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Gateway } from '../firmware/core/gateway/gateway.js';
-import { createGatewayApp } from '../firmware/core/gateway/app.js';
+import { createGatewayApp, type GatewayApp } from '../firmware/core/gateway/app.js';
 import type { Log } from '../firmware/core/host.js';
 import type { MqttClient } from '../firmware/core/mqtt/client.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
@@ -23,10 +23,12 @@ import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
+import { type CrashableNet, crashableNet, gatewayLine, gatewayTopic, offsetRssi, parseGatewayCount, parseRssiOffsets, prefixedLog } from './gateways.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
            [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
+           [--gateways N] [--rssi-offsets DB,DB,...]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
@@ -35,6 +37,10 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
       simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
       faults on demand (--fault A4C1381A2B01=no-response).
+      --gateways N runs N gateways on the one capture (topics <topic>-1..N, state in
+      DIR/gw1..N), each hearing every advertisement at its --rssi-offsets offset (dB);
+      a stdin line goes to all of them, "@2 <command>" to the second only, "@2 stop"
+      stops it cleanly and "@2 crash" drops its connection (the broker sends its Will).
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
@@ -58,6 +64,9 @@ interface RunArgs {
   scripts: string[];
   peripherals?: string;
   faults: string[];
+  /** Gateways on the one capture (--gateways), and the RSSI offset each hears at. */
+  gateways: number;
+  rssiOffsets: number[];
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -69,6 +78,7 @@ function parseRunArgs(args: string[]): RunArgs {
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
       script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
+      gateways: { type: 'string' }, 'rssi-offsets': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -102,13 +112,21 @@ function parseRunArgs(args: string[]): RunArgs {
       if (problem) throw new RunUsageError(`${option}: ${problem}`);
     }
   }
+  let gateways: number;
+  let rssiOffsets: number[];
+  try {
+    gateways = parseGatewayCount(values.gateways);
+    rssiOffsets = parseRssiOffsets(values['rssi-offsets'], gateways);
+  } catch (e) {
+    throw new RunUsageError((e as Error).message);
+  }
   if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
     throw new RunUsageError(`--data: ${values.data} is not a folder`);
   }
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
-    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gateways, rssiOffsets,
   };
 }
 
@@ -143,12 +161,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // the MQTT client, scripts and GATT keep the wall clock.
   const captureClock = capture && opts.speed === Infinity ? new CaptureClock() : undefined;
 
-  const store = new DirStore(opts.data);
+  // One gateway, or --gateways N on the one capture: each its own topic, data dir, radio and connection.
+  const gatewayDirs = Array.from({ length: opts.gateways }, (_, i) => (opts.gateways === 1 ? opts.data : join(opts.data, `gw${i + 1}`)));
+  let topics: (string | undefined)[];
+  try {
+    topics = Array.from({ length: opts.gateways }, (_, i) => (opts.topic === undefined && opts.gateways === 1 ? undefined : gatewayTopic(opts.topic ?? 'mi32', i, opts.gateways)));
+  } catch (e) {
+    throw new RunUsageError((e as Error).message);
+  }
+  const stores = gatewayDirs.map((dir) => new DirStore(dir));
   if (opts.cfg) {
-    const target = join(opts.data, 'mi32cfg');
-    // The data folder is the device's flash: what is saved there wins over the seed.
-    if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
-    else copyFileSync(opts.cfg, target);
+    for (const dir of gatewayDirs) {
+      const target = join(dir, 'mi32cfg');
+      // The data folder is the device's flash: what is saved there wins over the seed.
+      if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
+      else copyFileSync(opts.cfg, target);
+    }
   }
 
   let broker: EmbeddedBroker | undefined;
@@ -160,88 +188,149 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   for (const file of opts.scripts) if (!existsSync(file)) throw new RunUsageError(`script ${file} does not exist`);
-  let gattLink;
-  try {
-    gattLink = createSimGattLink(nodeClock, {
-      ...(opts.peripherals ? { peripherals: readPeripheralsFile(opts.peripherals) } : {}),
-      faults: opts.faults.map(parseFaultOption),
-      onEvent: (mac, e) => log.debug(`gatt sim ${mac}: ${e.kind}${e.detail ? ` ${e.detail}` : ''}`),
-    });
-  } catch (e) {
-    throw new RunUsageError((e as Error).message);
-  }
-  // The ESP32 cannot scan while it connects: advertisements that arrive then are missed.
-  const scan = { paused: false, missed: 0 };
-
+  const peripherals = opts.peripherals ? readPeripheralsFile(opts.peripherals) : undefined;
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
-  // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
-  const app = createGatewayApp({
-    clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
-    console: (text) => out(text),
-    setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
-    gatt: gattLink,
-    scan: {
-      pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
-      resume: () => { scan.paused = false; log.info('scan resumed'); },
-    },
-    scriptHost: createNodeScriptHost(),
-    ...(opts.quiet ? {} : { published: (topic: string, payload: string) => out(`${topic} ${payload}`) }),
-  }, {
-    settings: { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
-    slots: opts.slots,
-    broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
-  });
-  const gateway = app.gateway;
 
-  app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
-  for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
-  for (const line of opts.commands) app.command(line, 'console');
-  app.connect();
+  interface Running {
+    app: GatewayApp;
+    log: Log;
+    /** The ESP32 cannot scan while it connects: advertisements that arrive then are missed. */
+    scan: { paused: boolean; missed: number };
+    offset: number;
+    net: CrashableNet;
+    /** Stopped or crashed from stdin (@n stop|crash): hears and says nothing more. */
+    down: boolean;
+  }
+  const running: Running[] = [];
+  for (let i = 0; i < opts.gateways; i++) {
+    const gwLog = opts.gateways === 1 ? log : prefixedLog(log, `[${topics[i]}] `);
+    let gattLink;
+    try {
+      gattLink = createSimGattLink(nodeClock, {
+        ...(peripherals ? { peripherals } : {}),
+        faults: opts.faults.map(parseFaultOption),
+        onEvent: (mac, e) => gwLog.debug(`gatt sim ${mac}: ${e.kind}${e.detail ? ` ${e.detail}` : ''}`),
+      });
+    } catch (e) {
+      throw new RunUsageError((e as Error).message);
+    }
+    const scan = { paused: false, missed: 0 };
+    const net = crashableNet(nodeNet);
+    const topic = topics[i];
+    // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
+    const app = createGatewayApp({
+      clock: captureClock ?? nodeClock, wallClock: nodeClock, store: stores[i]!, log: gwLog, aes: createNodeAes(), net, random: nodeRandom,
+      console: (text) => out(text),
+      setActiveScan: (active) => gwLog.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+      gatt: gattLink,
+      scan: {
+        pause: () => { scan.paused = true; gwLog.info('scan paused for a GATT connection'); },
+        resume: () => { scan.paused = false; gwLog.info('scan resumed'); },
+      },
+      scriptHost: createNodeScriptHost(),
+      ...(opts.quiet ? {} : { published: (t: string, payload: string) => out(`${t} ${payload}`) }),
+    }, {
+      settings: { ...(topic ? { topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
+      slots: opts.slots,
+      broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
+    });
+    running.push({ app, log: gwLog, scan, offset: opts.rssiOffsets[i]!, net, down: false });
+  }
+
+  for (const { app } of running) {
+    app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
+    for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
+    for (const line of opts.commands) app.command(line, 'console');
+    app.connect();
+  }
+
+  /** A stdin line: every gateway, or "@n ..." one of them (see RUN_USAGE). */
+  const consoleLine = (text: string) => {
+    const parsed = opts.gateways === 1 ? { kind: 'command' as const, line: text } : gatewayLine(text, opts.gateways);
+    if (parsed.kind === 'error') return log.warn(parsed.message);
+    const targets = parsed.gateway === undefined ? running : [running[parsed.gateway]!];
+    for (const g of targets) {
+      if (g.down) {
+        g.log.warn('this gateway is stopped');
+        continue;
+      }
+      if (parsed.kind === 'command') {
+        g.app.command(parsed.line, 'console');
+        continue;
+      }
+      g.down = true;
+      if (parsed.kind === 'stop') {
+        g.app.stop(); // a clean "Offline", then DISCONNECT once it is out
+        const client = g.app.mqtt;
+        if (client) void drain(client, 5000).then(() => client.end());
+        g.log.info('stopped (LWT Offline)');
+      } else {
+        g.app.scripts?.stopAll();
+        g.app.gateway.stop();
+        g.net.crash(); // no DISCONNECT: the broker publishes the Will
+        g.app.mqtt?.end();
+        g.log.info('crashed: connection dropped without DISCONNECT (the broker sends the Will)');
+      }
+    }
+  };
 
   let stdinEnded = false;
   let replayDone = capture === undefined;
   const finished = new Promise<void>((resolve) => {
     const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-    rl.on('line', (line) => { if (line.trim()) app.command(line, 'console'); });
+    rl.on('line', (line) => { if (line.trim()) consoleLine(line); });
     rl.on('close', () => { stdinEnded = true; check(); });
     if (capture) replay(capture, opts.speed, captureClock, log, opts.capture!, (adv) => {
-      if (scan.paused) scan.missed++;
-      else gateway.handleAdvertisement({ mac: adv.mac, rssi: adv.rssi, ad: adv.ad, addrType: addrTypeCode(adv.addrType) });
+      const addrType = addrTypeCode(adv.addrType);
+      for (const g of running) {
+        if (g.down) continue;
+        if (g.scan.paused) g.scan.missed++;
+        else g.app.gateway.handleAdvertisement({ mac: adv.mac, rssi: g.offset === 0 ? adv.rssi : offsetRssi(adv.rssi, g.offset), ad: adv.ad, addrType });
+      }
     }).then((count) => {
       replayDone = true;
       log.info(`capture ${opts.capture}: ${count} advertisements (${capture.format})`);
-      const t = gateway.registry.totals;
-      log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
+      for (const { app: { gateway }, scan, log: gwLog } of running) {
+        const t = gateway.registry.totals;
+        gwLog.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
+      }
       check();
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { replayDone = stdinEnded = true; resolve(); });
   });
   await finished;
-  await gattIdle(gateway, 60000);
-  app.scripts?.stopAll();
+  for (const { app } of running) await gattIdle(app.gateway, 60000);
 
-  // Last words: pending events, one teleperiod, then a clean "Offline" — after the
-  // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
-  const client = app.mqtt;
-  if (client && !client.connected) await waitConnected(client, 5000);
-  gateway.flushRealtime();
-  if (opts.once) gateway.teleperiod();
-  app.stop();
-  if (client) {
-    await drain(client, 5000);
-    client.end();
-    // What the broker never got (an outage at shutdown) is counted, never lost silently.
-    const { unsent, dropped } = client.stats;
-    if (unsent > 0 || dropped > 0) {
-      log.warn(`MQTT at shutdown: ${unsent} queued messages were not delivered (no broker connection), ${dropped} dropped earlier by the full offline queue`);
+  for (const g of running) {
+    const { app, log: gwLog } = g;
+    const gateway = app.gateway;
+    const client = app.mqtt;
+    if (!g.down) {
+      app.scripts?.stopAll();
+      // Last words: pending events, one teleperiod, then a clean "Offline" — after the
+      // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
+      if (client && !client.connected) await waitConnected(client, 5000);
+      gateway.flushRealtime();
+      if (opts.once) gateway.teleperiod();
+      app.stop();
+    }
+    if (client) {
+      await drain(client, 5000);
+      client.end();
+      // What the broker never got (an outage at shutdown) is counted, never lost silently.
+      const { unsent, dropped } = client.stats;
+      if (unsent > 0 || dropped > 0) {
+        gwLog.warn(`MQTT at shutdown: ${unsent} queued messages were not delivered (no broker connection), ${dropped} dropped earlier by the full offline queue`);
+      }
     }
   }
   await broker?.close();
   process.stdin.destroy();
   // Nothing reached a broker: a run that published nothing is a failure, not a success.
-  if (!app.reach.connected) {
-    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${app.reach.lastError ? ` (${app.reach.lastError})` : ''}; nothing was published`);
+  const unreached = running.find((g) => !g.app.reach.connected);
+  if (unreached) {
+    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${unreached.app.reach.lastError ? ` (${unreached.app.reach.lastError})` : ''}; nothing was published`);
   }
   return 0;
 }
