@@ -38,6 +38,32 @@ export function gatewayTopic(base: string, i: number, gateways: number): string 
   return topic;
 }
 
+export const MAX_RSSI_JITTER = 20;
+
+export function parseRssiJitter(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > MAX_RSSI_JITTER) throw new Error(`--rssi-jitter must be a whole number of dB from 0 to ${MAX_RSSI_JITTER}, got "${text.slice(0, 20)}"`);
+  return n;
+}
+
+/**
+ * Each radio fades on its own: a gateway's noise, uniform whole dB in [-db, db], from a
+ * seeded xorshift so a run repeats exactly. One per gateway (seed = its number).
+ */
+export function rssiNoise(seed: number, db: number): () => number {
+  let x = (seed * 0x9e3779b1) >>> 0 || 1;
+  return () => {
+    if (db === 0) return 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return (x % (2 * db + 1)) - db;
+  };
+}
+
 /** The RSSI a gateway hears at: the capture's plus its offset, within what a radio reports. */
 export function offsetRssi(rssi: number, offset: number): number {
   return Math.max(-127, Math.min(20, rssi + offset));

@@ -23,12 +23,12 @@ import { nodeClock, nodeNet, nodeRandom } from './net.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
-import { type CrashableNet, crashableNet, gatewayLine, gatewayTopic, offsetRssi, parseGatewayCount, parseRssiOffsets, prefixedLog } from './gateways.js';
+import { type CrashableNet, crashableNet, gatewayLine, gatewayTopic, offsetRssi, parseGatewayCount, parseRssiJitter, parseRssiOffsets, prefixedLog, rssiNoise } from './gateways.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
            [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
-           [--gateways N] [--rssi-offsets DB,DB,...]
+           [--gateways N] [--rssi-offsets DB,DB,...] [--rssi-jitter DB]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
@@ -38,7 +38,8 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
       faults on demand (--fault A4C1381A2B01=no-response).
       --gateways N runs N gateways on the one capture (topics <topic>-1..N, state in
-      DIR/gw1..N), each hearing every advertisement at its --rssi-offsets offset (dB);
+      DIR/gw1..N), each hearing every advertisement at its --rssi-offsets offset (dB),
+      plus its own random noise of up to +-DB with --rssi-jitter;
       a stdin line goes to all of them, "@2 <command>" to the second only, "@2 stop"
       stops it cleanly and "@2 crash" drops its connection (the broker sends its Will).
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
@@ -67,6 +68,8 @@ interface RunArgs {
   /** Gateways on the one capture (--gateways), and the RSSI offset each hears at. */
   gateways: number;
   rssiOffsets: number[];
+  /** Each gateway's own RSSI noise, up to this many dB either way (--rssi-jitter). */
+  rssiJitter: number;
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -78,7 +81,7 @@ function parseRunArgs(args: string[]): RunArgs {
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
       script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
-      gateways: { type: 'string' }, 'rssi-offsets': { type: 'string' },
+      gateways: { type: 'string' }, 'rssi-offsets': { type: 'string' }, 'rssi-jitter': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -114,9 +117,11 @@ function parseRunArgs(args: string[]): RunArgs {
   }
   let gateways: number;
   let rssiOffsets: number[];
+  let rssiJitter: number;
   try {
     gateways = parseGatewayCount(values.gateways);
     rssiOffsets = parseRssiOffsets(values['rssi-offsets'], gateways);
+    rssiJitter = parseRssiJitter(values['rssi-jitter']);
   } catch (e) {
     throw new RunUsageError((e as Error).message);
   }
@@ -126,7 +131,7 @@ function parseRunArgs(args: string[]): RunArgs {
   return {
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
-    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gateways, rssiOffsets,
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gateways, rssiOffsets, rssiJitter,
   };
 }
 
@@ -197,6 +202,7 @@ export async function runCommand(args: string[]): Promise<number> {
     /** The ESP32 cannot scan while it connects: advertisements that arrive then are missed. */
     scan: { paused: boolean; missed: number };
     offset: number;
+    noise: () => number;
     net: CrashableNet;
     /** Stopped or crashed from stdin (@n stop|crash): hears and says nothing more. */
     down: boolean;
@@ -234,7 +240,7 @@ export async function runCommand(args: string[]): Promise<number> {
       slots: opts.slots,
       broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
     });
-    running.push({ app, log: gwLog, scan, offset: opts.rssiOffsets[i]!, net, down: false });
+    running.push({ app, log: gwLog, scan, offset: opts.rssiOffsets[i]!, noise: rssiNoise(i + 1, opts.rssiJitter), net, down: false });
   }
 
   for (const { app } of running) {
@@ -286,7 +292,7 @@ export async function runCommand(args: string[]): Promise<number> {
       for (const g of running) {
         if (g.down) continue;
         if (g.scan.paused) g.scan.missed++;
-        else g.app.gateway.handleAdvertisement({ mac: adv.mac, rssi: g.offset === 0 ? adv.rssi : offsetRssi(adv.rssi, g.offset), ad: adv.ad, addrType });
+        else g.app.gateway.handleAdvertisement({ mac: adv.mac, rssi: g.offset === 0 && opts.rssiJitter === 0 ? adv.rssi : offsetRssi(adv.rssi, g.offset + g.noise()), ad: adv.ad, addrType });
       }
     }).then((count) => {
       replayDone = true;

@@ -63,4 +63,45 @@ describe('MI32Group: three gateways on one capture and a real broker', () => {
     expect(obs.messages.slice(after).filter((m) => m.topic === 'tele/gw-3/SENSOR' && devicesIn(m).length > 0)).toEqual([]);
     run.endInput();
   }, 120_000);
+
+  it('no flapping: a peer that hears the devices up to 5 dB better or worse, by turns, takes nothing; 15 dB better, it takes them', async () => {
+    // One real gateway, and the test playing a second member of the group: its retained
+    // HEARD is what any gateway would publish. The gateway hears every device at -65.
+    const broker: TestBroker = findMosquitto() ? await startMosquitto() : await startAedes();
+    onCleanup(() => broker.stop());
+    const dir = tempDir();
+    const lines = [];
+    for (let s = 0; s < 90; s++) {
+      for (const [d, mac] of DEVICES.entries()) lines.push({ t: s * 1000 + d * 100, mac, rssi: -65, ad: atcAd(mac, 21 + d, 40 + d, 90, s) });
+    }
+    const capture = writeCapture(dir, lines);
+    const obs = await observe(broker.url, ['tele/#']);
+    const run = startRun([capture, '--broker', broker.url, '--topic', 'real', '--data', `${dir}/data`, '--teleperiod', '10', '--cmd', 'MI32Group flat']);
+    const heard = () => obs.messages.filter((m) => m.topic === 'tele/flat/real/HEARD' && m.json);
+    await waitFor('the gateway claims every device', () => heard().some((m) => m.json!.Own.length === 3 && m.json!.RSSI.A4C138000001 === -65), 40_000, run.describe);
+    const peer = (rssi: number) => obs.client.publishAsync('tele/flat/peer/HEARD',
+      JSON.stringify({ Time: 'x', RSSI: Object.fromEntries(DEVICES.map((mac) => [mac, rssi])), Own: [] }), { retain: true, qos: 1 });
+    await obs.client.publishAsync('tele/peer/LWT', 'Online', { retain: true, qos: 1 });
+
+    // Within the hysteresis (6 dB): -60 (5 better), -70, -60, ... for three of the gateway's rounds.
+    const mark = obs.messages.length;
+    for (const rssi of [-60, -70, -60]) {
+      const before = heard().length;
+      await peer(rssi);
+      await waitFor('the next round', () => heard().length > before, 30_000, run.describe);
+      expect(heard().at(-1)!.json!.Own, `peer at ${rssi}`).toEqual(DEVICES);
+    }
+    const window = obs.messages.slice(mark).filter((m) => m.topic === 'tele/real/SENSOR');
+    for (const name of NAMES) expect(window.some((m) => devicesIn(m).includes(name)), name).toBe(true);
+
+    // 15 dB better: the rule moves the devices to the peer at once; the gateway stops publishing them.
+    const before = heard().length;
+    await peer(-50);
+    await waitFor('the round after', () => heard().length > before, 30_000, run.describe);
+    expect(heard().at(-1)!.json!.Own).toEqual([]);
+    const last = obs.messages.indexOf(heard().at(-1)!);
+    await waitFor('one more round', () => heard().length > before + 1, 30_000, run.describe);
+    expect(obs.messages.slice(last).filter((m) => m.topic === 'tele/real/SENSOR' && devicesIn(m).length > 0)).toEqual([]);
+    run.endInput();
+  }, 150_000);
 });
