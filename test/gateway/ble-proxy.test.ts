@@ -78,6 +78,19 @@ describe('MI32Proxy', () => {
     expect(t.gw.command('MI32Proxy', 'console')).toEqual({ MI32Proxy: 1, Rate: 20, Sent: 30, Dropped: 170 });
   });
 
+  it('while the broker is away nothing is proxied (the offline queue keeps the readings); counted as dropped', () => {
+    const t = setup();
+    let online = false;
+    Object.assign(t.mqtt, { connected: () => online });
+    t.gw.command('MI32Proxy 1', 'console');
+    for (let i = 0; i < 5; i++) t.gw.handleAdvertisement(PHONE);
+    expect(t.ble()).toEqual([]);
+    online = true;
+    t.gw.handleAdvertisement(PHONE);
+    expect(t.ble()).toHaveLength(1);
+    expect(t.gw.command('MI32Proxy', 'console')).toMatchObject({ Sent: 1, Dropped: 5 });
+  });
+
   it('a bad argument is an error reply and changes nothing', () => {
     const t = setup();
     t.gw.command('MI32Proxy 1', 'console');

@@ -4,7 +4,9 @@
 //
 // Anyone in radio range can send advertisements as fast as the radio takes them, and a
 // chosen MAC can be spoofed: every message passes one token bucket (PROXY_RATE per second,
-// bursts of PROXY_BURST); what does not fit is counted in Dropped, never queued.
+// bursts of PROXY_BURST); what does not fit is counted in Dropped, never queued. While the
+// broker is away nothing is published either (counted the same way): raw advertisements
+// are live data, and the MQTT offline queue is for the readings.
 // When the proxy is off the gateway holds no BleProxy on its advertisement path at all
 // (Gateway.proxying is undefined): the cost there is one field check.
 
@@ -68,6 +70,7 @@ export class BleProxy {
     private readonly publish: (payload: string) => void,
     private readonly now: () => number,
     mode: Exclude<ProxyMode, 0>,
+    private readonly online: () => boolean = () => true,
   ) {
     this.chosen = mode === 1 ? undefined : new Set(mode);
   }
@@ -82,7 +85,7 @@ export class BleProxy {
       this.tokens = Math.min(PROXY_BURST, this.tokens + ((now - this.refilledAt) * PROXY_RATE) / 1000);
     }
     this.refilledAt = now;
-    if (this.tokens < 1) {
+    if (this.tokens < 1 || !this.online()) {
       this.counts.dropped++;
       return;
     }

@@ -29,6 +29,8 @@ export interface MqttPort {
   unsubscribe(filter: string): void;
   /** Messages the client's offline queue dropped so far. */
   dropped(): number;
+  /** Whether the broker is connected now; absent = assume so. Live-only traffic (MI32Proxy) is not queued while it is away. */
+  connected?(): boolean;
 }
 
 export interface GatewayPorts {
@@ -462,7 +464,8 @@ export class Gateway implements CommandTarget {
   }
 
   private startProxy(mode: ProxyMode): void {
-    this.proxying = mode === 0 ? undefined : new BleProxy((text) => this.publish('BLE', text), () => this.ports.clock.now(), mode);
+    // While the broker is away the proxy drops (and counts) instead of filling the offline queue, which holds the readings.
+    this.proxying = mode === 0 ? undefined : new BleProxy((text) => this.publish('BLE', text), () => this.ports.clock.now(), mode, () => this.mqtt?.connected?.() !== false);
   }
 
   setGroup(name: string | undefined): void {
