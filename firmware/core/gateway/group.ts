@@ -10,6 +10,8 @@
 //    for the first teleperiod after a device appears).
 // Peers' messages are untrusted: size, shape, MACs and RSSI ranges are checked, members and
 // devices are bounded, and a bad message is logged and ignored (the last good one stays).
+// Of a peer's HEARD only the devices in our own registry are kept (the rule only matters for
+// devices we hear), so memory stays within members × slots on the device.
 // Nothing here runs per advertisement: RSSI is sampled from the registry on a timer.
 
 import type { Clock, Log, TimerHandle } from '../host.js';
@@ -28,8 +30,8 @@ export const MAX_PEERS = 16;
 export const MAX_HEARD_DEVICES = 400;
 /** A peer's HEARD longer than this is ignored. */
 export const MAX_HEARD_BYTES = 16_384;
-/** LWT "Offline"s remembered (of any device on the broker: LWTs may come before HEARDs). */
-const MAX_OFFLINE = 64;
+/** LWT "Offline"s remembered (of any device on the broker: LWTs may come before HEARDs); members' are evicted last. */
+const MAX_OFFLINE = 128;
 const MAC_RE = /^[0-9A-F]{12}$/;
 
 export interface GroupHost {
@@ -265,7 +267,7 @@ export class GatewayGroup {
     if (payload === 'Offline') {
       this.offline.delete(name);
       this.offline.add(name);
-      if (this.offline.size > MAX_OFFLINE) this.offline.delete(this.offline.values().next().value!);
+      if (this.offline.size > MAX_OFFLINE) this.forgetOneOffline();
     } else if (payload === 'Online') {
       if (!this.offline.delete(name)) return;
     } else {
@@ -274,6 +276,16 @@ export class GatewayGroup {
     if (this.peers.has(name)) {
       this.host.log.info(`MI32Group ${this.current}: ${name} is ${payload === 'Offline' ? 'offline' : 'back'}`);
       this.decide();
+    }
+  }
+
+  /** The oldest "Offline" of a name that is not a member (a member's is kept: it decides who reports). */
+  private forgetOneOffline(): void {
+    for (const name of this.offline) {
+      if (!this.peers.has(name)) {
+        this.offline.delete(name);
+        return;
+      }
     }
   }
 
@@ -286,13 +298,26 @@ export class GatewayGroup {
     if (!this.peers.has(name) && this.peers.size >= MAX_PEERS) return this.reject(name, `more than ${MAX_PEERS} gateways in the group`);
     const report = parseHeard(name, payload);
     if (typeof report === 'string') return this.reject(name, report);
-    this.peers.set(name, report);
+    this.peers.set(name, this.ours(report));
     this.decide();
   }
 
   private reject(name: string, why: string): void {
     this.rejected++;
     this.host.log.warn(`MI32Group ${this.current}: HEARD of ${JSON.stringify(name.slice(0, 32))} ignored: ${why}`);
+  }
+
+  /** A peer's report cut down to the devices in our registry. */
+  private ours(report: GatewayReport): GatewayReport {
+    const slots = this.host.registry.slots;
+    const heard = new Map<string, number>();
+    const own = new Set<string>();
+    for (const [mac, rssi] of report.heard) {
+      if (!slots.has(mac)) continue;
+      heard.set(mac, rssi);
+      if (report.own.has(mac)) own.add(mac);
+    }
+    return { name: report.name, heard, own };
   }
 
   /** Run the rule for every device any live member heard. */
