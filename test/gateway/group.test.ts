@@ -199,6 +199,22 @@ describe('MI32Group: gateways on one broker', () => {
     expect(h.bus.reported('gw2', mark)).toEqual(new Set());
   });
 
+  it('a new device brings the next HEARD round forward: with TelePeriod 300 the split is settled in seconds, not minutes', () => {
+    const h = home([0, -10]);
+    for (const g of h.gateways) {
+      g.gw.command('TelePeriod 300', 'console');
+      g.gw.command('MI32Option2 1', 'console'); // a SENSOR for every change: real-time traffic to split
+      g.gw.command('MI32Group home', 'console');
+    }
+    h.run(25);
+    expect(JSON.parse(h.bus.retained.get('tele/home/gw1/HEARD')!).Own).toEqual(DEVICES);
+    expect(JSON.parse(h.bus.retained.get('tele/home/gw2/HEARD')!).Own).toEqual([]);
+    const mark = h.bus.log.length;
+    h.run(20);
+    expect(h.bus.reported('gw1', mark)).toEqual(new Set(NAMES));
+    expect(h.bus.reported('gw2', mark)).toEqual(new Set());
+  });
+
   it('no flapping: a second gateway that hears the devices up to 6 dB better, by turns, takes nothing', () => {
     const h = home([0, 0]);
     h.gateways[0]!.gw.command('MI32Group home', 'console');

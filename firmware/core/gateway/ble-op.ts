@@ -138,9 +138,9 @@ export class BleOps {
   constructor(private readonly gatt: () => GattClient | undefined, private readonly result: (reply: Reply) => void) {}
 
   command(payload: string): Reply {
+    const { request, id } = parseBleOp(payload); // a bad payload is said to be bad first, on any platform
     const gatt = this.gatt();
     if (!gatt) fail('this platform has no GATT client');
-    const { request, id } = parseBleOp(payload);
     try {
       gatt.submit(request, (r) => {
         if (r.error === 0 && r.op === GATT_OP.subscribe && request.op === GATT_OP.subscribe) this.subscribedPeers.add(r.mac);

@@ -24,6 +24,12 @@ import { buildTopic } from './topics.js';
 
 /** How often the registry's last RSSI of each device heard since the last sample is taken. */
 export const SAMPLE_MS = 2000;
+/**
+ * A device no member's HEARD lists yet is reported by every gateway that hears it, until the
+ * next round of HEARDs: so a new device brings the next round forward, to this long after a
+ * sample first saw it (at most one such early round in flight).
+ */
+export const NEW_DEVICE_ROUND_MS = 10_000;
 /** Other members kept at most; more are ignored (and logged). */
 export const MAX_PEERS = 16;
 /** Devices in one HEARD at most, ours (strongest first) and theirs. */
@@ -67,6 +73,7 @@ export class GatewayGroup {
   private samples = new Map<string, { sum: number; count: number }>();
   private lastSampleAt = 0;
   private sampleTimer: TimerHandle | undefined;
+  private earlyRound: TimerHandle | undefined;
   private filters: string[] = [];
   /** Peers' bad messages seen (each is logged). */
   rejected = 0;
@@ -92,7 +99,8 @@ export class GatewayGroup {
   /** Stop sampling; the retained HEARD stays (our LWT tells the others we are gone). */
   stop(): void {
     if (this.sampleTimer !== undefined) this.host.clock.clearTimeout(this.sampleTimer);
-    this.sampleTimer = undefined;
+    if (this.earlyRound !== undefined) this.host.clock.clearTimeout(this.earlyRound);
+    this.sampleTimer = this.earlyRound = undefined;
   }
 
   /** The gateway got its MQTT port: subscribe now when the group was joined before (from settings.json at start). */
@@ -141,6 +149,8 @@ export class GatewayGroup {
   /** At each teleperiod, before SENSOR: summarise what we heard, decide, publish HEARD. */
   teleperiod(): void {
     if (this.current === undefined) return;
+    if (this.earlyRound !== undefined) this.host.clock.clearTimeout(this.earlyRound);
+    this.earlyRound = undefined;
     const now = this.host.clock.now();
     this.sample(now);
     this.mine = { name: this.host.topic(), heard: this.summary(now), own: this.mine.own };
@@ -182,6 +192,12 @@ export class GatewayGroup {
   private sample(now: number): void {
     for (const slot of this.host.registry.slots.values()) {
       if (slot.lastSeen <= this.lastSampleAt) continue;
+      if (!this.known.has(slot.mac) && this.earlyRound === undefined) {
+        this.earlyRound = this.host.clock.setTimeout(() => {
+          this.earlyRound = undefined;
+          this.teleperiod();
+        }, NEW_DEVICE_ROUND_MS);
+      }
       const s = this.samples.get(slot.mac);
       if (s) {
         s.sum += slot.rssi;
