@@ -7,8 +7,8 @@ import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { Gateway } from '../firmware/core/gateway/gateway.js';
-import { createGatewayApp } from '../firmware/core/gateway/app.js';
+import type { CommandSource, Gateway } from '../firmware/core/gateway/gateway.js';
+import { createGatewayApp, type GatewayApp } from '../firmware/core/gateway/app.js';
 import type { Log } from '../firmware/core/host.js';
 import type { MqttClient } from '../firmware/core/mqtt/client.js';
 import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
@@ -34,10 +34,13 @@ import { LogRing } from '../firmware/core/web/events.js';
 import type { WebServer } from '../firmware/core/web/web-server.js';
 import { DEFAULT_HTTP_PORT, parseHttpOption, startNodeWeb } from './web.js';
 
+import { type CrashableNet, crashableNet, gatewayLine, gatewayTopic, offsetRssi, parseGatewayCount, parseRssiJitter, parseRssiOffsets, prefixedLog, rssiNoise } from './gateways.js';
+
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
            [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]... [--gps FILE|PIPE]
            [--homekit] [--homekit-port [HOST:]PORT] [--homekit-pin XXX-XX-XXX] [--http [HOST:]PORT | --no-http]
+           [--gateways N] [--rssi-offsets DB,DB,...] [--rssi-jitter DB]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
@@ -52,6 +55,11 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       kept in DIR); HKPin, HKReset, HKStatus on the console.
       The web page (dashboard, devices, console, settings) is served on --http [HOST:]PORT
       (default 127.0.0.1 and the first free port from 8080; the URL is printed), --no-http: none.
+      --gateways N runs N gateways on the one capture (topics <topic>-1..N, state in
+      DIR/gw1..N), each hearing every advertisement at its --rssi-offsets offset (dB),
+      plus its own random noise of up to +-DB with --rssi-jitter;
+      a stdin line goes to all of them, "@2 <command>" to the second only, "@2 stop"
+      stops it cleanly and "@2 crash" drops its connection (the broker sends its Will).
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
@@ -79,6 +87,11 @@ interface RunArgs {
   homekit?: { host?: string; port: number; pin?: string };
   /** The web page's address; undefined: --no-http. `searchFree`: the default port, the next ones if taken. */
   http?: { host: string; port: number; searchFree: boolean };
+  /** Gateways on the one capture (--gateways), and the RSSI offset each hears at. */
+  gateways: number;
+  rssiOffsets: number[];
+  /** Each gateway's own RSSI noise, up to this many dB either way (--rssi-jitter). */
+  rssiJitter: number;
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -93,6 +106,7 @@ function parseRunArgs(args: string[]): RunArgs {
       gps: { type: 'string' },
       homekit: { type: 'boolean' }, 'homekit-port': { type: 'string' }, 'homekit-pin': { type: 'string' },
       http: { type: 'string' }, 'no-http': { type: 'boolean' },
+      gateways: { type: 'string' }, 'rssi-offsets': { type: 'string' }, 'rssi-jitter': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -127,6 +141,16 @@ function parseRunArgs(args: string[]): RunArgs {
     }
   }
   if (values.gps !== undefined && !existsSync(values.gps)) throw new RunUsageError(`--gps: ${values.gps} does not exist`);
+  let gateways: number;
+  let rssiOffsets: number[];
+  let rssiJitter: number;
+  try {
+    gateways = parseGatewayCount(values.gateways);
+    rssiOffsets = parseRssiOffsets(values['rssi-offsets'], gateways);
+    rssiJitter = parseRssiJitter(values['rssi-jitter']);
+  } catch (e) {
+    throw new RunUsageError((e as Error).message);
+  }
   if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
     throw new RunUsageError(`--data: ${values.data} is not a folder`);
   }
@@ -142,7 +166,7 @@ function parseRunArgs(args: string[]): RunArgs {
     http,
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
-    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gps: values.gps,
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gps: values.gps, gateways, rssiOffsets, rssiJitter,
     ...(values.homekit ? { homekit: homeKitArgs(values['homekit-port'], values['homekit-pin']) } : {}),
   };
 }
@@ -188,12 +212,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // the MQTT client, scripts and GATT keep the wall clock.
   const captureClock = capture && opts.speed === Infinity ? new CaptureClock() : undefined;
 
-  const store = new DirStore(opts.data);
+  // One gateway, or --gateways N on the one capture: each its own topic, data dir, radio and connection.
+  const gatewayDirs = Array.from({ length: opts.gateways }, (_, i) => (opts.gateways === 1 ? opts.data : join(opts.data, `gw${i + 1}`)));
+  let topics: (string | undefined)[];
+  try {
+    topics = Array.from({ length: opts.gateways }, (_, i) => (opts.topic === undefined && opts.gateways === 1 ? undefined : gatewayTopic(opts.topic ?? 'mi32', i, opts.gateways)));
+  } catch (e) {
+    throw new RunUsageError((e as Error).message);
+  }
+  const stores = gatewayDirs.map((dir) => new DirStore(dir));
   if (opts.cfg) {
-    const target = join(opts.data, 'mi32cfg');
-    // The data folder is the device's flash: what is saved there wins over the seed.
-    if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
-    else copyFileSync(opts.cfg, target);
+    for (const dir of gatewayDirs) {
+      const target = join(dir, 'mi32cfg');
+      // The data folder is the device's flash: what is saved there wins over the seed.
+      if (existsSync(target)) log.info(`--cfg ${opts.cfg} ignored: ${target} already exists (delete it to seed from ${opts.cfg})`);
+      else copyFileSync(opts.cfg, target);
+    }
   }
 
   let broker: EmbeddedBroker | undefined;
@@ -205,49 +239,69 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   for (const file of opts.scripts) if (!existsSync(file)) throw new RunUsageError(`script ${file} does not exist`);
-  let gattLink;
-  try {
-    gattLink = createSimGattLink(nodeClock, {
-      ...(opts.peripherals ? { peripherals: readPeripheralsFile(opts.peripherals) } : {}),
-      faults: opts.faults.map(parseFaultOption),
-      onEvent: (mac, e) => log.debug(`gatt sim ${mac}: ${e.kind}${e.detail ? ` ${e.detail}` : ''}`),
-    });
-  } catch (e) {
-    throw new RunUsageError((e as Error).message);
-  }
-  // The ESP32 cannot scan while it connects: advertisements that arrive then are missed.
-  const scan = { paused: false, missed: 0 };
-
+  const peripherals = opts.peripherals ? readPeripheralsFile(opts.peripherals) : undefined;
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
+
+  interface Running {
+    app: GatewayApp;
+    log: Log;
+    /** The ESP32 cannot scan while it connects: advertisements that arrive then are missed. */
+    scan: { paused: boolean; missed: number };
+    offset: number;
+    noise: () => number;
+    net: CrashableNet;
+    /** Stopped or crashed from stdin (@n stop|crash): hears and says nothing more. */
+    down: boolean;
+  }
+  const running: Running[] = [];
+  // The web page, HomeKit and the GPS belong to the first gateway (one page, one bridge, one serial port).
   let homekit: HomeKitBridge | undefined;
-  // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
-  const app = createGatewayApp({
-    clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
-    console: (text) => { out(text); if (opts.http) logRing.add(text); },
-    setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
-    setScanning: (on) => log.info(on ? 'scanning on' : 'scanning off (MI32Mode off): advertisements are not heard'),
-    http: nodeHttp,
-    gatt: gattLink,
-    authCrypto: createNodeAuthCrypto(),
-    ...(opts.gps ? { gps: createGpsSource(opts.gps) } : {}),
-    scan: {
-      pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
-      resume: () => { scan.paused = false; log.info('scan resumed'); },
-    },
-    scriptHost: createNodeScriptHost(),
-    hostCommand: (line, argument, source) => web?.hostCommand(line, argument) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')),
-    ...(opts.quiet ? {} : { published: (topic: string, payload: string) => out(`${topic} ${payload}`) }),
-  }, {
-    settings: { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
-    slots: opts.slots,
-    broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
-  });
-  const gateway = app.gateway;
   let web: WebServer | undefined;
+  for (let i = 0; i < opts.gateways; i++) {
+    const first = i === 0;
+    const gwLog = opts.gateways === 1 ? log : prefixedLog(log, `[${topics[i]}] `);
+    let gattLink;
+    try {
+      gattLink = createSimGattLink(nodeClock, {
+        ...(peripherals ? { peripherals } : {}),
+        faults: opts.faults.map(parseFaultOption),
+        onEvent: (mac, e) => gwLog.debug(`gatt sim ${mac}: ${e.kind}${e.detail ? ` ${e.detail}` : ''}`),
+      });
+    } catch (e) {
+      throw new RunUsageError((e as Error).message);
+    }
+    const scan = { paused: false, missed: 0 };
+    const net = crashableNet(nodeNet);
+    const topic = topics[i];
+    // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
+    const app = createGatewayApp({
+      clock: captureClock ?? nodeClock, wallClock: nodeClock, store: stores[i]!, log: gwLog, aes: createNodeAes(), net, random: nodeRandom,
+      console: (text) => { out(text); if (first && opts.http) logRing.add(text); },
+      setActiveScan: (active) => gwLog.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+      setScanning: (on) => gwLog.info(on ? 'scanning on' : 'scanning off (MI32Mode off): advertisements are not heard'),
+      http: nodeHttp,
+      gatt: gattLink,
+      authCrypto: createNodeAuthCrypto(),
+      ...(first && opts.gps ? { gps: createGpsSource(opts.gps) } : {}),
+      scan: {
+        pause: () => { scan.paused = true; gwLog.info('scan paused for a GATT connection'); },
+        resume: () => { scan.paused = false; gwLog.info('scan resumed'); },
+      },
+      scriptHost: createNodeScriptHost(),
+      ...(first ? { hostCommand: (line: string, argument?: string, source?: CommandSource) => web?.hostCommand(line, argument) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')) } : {}),
+      ...(opts.quiet ? {} : { published: (t: string, payload: string) => out(`${t} ${payload}`) }),
+    }, {
+      settings: { ...(topic ? { topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
+      slots: opts.slots,
+      broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
+    });
+    running.push({ app, log: gwLog, scan, offset: opts.rssiOffsets[i]!, noise: rssiNoise(i + 1, opts.rssiJitter), net, down: false });
+  }
+
+  const app = running[0]!.app;
   if (opts.http) {
-    const aes = createNodeAes();
     const started = await startNodeWeb({
-      app, ...opts.http, store, dataDir: opts.data, log, aes, gatewayClock: captureClock ?? nodeClock, brokerUrl: brokerUrl!, logRing, historyDevices: opts.slots,
+      app, ...opts.http, store: stores[0]!, dataDir: gatewayDirs[0]!, log, aes: createNodeAes(), gatewayClock: captureClock ?? nodeClock, brokerUrl: brokerUrl!, logRing, historyDevices: opts.slots,
     }).catch(async (e: Error) => {
       await broker?.close();
       throw new RunUsageError(`--http: ${e.message} (--no-http runs without the page)`);
@@ -256,58 +310,103 @@ export async function runCommand(args: string[]): Promise<number> {
     log.info(`web page: ${started.url}`);
   }
 
-  app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
-  if (opts.homekit) homekit = await startSimHomeKit(app, store, log, opts.homekit);
-  for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
-  for (const line of opts.commands) app.command(line, 'console');
-  app.connect();
+  for (const { app } of running) {
+    app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
+    if (opts.homekit && app === running[0]!.app) homekit = await startSimHomeKit(app, stores[0]!, log, opts.homekit);
+    for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
+    for (const line of opts.commands) app.command(line, 'console');
+    app.connect();
+  }
+
+  /** A stdin line: every gateway, or "@n ..." one of them (see RUN_USAGE). */
+  const consoleLine = (text: string) => {
+    const parsed = opts.gateways === 1 ? { kind: 'command' as const, line: text } : gatewayLine(text, opts.gateways);
+    if (parsed.kind === 'error') return log.warn(parsed.message);
+    const targets = parsed.gateway === undefined ? running : [running[parsed.gateway]!];
+    for (const g of targets) {
+      if (g.down) {
+        g.log.warn('this gateway is stopped');
+        continue;
+      }
+      if (parsed.kind === 'command') {
+        g.app.command(parsed.line, 'console');
+        continue;
+      }
+      g.down = true;
+      if (parsed.kind === 'stop') {
+        g.app.stop(); // a clean "Offline", then DISCONNECT once it is out
+        const client = g.app.mqtt;
+        if (client) void drain(client, 5000).then(() => client.end());
+        g.log.info('stopped (LWT Offline)');
+      } else {
+        g.app.scripts?.stopAll();
+        g.app.gateway.stop();
+        g.net.crash(); // no DISCONNECT: the broker publishes the Will
+        g.app.mqtt?.end();
+        g.log.info('crashed: connection dropped without DISCONNECT (the broker sends the Will)');
+      }
+    }
+  };
 
   let stdinEnded = false;
   let replayDone = capture === undefined;
   const finished = new Promise<void>((resolve) => {
     const check = () => { if (replayDone && (stdinEnded || opts.once)) resolve(); };
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-    rl.on('line', (line) => { if (line.trim()) app.command(line, 'console'); });
+    rl.on('line', (line) => { if (line.trim()) consoleLine(line); });
     rl.on('close', () => { stdinEnded = true; check(); });
     if (capture) replay(capture, opts.speed, captureClock, log, opts.capture!, (adv) => {
-      if (scan.paused) scan.missed++;
-      else gateway.handleAdvertisement({ mac: adv.mac, rssi: adv.rssi, ad: adv.ad, addrType: addrTypeCode(adv.addrType) });
+      const addrType = addrTypeCode(adv.addrType);
+      for (const g of running) {
+        if (g.down) continue;
+        if (g.scan.paused) g.scan.missed++;
+        else g.app.gateway.handleAdvertisement({ mac: adv.mac, rssi: g.offset === 0 && opts.rssiJitter === 0 ? adv.rssi : offsetRssi(adv.rssi, g.offset + g.noise()), ad: adv.ad, addrType });
+      }
     }).then((count) => {
       replayDone = true;
       log.info(`capture ${opts.capture}: ${count} advertisements (${capture.format})`);
-      const t = gateway.registry.totals;
-      log.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
+      for (const { app: { gateway }, scan, log: gwLog } of running) {
+        const t = gateway.registry.totals;
+        gwLog.info(`replay done: ${t.frames} advertisements, ${t.decoded} decoded, ${t.duplicates} repeats, ${t.replays} replays rejected, ${t.decryptFailures} decrypt failures, ${gateway.registry.slots.size} devices${scan.missed ? `, ${scan.missed} missed while scanning was paused for GATT` : ''}`);
+      }
       check();
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { replayDone = stdinEnded = true; resolve(); });
   });
   await finished;
-  await gattIdle(gateway, 60000);
-  app.scripts?.stopAll();
+  for (const { app } of running) await gattIdle(app.gateway, 60000);
 
-  // Last words: pending events, one teleperiod, then a clean "Offline" — after the
-  // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
-  const client = app.mqtt;
-  if (client && !client.connected) await waitConnected(client, 5000);
-  gateway.flushRealtime();
-  if (opts.once) gateway.teleperiod();
-  app.stop();
-  homekit?.stop();
-  if (client) {
-    await drain(client, 5000);
-    client.end();
-    // What the broker never got (an outage at shutdown) is counted, never lost silently.
-    const { unsent, dropped } = client.stats;
-    if (unsent > 0 || dropped > 0) {
-      log.warn(`MQTT at shutdown: ${unsent} queued messages were not delivered (no broker connection), ${dropped} dropped earlier by the full offline queue`);
+  for (const g of running) {
+    const { app, log: gwLog } = g;
+    const gateway = app.gateway;
+    const client = app.mqtt;
+    if (!g.down) {
+      app.scripts?.stopAll();
+      // Last words: pending events, one teleperiod, then a clean "Offline" — after the
+      // connect-time "Online", so wait (bounded) for the connection if it is not up yet.
+      if (client && !client.connected) await waitConnected(client, 5000);
+      gateway.flushRealtime();
+      if (opts.once) gateway.teleperiod();
+      app.stop();
+    }
+    if (client) {
+      await drain(client, 5000);
+      client.end();
+      // What the broker never got (an outage at shutdown) is counted, never lost silently.
+      const { unsent, dropped } = client.stats;
+      if (unsent > 0 || dropped > 0) {
+        gwLog.warn(`MQTT at shutdown: ${unsent} queued messages were not delivered (no broker connection), ${dropped} dropped earlier by the full offline queue`);
+      }
     }
   }
+  homekit?.stop();
   web?.close();
   await broker?.close();
   process.stdin.destroy();
   // Nothing reached a broker: a run that published nothing is a failure, not a success.
-  if (!app.reach.connected) {
-    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${app.reach.lastError ? ` (${app.reach.lastError})` : ''}; nothing was published`);
+  const unreached = running.find((g) => !g.app.reach.connected);
+  if (unreached) {
+    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${unreached.app.reach.lastError ? ` (${unreached.app.reach.lastError})` : ''}; nothing was published`);
   }
   return 0;
 }

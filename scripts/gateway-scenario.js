@@ -64,8 +64,9 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
 })`;
 
 /** Commands the scenario runs after the replay: good ones, bad ones, a save. */
-export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30', ...manageCommands()];
-
+export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30',
+  'MI32Proxy A4C1381A2B01 zz', 'MI32Proxy a4:c1:38:1a:2b:01', 'BLEOp {"mac":"A4C1381A2B01","svc":"180F","chr":"2A19","op":7}', 'BLEOp {"mac":"A4C1381A2B01","svc":"180F","chr":"2A19","op":11}',
+  'MI32Group a/b', 'MI32Group home', 'MI32Group', ...manageCommands()];
 /** Device management (issue 17): approve, list (every demo device with its name), modes, pairing state, bad input. */
 function manageCommands() {
   return ['MI32Approve A4C1381A2B01 living-room', 'MI32Approve nonsense', 'MI32List', 'MI32List approved', 'MI32Mode active',

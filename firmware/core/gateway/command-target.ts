@@ -4,6 +4,7 @@
 
 import type { ActiveDevices } from './active-devices.js';
 import type { Management } from '../manage/management.js';
+import type { BleTarget } from './ble-commands.js';
 import type { Reply } from './command-reply.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
@@ -28,7 +29,7 @@ export interface Options {
 export const OPTION_KEYS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'autoAdd', 'activeScan'];
 
 /** What commands act on; the gateway implements it. */
-export interface CommandTarget {
+export interface CommandTarget extends BleTarget {
   options: Options;
   setOption(key: keyof Options, value: 0 | 1): void;
   telePeriod: number;

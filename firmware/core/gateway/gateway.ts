@@ -20,6 +20,10 @@ import { type Advertisement, type Outcome, Registry, type Slot } from './registr
 import type { Values } from '../decoders/types.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
+import { BleProxy, type ProxyMode } from './ble-proxy.js';
+import { BleOps } from './ble-op.js';
+import { checkBleSettings, type BleSettings } from './ble-commands.js';
+import { GatewayGroup } from './group.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -28,6 +32,8 @@ export interface MqttPort {
   unsubscribe(filter: string): void;
   /** Messages the client's offline queue dropped so far. */
   dropped(): number;
+  /** Whether the broker is connected now; absent = assume so. Live-only traffic (MI32Proxy) is not queued while it is away. */
+  connected?(): boolean;
 }
 
 export interface GatewayPorts {
@@ -78,7 +84,7 @@ export interface ScriptPort {
   command(kind: 'status' | 'save', arg: string): Reply;
 }
 
-export interface GatewaySettings {
+export interface GatewaySettings extends BleSettings {
   topic: string;
   telePeriod: number;
   /** ScriptRemote: 1 lets ScriptSave arrive over MQTT. Off by default: anyone on the broker could run code. */
@@ -146,6 +152,11 @@ export class Gateway implements CommandTarget {
   onValues: ((slot: Slot, values: Values) => void) | undefined;
   /** Sees each decoded advertisement's outcomes (the web page's history and key check); not repeats. */
   advertisementObserver: ((adv: Advertisement, outcomes: readonly Outcome[]) => void) | undefined;
+  /** MI32Proxy when on; undefined when off, so the advertisement path pays one check. */
+  proxying: BleProxy | undefined;
+  /** MI32Group: which devices this gateway reports when several share a broker (group.ts). */
+  readonly group: GatewayGroup;
+  private readonly bleOps: BleOps;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
@@ -163,6 +174,7 @@ export class Gateway implements CommandTarget {
       onEvent: (event) => {
         this.active.onGattEvent(event);
         this.scripts?.onGattEvent(event);
+        this.bleOps.onEvent(event);
       },
     });
     this.active = new ActiveDevices({
@@ -172,6 +184,10 @@ export class Gateway implements CommandTarget {
       setKey: (mac, key) => this.setKey(mac, key), saveConfig: () => this.saveConfig(),
       publishSensor: (text) => this.publish('SENSOR', text), result: (reply) => this.result(reply), timeText: (ms) => this.localTime(ms),
     });
+    this.bleOps = new BleOps(() => this.gatt, (r) => this.result(r));
+    this.group = new GatewayGroup({ clock: ports.clock, log: ports.log, registry: this.registry, mqtt: () => this.mqtt, topic: () => this.topic,
+      fullTopic: () => this.fullTopic, telePeriod: () => this.telePeriod, localTime: (ms) => this.localTime(ms) });
+    this.startProxy(this.settings.proxy ?? 0);
   }
 
   /** Scooters, activation and the GPS (gateway/active-devices.ts). */
@@ -223,6 +239,7 @@ export class Gateway implements CommandTarget {
     this.scheduleTele();
     this.active.start();
     this.management.start();
+    this.group.join(this.settings.group);
     return cfg.problems;
   }
 
@@ -230,6 +247,7 @@ export class Gateway implements CommandTarget {
     this.active.stop();
     this.management.stop();
     this.gatt?.close();
+    this.group.stop();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
     this.teleTimer = this.realtimeTimer = undefined;
@@ -258,6 +276,7 @@ export class Gateway implements CommandTarget {
   attachMqtt(mqtt: MqttPort): void {
     this.mqtt = mqtt;
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+    this.group.attached();
   }
 
   private subscribeCommands(filter: string): void {
@@ -270,6 +289,7 @@ export class Gateway implements CommandTarget {
   /** Call on every (re)connect: LWT Online, retained, replaces the broker's "Offline". */
   mqttConnected(): void {
     this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
+    this.group.connected();
   }
 
   /** Publish to a full topic (scripts' tasmota.publish). */
@@ -300,6 +320,8 @@ export class Gateway implements CommandTarget {
       return [{ kind: 'ignored', reason: 'filtered' }];
     }
     scripts?.onAdvertisement(adv);
+    // MI32Proxy: a truthiness test of one field when off (3 XS bytecodes; a local and `!== undefined` cost 9).
+    if (this.proxying) this.proxying.offer(adv);
     const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
     // count it as the registry would (a frame, ignored) without walking it twice. First:
@@ -344,7 +366,7 @@ export class Gateway implements CommandTarget {
    * triggered SENSOR does (an event triggers it; the others ride along).
    */
   flushRealtime(): void {
-    const due = [...this.registry.slots.values()].filter((s) => s.hasUpdates);
+    const due = this.group.select([...this.registry.slots.values()].filter((s) => s.hasUpdates));
     // Only an event (or MI32Option2's every change) triggers a message; new readings alone wait.
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);
@@ -377,9 +399,10 @@ export class Gateway implements CommandTarget {
   teleperiod(): void {
     const now = this.ports.clock.now();
     this.publish('STATE', this.stateMessage(now));
+    this.group.teleperiod();
     if (this.options.noSummary) return;
-    // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC).
-    const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
+    // Every device heard since boot, as Tasmota lists them (a remote has only RSSI/Time/MAC); in a group, those it reports.
+    const heard = this.group.select([...this.registry.slots.values()].filter((s) => s.lastSeen > 0));
     const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
     heard.forEach(markSent);
@@ -485,6 +508,30 @@ export class Gateway implements CommandTarget {
     return GATT_COMMANDS[kind](ctx, arg);
   }
 
+  bleOp(payload: string): Reply {
+    return this.bleOps.command(payload);
+  }
+
+  get proxyMode(): ProxyMode { return this.settings.proxy ?? 0; }
+
+  setProxy(mode: ProxyMode): void {
+    this.saveSettings({ ...this.settings, proxy: mode });
+    this.settings.proxy = mode;
+    this.startProxy(mode);
+  }
+
+  private startProxy(mode: ProxyMode): void {
+    // While the broker is away the proxy drops (and counts) instead of filling the offline queue, which holds the readings.
+    this.proxying = mode === 0 ? undefined : new BleProxy((text) => this.publish('BLE', text), () => this.ports.clock.now(), mode, () => this.mqtt?.connected?.() !== false);
+  }
+
+  setGroup(name: string | undefined): void {
+    const { group: _old, ...rest } = this.settings;
+    this.saveSettings(name === undefined ? rest : { ...rest, group: name });
+    this.settings = name === undefined ? rest : { ...rest, group: name };
+    this.group.join(name);
+  }
+
   setOption(key: keyof Options, value: 0 | 1): void {
     if (SAVED_OPTIONS.includes(key) && this.options[key] !== value) {
       const options = { ...this.settings.options, [key]: value };
@@ -547,9 +594,11 @@ export class Gateway implements CommandTarget {
   private moveTopics(next: GatewaySettings): void {
     this.saveSettings(next);
     if (this.mqtt) for (const filter of this.commandFilters()) this.mqtt.unsubscribe(filter);
+    const oldHeard = this.group.heardTopic();
     this.settings = next;
     this.ports.topicChanged?.(next.topic);
     for (const filter of this.commandFilters()) this.subscribeCommands(filter);
+    this.group.moved(oldHeard);
   }
 
   setKey(mac: string, key: Uint8Array): { known: boolean; dropped?: string } {
@@ -625,7 +674,7 @@ export class Gateway implements CommandTarget {
       out.options = options;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
-    return out;
+    return { ...out, ...checkBleSettings(raw, from, this.ports.log) };
   }
 
   private saveSettings(settings: GatewaySettings): void {
