@@ -3,6 +3,7 @@
 // Apart from commands.ts so that no command module imports the dispatcher that imports it.
 
 import type { Reply } from './command-reply.js';
+import type { OutboxStats } from './outbox.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
 
@@ -68,6 +69,9 @@ export interface CommandTarget {
   /** ScriptRemote: whether ScriptSave is accepted over MQTT (persisted). */
   scriptRemote: 0 | 1;
   setScriptRemote(value: 0 | 1): void;
+  /** MI32Buffer: readings kept while the broker is away; the budget is persisted. */
+  readonly outbox: { readonly budget: number; readonly stats: OutboxStats };
+  setBufferBudget(bytes: number): void;
 }
 
 /** One command: its argument, the target, Tasmota's index suffix (MI32Name3) and the source. */

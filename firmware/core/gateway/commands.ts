@@ -7,6 +7,7 @@ import { fromHex } from '../bytes/hex.js';
 import { telePeriodFrom, topicProblem } from './validate.js';
 import { formatTimeRule, formatTimezone, parseTimeRule, parseTimezone } from './timezone.js';
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
+import { FEATURE_CANONICAL, FEATURE_COMMANDS } from './feature-commands.js';
 import { OPTION_KEYS, type CommandHandler as Handler, type CommandSource, type CommandTarget } from './command-target.js';
 
 import { CommandError, maskedKey, type Reply } from './command-reply.js';
@@ -122,6 +123,7 @@ const COMMANDS: Record<string, Handler> = {
     return { Topic: t.topic };
   },
   ...TASMOTA_COMMANDS,
+  ...FEATURE_COMMANDS,
 };
 
 /** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3; none: undefined). */
@@ -155,7 +157,7 @@ function printable(text: string): string {
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', timestd: 'TimeStd', timedst: 'TimeDst', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL, ...FEATURE_CANONICAL };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);

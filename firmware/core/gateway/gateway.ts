@@ -17,10 +17,12 @@ import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
+import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
-  publish(topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1 }): void;
+  /** `reading`: a SENSOR message, kept through an outage (outbox.ts) when store-and-forward is on. */
+  publish(topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1; reading?: boolean }): void;
   subscribe(filter: string, handler: (topic: string, payload: string) => void): void;
   unsubscribe(filter: string): void;
   /** Messages the client's offline queue dropped so far. */
@@ -79,6 +81,8 @@ export interface GatewaySettings {
   groupTopic: string;
   /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
   fullTopic: string;
+  /** MI32Buffer: bytes of readings kept while the broker is away (0 = off). */
+  buffer: number;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -91,7 +95,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, buffer: DEFAULT_BUFFER_BYTES };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -119,11 +123,14 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** Readings kept while the broker is away (store-and-forward, MI32Buffer). */
+  readonly outbox: Outbox;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
+    this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
@@ -174,6 +181,7 @@ export class Gateway implements CommandTarget {
     this.registry.autoAdd = this.options.autoAdd === 1;
     for (const p of cfg.problems) this.ports.log.warn(`mi32cfg: ${p}`);
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
+    this.outbox.load();
     this.scheduleTele();
     return cfg.problems;
   }
@@ -233,7 +241,7 @@ export class Gateway implements CommandTarget {
 
   private publish(leaf: string, payload: string, prefix: 'tele' | 'stat' = 'tele'): void {
     try {
-      this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0 });
+      this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0, ...(leaf === 'SENSOR' && prefix === 'tele' ? { reading: true } : {}) });
     } catch (e) {
       this.ports.log.error(`publish ${leaf} failed: ${(e as Error).message}`);
     }
@@ -350,6 +358,8 @@ export class Gateway implements CommandTarget {
         Ignored: t.ignored,
         Overflow: t.overflow,
         MqttQueueDropped: this.mqtt?.dropped() ?? 0,
+        Buffered: this.outbox.stats.buffered,
+        Dropped: this.outbox.stats.dropped,
       },
     });
   }
@@ -441,6 +451,13 @@ export class Gateway implements CommandTarget {
     this.saveSettings({ ...this.settings, telePeriod: seconds });
     this.settings.telePeriod = seconds;
     this.scheduleTele();
+  }
+
+  /** MI32Buffer: saved first, then the outbox takes the new budget (a smaller one drops the oldest past it). */
+  setBufferBudget(bytes: number): void {
+    this.saveSettings({ ...this.settings, buffer: bytes });
+    this.settings.buffer = bytes;
+    this.outbox.setBudget(bytes);
   }
 
   setScriptRemote(value: 0 | 1): void {
@@ -555,6 +572,11 @@ export class Gateway implements CommandTarget {
       const problem = timeRuleProblem(raw[key]);
       if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using Tasmota's default`);
       else out[key] = raw[key] as TimeRule;
+    }
+    if (raw.buffer !== undefined) {
+      const problem = bufferBudgetProblem(raw.buffer);
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using MI32Buffer ${DEFAULT_BUFFER_BYTES}`);
+      else out.buffer = raw.buffer as number;
     }
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;

@@ -1,0 +1,34 @@
+// Commands of the features beyond Tasmota's MI32 (issue 16): MI32Buffer (store-and-forward
+// of readings while the broker is away). Each is persisted in settings.json by the gateway.
+
+import { CommandError, type Reply } from './command-reply.js';
+import type { CommandHandler as Handler } from './command-target.js';
+import { bufferBudgetProblem } from './outbox.js';
+
+function fail(message: string): never {
+  throw new CommandError(message);
+}
+
+/**
+ * MI32Buffer [bytes]: how many bytes of SENSOR readings are kept while the broker is away
+ * (RAM, then the Store); 0 = off. The reply also says how many wait and how many were dropped.
+ */
+const mi32Buffer: Handler = (arg, t) => {
+  if (arg !== '') {
+    if (!/^\d{1,7}$/.test(arg)) fail(`expected a number of bytes (0 = off), got "${JSON.stringify(arg.slice(0, 40)).slice(1, -1)}"`);
+    const bytes = Number(arg);
+    const problem = bufferBudgetProblem(bytes);
+    if (problem) fail(problem);
+    t.setBufferBudget(bytes);
+  }
+  const { buffered, dropped } = t.outbox.stats;
+  return { MI32Buffer: t.outbox.budget, Buffered: buffered, Dropped: dropped } satisfies Reply;
+};
+
+export const FEATURE_COMMANDS: Record<string, Handler> = {
+  mi32buffer: mi32Buffer,
+};
+
+export const FEATURE_CANONICAL: Record<string, string> = {
+  mi32buffer: 'MI32Buffer',
+};
