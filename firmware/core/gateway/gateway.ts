@@ -18,6 +18,7 @@ import { type Advertisement, type Outcome, Registry, type Slot } from './registr
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
+import { CounterMarks } from './counter-marks.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -123,11 +124,16 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** The persisted frame counters of keyed devices (replay protection across restarts). */
+  readonly counterMarks: CounterMarks;
   /** Readings kept while the broker is away (store-and-forward, MI32Buffer). */
   readonly outbox: Outbox;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
-    this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
+    // Keyed devices' counters survive a restart (counter-marks.ts): read before any frame.
+    this.counterMarks = new CounterMarks(ports.store, ports.log);
+    this.counterMarks.load();
+    this.registry = new Registry({ aes: ports.aes, limit: slotLimit, marks: this.counterMarks });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
