@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { Clock, Net, Random, TcpConnectOptions, TcpSocket, TcpSocketEvents, TimerHandle } from '../firmware/core/host.js';
+import type { Clock, Net, Random, TcpConnectOptions, TcpServerPort, TcpSocket, TcpSocketEvents, TimerHandle } from '../firmware/core/host.js';
 
 /** How long close() waits for buffered writes (e.g. DISCONNECT) before resetting the socket. */
 const CLOSE_GRACE_MS = 2000;
@@ -67,6 +67,48 @@ export const nodeNet: Net = {
         setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       },
     };
+  },
+};
+
+/** The TCP server port over node:net (the web page, HomeKit). Binds 127.0.0.1 unless told. */
+export const nodeTcpServer: TcpServerPort = {
+  listen(options, accept, ready) {
+    const server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      let closed = false;
+      let failure: Error | undefined;
+      const events = accept({
+        remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+        write(bytes) {
+          if (!closed && !socket.destroyed) socket.write(bytes);
+        },
+        close() {
+          if (closed) return;
+          closed = true; // the server asked for it: it has already forgotten the connection
+          socket.end();
+          setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+        },
+      });
+      socket.on('data', (chunk: Buffer) => {
+        if (!closed) events.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      });
+      socket.on('error', (error) => { failure ??= error; });
+      socket.on('close', () => {
+        if (closed) return;
+        closed = true;
+        events.onClose(failure);
+      });
+    });
+    let started = false;
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (!started) ready(new Error(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port}: ${error.message}`, { cause: error }), 0);
+    });
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      started = true;
+      const address = server.address();
+      ready(undefined, typeof address === 'object' && address ? address.port : options.port);
+    });
+    return { close: () => server.close() };
   },
 };
 

@@ -69,6 +69,68 @@ export interface Net {
   connectTcp(options: TcpConnectOptions, events: TcpSocketEvents): TcpSocket;
 }
 
+// --- HomeKit crypto -----------------------------------------------------------------
+
+/**
+ * The primitives HAP pairing and sessions need (SRP-6a over the 3072-bit group, X25519,
+ * Ed25519, HKDF-SHA-512, ChaCha20-Poly1305). Node: node:crypto; the device: native crypto
+ * where Moddable has the primitive, else a maintained pure-JS library (measured in xsnap).
+ * Keys are raw bytes: X25519/Ed25519 private keys are the 32-byte seeds.
+ */
+export interface HapCrypto {
+  sha512(data: Uint8Array): Uint8Array;
+  hkdfSha512(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /** Ciphertext followed by the 16-byte tag. */
+  chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /** The plaintext, or undefined when the tag does not verify. */
+  chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array | undefined;
+  x25519KeyPair(): { publicKey: Uint8Array; privateKey: Uint8Array };
+  x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  ed25519KeyPair(): { publicKey: Uint8Array; privateKey: Uint8Array };
+  ed25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** base^exponent mod modulus (SRP: 3072-bit modulus). */
+  modPow(base: bigint, exponent: bigint, modulus: bigint): bigint;
+}
+
+// --- TCP server (the HTTP page, HomeKit) -----------------------------------------------
+
+/** One accepted connection. `write` after the peer left is ignored. */
+export interface TcpConnection {
+  write(bytes: Uint8Array): void;
+  /** Ends the connection after what was written; `onClose` of its events follows. */
+  close(): void;
+  /** The peer, "address:port", for logs and per-client limits. */
+  readonly remote: string;
+}
+
+/** What the server does with an accepted connection's bytes. `onClose` fires once, at the end. */
+export interface TcpConnectionEvents {
+  onData(bytes: Uint8Array): void;
+  onClose(error?: Error): void;
+}
+
+export interface TcpListener {
+  /** Stops accepting; open connections stay until they end. */
+  close(): void;
+}
+
+export interface TcpListenOptions {
+  /** Default: every interface ("0.0.0.0"); host-sim binds 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** 0: any free port (`ready` says which). */
+  port: number;
+}
+
+/** The platform's TCP server (Node `net`, Moddable `socket` Listener). */
+export interface TcpServerPort {
+  /**
+   * Listen; `accept` gets each new connection and returns what to do with its bytes.
+   * `ready` once: with the bound port, or with the error (port in use, no permission).
+   */
+  listen(options: TcpListenOptions, accept: (connection: TcpConnection) => TcpConnectionEvents, ready: (error: Error | undefined, port: number) => void): TcpListener;
+}
+
 /**
  * Small-file storage (the device's flash file system; a folder in host-sim).
  * Synchronous: files are a few KB and both littlefs and Node's fs do this cheaply.
