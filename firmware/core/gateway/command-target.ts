@@ -72,6 +72,9 @@ export interface CommandTarget {
   /** MI32Buffer: readings kept while the broker is away; the budget is persisted. */
   readonly outbox: { readonly budget: number; readonly stats: OutboxStats };
   setBufferBudget(bytes: number): void;
+  /** SetOption19: Home Assistant MQTT discovery on (1) or off (0); persisted. */
+  readonly haDiscovery: 0 | 1;
+  setHaDiscovery(value: 0 | 1): void;
 }
 
 /** One command: its argument, the target, Tasmota's index suffix (MI32Name3) and the source. */

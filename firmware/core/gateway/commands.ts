@@ -7,7 +7,7 @@ import { fromHex } from '../bytes/hex.js';
 import { telePeriodFrom, topicProblem } from './validate.js';
 import { formatTimeRule, formatTimezone, parseTimeRule, parseTimezone } from './timezone.js';
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
-import { FEATURE_CANONICAL, FEATURE_COMMANDS } from './feature-commands.js';
+import { FEATURE_CANONICAL, FEATURE_COMMANDS, FEATURE_INDEXED } from './feature-commands.js';
 import { OPTION_KEYS, type CommandHandler as Handler, type CommandSource, type CommandTarget } from './command-target.js';
 
 import { CommandError, maskedKey, type Reply } from './command-reply.js';
@@ -141,7 +141,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   if (word === '') return { Command: 'Error', Error: 'empty command' };
   const { base, index } = splitName(word);
   const handler = COMMANDS[base];
-  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
+  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base) && !FEATURE_INDEXED.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
     return handler(arg, target, index, source);
   } catch (e) {
@@ -161,5 +161,5 @@ const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cf
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);
-  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : '');
+  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : FEATURE_INDEXED.has(base) ? String(index ?? '') : '');
 }

@@ -19,6 +19,7 @@ import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
 import { CounterMarks } from './counter-marks.js';
+import { Discovery } from './discovery.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -84,6 +85,8 @@ export interface GatewaySettings {
   fullTopic: string;
   /** MI32Buffer: bytes of readings kept while the broker is away (0 = off). */
   buffer: number;
+  /** SetOption19: Home Assistant MQTT discovery (1, default) or none (0). */
+  discovery: 0 | 1;
 }
 
 const SETTINGS_FILE = 'settings.json';
@@ -96,7 +99,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, buffer: DEFAULT_BUFFER_BYTES };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, buffer: DEFAULT_BUFFER_BYTES, discovery: 1 };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -128,6 +131,8 @@ export class Gateway implements CommandTarget {
   readonly counterMarks: CounterMarks;
   /** Readings kept while the broker is away (store-and-forward, MI32Buffer). */
   readonly outbox: Outbox;
+  /** Home Assistant MQTT discovery (SetOption19). */
+  readonly discovery: Discovery;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
     // Keyed devices' counters survive a restart (counter-marks.ts): read before any frame.
@@ -137,6 +142,10 @@ export class Gateway implements CommandTarget {
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     this.bootTime = ports.clock.now();
     this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
+    this.discovery = new Discovery({
+      registry: this.registry, topic: () => this.settings.topic, teleTopic: (leaf) => this.topicOf('tele', leaf),
+      publish: (topic, payload) => this.publishRaw(topic, payload, true),
+    }, this.settings.discovery === 1);
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
@@ -234,6 +243,7 @@ export class Gateway implements CommandTarget {
   /** Call on every (re)connect: LWT Online, retained, replaces the broker's "Offline". */
   mqttConnected(): void {
     this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
+    this.discovery.announceAll();
   }
 
   /** Publish to a full topic (scripts' tasmota.publish). */
@@ -283,6 +293,7 @@ export class Gateway implements CommandTarget {
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
+      if (o.kind === 'values' && this.discovery.enabled) this.discovery.heard(o.slot, o.reading.values);
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
@@ -414,6 +425,7 @@ export class Gateway implements CommandTarget {
   /** Block a MAC and forget its device, as Tasmota's _ble driver does. */
   block(mac: string): void {
     this.blocked.add(mac);
+    this.discovery.removeDevice(mac);
     this.registry.slots.delete(mac);
   }
 
@@ -464,6 +476,15 @@ export class Gateway implements CommandTarget {
     this.saveSettings({ ...this.settings, buffer: bytes });
     this.settings.buffer = bytes;
     this.outbox.setBudget(bytes);
+  }
+
+  get haDiscovery(): 0 | 1 { return this.settings.discovery; }
+
+  /** SetOption19: saved first; off removes the entities from Home Assistant, on announces them. */
+  setHaDiscovery(value: 0 | 1): void {
+    this.saveSettings({ ...this.settings, discovery: value });
+    this.settings.discovery = value;
+    this.discovery.setEnabled(value === 1);
   }
 
   setScriptRemote(value: 0 | 1): void {
@@ -584,6 +605,8 @@ export class Gateway implements CommandTarget {
       if (problem) this.ports.log.warn(`${from}: ${problem}; using MI32Buffer ${DEFAULT_BUFFER_BYTES}`);
       else out.buffer = raw.buffer as number;
     }
+    if (raw.discovery === 0 || raw.discovery === 1) out.discovery = raw.discovery;
+    else if (raw.discovery !== undefined) this.ports.log.warn(`${from}: discovery must be 0 or 1; using SetOption19 1`);
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return out;
   }
