@@ -61,6 +61,14 @@ const GATEWAY_COUNTERS: readonly [key: string, label: string, stateClass: 'measu
 
 interface Config { topic: string; payload: Record<string, unknown> }
 
+interface Announced {
+  /** The device's name in the SENSOR JSON, as its configs read it; from its name override and PID. */
+  name: string;
+  override: string | undefined;
+  pid: number;
+  keys: Set<string>;
+}
+
 /** A topic level Home Assistant accepts as node or object id: [a-zA-Z0-9_-]. */
 export function topicId(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -80,7 +88,7 @@ export function valueTemplate(device: string, key: string, then?: string): strin
 
 export class Discovery {
   /** Per MAC: the name its configs read and the keys announced (the topics to clear when it goes). */
-  private readonly announced = new Map<string, { name: string; keys: Set<string> }>();
+  private readonly announced = new Map<string, Announced>();
   /** The gateway node announced (a Topic change announces a new one and clears this one). */
   private gatewayNode: string | undefined;
 
@@ -105,20 +113,20 @@ export class Discovery {
   }
 
   private learn(slot: Slot, keys: string[]): void {
-    const registry = this.ctx.registry;
     let entry = this.announced.get(slot.mac);
-    const name = registry.displayName(slot);
-    if (entry && entry.name !== name) {
-      const keys = entry.keys;
-      entry = { name, keys: new Set() };
-      this.announced.set(slot.mac, entry);
-      for (const key of keys) this.announceKey(slot, name, key, entry.keys);
+    // The display name follows the name override and the PID: compared first, so a frame
+    // of a known device builds no name string.
+    if (entry && (entry.override !== slot.name || entry.pid !== slot.pid)) {
+      const old = entry;
+      entry = this.entryFor(slot);
+      if (entry.name !== old.name) for (const key of old.keys) this.announceKey(slot, entry.name, key, entry.keys);
+      else for (const key of old.keys) entry.keys.add(key);
     }
     if (!entry) {
-      entry = { name, keys: new Set() };
-      this.announced.set(slot.mac, entry);
-      this.announceKey(slot, name, 'RSSI', entry.keys);
+      entry = this.entryFor(slot);
+      this.announceKey(slot, entry.name, 'RSSI', entry.keys);
     }
+    const name = entry.name;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
       if (!entry.keys.has(key)) this.announceKey(slot, name, key, entry.keys);
@@ -135,7 +143,13 @@ export class Discovery {
     if (entry) this.clear(mac, entry);
   }
 
-  private clear(mac: string, entry: { name: string; keys: Set<string> }): void {
+  private entryFor(slot: Slot): Announced {
+    const entry: Announced = { name: this.ctx.registry.displayName(slot), override: slot.name, pid: slot.pid, keys: new Set() };
+    this.announced.set(slot.mac, entry);
+    return entry;
+  }
+
+  private clear(mac: string, entry: Announced): void {
     for (const key of entry.keys) for (const c of this.configs(mac, entry.name, key, undefined)) this.ctx.publish(c.topic, '');
   }
 
