@@ -229,7 +229,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (opts.once) gateway.teleperiod();
   app.stop();
   if (client) {
-    await drain(client, 5000, () => gateway.outbox.stats.buffered > 0);
+    await drain(client, 5000, () => gateway.outbox.stats.buffered > 0 || gateway.discovery.pending > 0);
     client.end();
     // Readings the broker never got wait in DIR (outbox.N) and go out at the next start.
     gateway.outbox.persist();

@@ -166,6 +166,7 @@ describe('Home Assistant discovery', () => {
     const before = [...configs(mqtt).keys()].filter((t) => t.includes('/a4c138000002/'));
     expect(before.length).toBeGreaterThanOrEqual(5);
     gw.command(`MI32Block ${DEVICES.atc.mac}`, 'console');
+    clock.advance(1000);
     const after = configs(mqtt);
     for (const topic of before) expect(after.get(topic), topic).toBe('');
   });
@@ -175,6 +176,7 @@ describe('Home Assistant discovery', () => {
     feed(gw, clock);
     const announced = [...configs(mqtt)].filter(([, p]) => p !== '').map(([t]) => t);
     expect(gw.command('SetOption19 0', 'console')).toEqual({ SetOption19: 'OFF' });
+    clock.advance(10_000); // they go out 10 per 100 ms
     const off = configs(mqtt);
     for (const topic of announced) expect(off.get(topic), topic).toBe('');
     expect(JSON.parse(new TextDecoder().decode(store.read('settings.json')))).toMatchObject({ discovery: 0 });
@@ -186,10 +188,33 @@ describe('Home Assistant discovery', () => {
     const again = new Gateway({ clock, store, log: silentLog, aes: createNodeAes() });
     expect(again.haDiscovery).toBe(0);
     expect(gw.command('SetOption19 1', 'console')).toEqual({ SetOption19: 'ON' });
+    clock.advance(10_000);
     const on = configs(mqtt);
     expect(announced.filter((t) => on.get(t) === '')).toEqual([]);
     expect(gw.command('SetOption19 2', 'console')).toMatchObject({ SetOption19: 'Error' });
     expect(gw.command('SetOption20 1', 'console')).toMatchObject({ SetOption20: 'Error' });
+  });
+
+  it('configs go out at most 10 per 100 ms, and wait while the broker is away', () => {
+    const { gw, clock, mqtt } = setup();
+    let up = true;
+    (mqtt as RecordingMqtt & { connected(): boolean }).connected = () => up;
+    const ha = () => mqtt.sent.filter((m) => m.topic.startsWith('homeassistant/')).length;
+    feed(gw, clock);
+    clock.advance(10_000);
+    const all = ha();
+    gw.mqttConnected(); // a new connection: everything again
+    expect(ha() - all).toBe(10);
+    clock.advance(100);
+    expect(ha() - all).toBe(20);
+    up = false;
+    clock.advance(10_000);
+    expect(ha() - all).toBe(20);
+    expect(gw.discovery.pending).toBeGreaterThan(0);
+    up = true;
+    gw.mqttConnected();
+    clock.advance(10_000);
+    expect(gw.discovery.pending).toBe(0);
   });
 
   it('a renamed device (MI32Name) gets its configs again with the new name in the template', () => {

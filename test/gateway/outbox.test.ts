@@ -197,3 +197,22 @@ describe('Outbox', () => {
     expect(bufferBudgetProblem(1.5)).toMatch(/whole number/);
   });
 });
+
+describe('Outbox and large readings', () => {
+  it('a 16 KB teleperiod message is kept, spilled and read back whole', () => {
+    const store = new MemoryStore();
+    const box = new Outbox(store, silentLog, 65_536);
+    const down = new FakeSink();
+    box.attach(down);
+    const big = JSON.stringify({ Time: 't', devices: 'x"'.repeat(5300) }); // 16 KB; its quotes double in the file
+    box.take(TOPIC, big);
+    box.take(TOPIC, reading(1));
+    box.persist();
+    const again = new Outbox(store, silentLog, 65_536);
+    expect(again.load()).toEqual([]);
+    const sink = new FakeSink();
+    sink.up = true;
+    again.attach(sink);
+    expect(sink.delivered).toEqual([big, reading(1)]);
+  });
+});

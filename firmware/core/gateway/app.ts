@@ -118,6 +118,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
       client?.unsubscribe(filter);
     },
     dropped: () => client?.stats.dropped ?? 0,
+    connected: () => client?.connected === true,
   };
   // Once, for the app's life: the gateway's command subscriptions go into `subscriptions`.
   gateway.attachMqtt(mqttPort);

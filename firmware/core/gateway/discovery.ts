@@ -30,7 +30,18 @@ export interface DiscoveryContext {
   teleTopic(leaf: string): string;
   /** Publish retained (an empty payload removes the entity). */
   publish(topic: string, payload: string): void;
+  /** Whether the MQTT client is connected: configs wait here, not in its bounded offline queue. */
+  connected(): boolean;
+  setTimeout(callback: () => void, ms: number): unknown;
 }
+
+/**
+ * Configs go out BURST at a time, every BURST_MS: a gateway with 64 devices has some 400
+ * (about 280 KB), which would overflow the MQTT client's offline queue (200 messages /
+ * 64 KB, dropping STATE and replies with them) or the device's socket buffer at once.
+ */
+const BURST = 10;
+const BURST_MS = 100;
 
 /** Tasmota's press codes of Button<n> and the device trigger types Home Assistant names them by. */
 const PRESSES: readonly [code: number, type: string][] = [[1, 'button_short_press'], [2, 'button_double_press'], [3, 'button_long_press']];
@@ -91,6 +102,13 @@ export class Discovery {
   private readonly announced = new Map<string, Announced>();
   /** The gateway node announced (a Topic change announces a new one and clears this one). */
   private gatewayNode: string | undefined;
+  /** Configs (or removals, '') waiting to be published, oldest first; a newer one for a topic replaces the older. */
+  private readonly queue = new Map<string, string>();
+  /** Configs published in the current BURST_MS window (its timer starts with the first). */
+  private burst = 0;
+
+  /** Configs still waiting to be published. */
+  get pending(): number { return this.queue.size; }
 
   constructor(private readonly ctx: DiscoveryContext, public enabled = true) {}
 
@@ -150,7 +168,7 @@ export class Discovery {
   }
 
   private clear(mac: string, entry: Announced): void {
-    for (const key of entry.keys) for (const c of this.configs(mac, entry.name, key, undefined)) this.ctx.publish(c.topic, '');
+    for (const key of entry.keys) for (const c of this.configs(mac, entry.name, key, undefined)) this.send(c.topic, '');
   }
 
   /** SetOption19: off removes every entity announced (the gateway's too); on announces them now. */
@@ -171,7 +189,28 @@ export class Discovery {
 
   private announceKey(slot: Slot, name: string, key: string, announced: Set<string>): void {
     announced.add(key); // also when nothing is published for it: it is not looked at again
-    for (const c of this.configs(slot.mac, name, key, slot)) this.ctx.publish(c.topic, JSON.stringify(c.payload));
+    for (const c of this.configs(slot.mac, name, key, slot)) this.send(c.topic, JSON.stringify(c.payload));
+  }
+
+  private send(topic: string, payload: string): void {
+    this.queue.delete(topic); // the newer one goes, in the newer one's place
+    this.queue.set(topic, payload);
+    this.flush();
+  }
+
+  /** At most BURST configs per BURST_MS; while disconnected they wait (announceAll sends all again). */
+  private flush(): void {
+    while (this.queue.size > 0 && this.burst < BURST && this.ctx.connected()) {
+      if (this.burst++ === 0) {
+        this.ctx.setTimeout(() => {
+          this.burst = 0;
+          this.flush();
+        }, BURST_MS);
+      }
+      const [topic, payload] = this.queue.entries().next().value!;
+      this.queue.delete(topic);
+      this.ctx.publish(topic, payload);
+    }
   }
 
   private gatewayId(): string {
@@ -208,12 +247,12 @@ export class Discovery {
     const device = { identifiers: [id], name: `mi32-xs ${this.ctx.topic()}`, model: 'mi32-xs BLE gateway', manufacturer: 'mi32-xs' };
     const state = this.ctx.teleTopic('STATE');
     const base = { state_topic: state, ...this.availability(), entity_category: 'diagnostic', device };
-    this.ctx.publish(`${DISCOVERY_PREFIX}/sensor/${id}/uptime/config`, JSON.stringify({
+    this.send(`${DISCOVERY_PREFIX}/sensor/${id}/uptime/config`, JSON.stringify({
       ...base, name: 'Uptime', unique_id: `${id}_uptime`, device_class: 'duration', unit_of_measurement: 's', state_class: 'total_increasing',
       value_template: "{{ value_json['UptimeSec'] }}",
     }));
     for (const [key, label, stateClass] of GATEWAY_COUNTERS) {
-      this.ctx.publish(`${DISCOVERY_PREFIX}/sensor/${id}/${topicId(key.toLowerCase())}/config`, JSON.stringify({
+      this.send(`${DISCOVERY_PREFIX}/sensor/${id}/${topicId(key.toLowerCase())}/config`, JSON.stringify({
         ...base, name: label, unique_id: `${id}_${key}`, state_class: stateClass, value_template: `{{ value_json['MI32'][${jinjaString(key)}] }}`,
       }));
     }
@@ -223,8 +262,8 @@ export class Discovery {
     const id = this.gatewayNode;
     if (id === undefined) return;
     this.gatewayNode = undefined;
-    this.ctx.publish(`${DISCOVERY_PREFIX}/sensor/${id}/uptime/config`, '');
-    for (const [key] of GATEWAY_COUNTERS) this.ctx.publish(`${DISCOVERY_PREFIX}/sensor/${id}/${topicId(key.toLowerCase())}/config`, '');
+    this.send(`${DISCOVERY_PREFIX}/sensor/${id}/uptime/config`, '');
+    for (const [key] of GATEWAY_COUNTERS) this.send(`${DISCOVERY_PREFIX}/sensor/${id}/${topicId(key.toLowerCase())}/config`, '');
   }
 }
 

@@ -29,6 +29,8 @@ export interface MqttPort {
   unsubscribe(filter: string): void;
   /** Messages the client's offline queue dropped so far. */
   dropped(): number;
+  /** Whether a connection is up now; absent: taken as connected. */
+  connected?(): boolean;
 }
 
 export interface GatewayPorts {
@@ -145,6 +147,8 @@ export class Gateway implements CommandTarget {
     this.discovery = new Discovery({
       registry: this.registry, topic: () => this.settings.topic, teleTopic: (leaf) => this.topicOf('tele', leaf),
       publish: (topic, payload) => this.publishRaw(topic, payload, true),
+      connected: () => this.mqtt !== undefined && (this.mqtt.connected?.() ?? true),
+      setTimeout: (callback, ms) => ports.clock.setTimeout(callback, ms),
     }, this.settings.discovery === 1);
     this.gatt = ports.gatt && new GattClient({
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),

@@ -34,8 +34,10 @@ const WINDOW = 8;
 /** File names outbox.0 .. outbox.<SEGMENT_NAMES-1>: more than the largest budget can fill (MAX/RAM + the batches being sent). */
 const SEGMENT_NAMES = 80;
 const SEGMENT_PREFIX = 'outbox.';
-/** A segment file is at most RAM_BYTES of readings; JSON escaping can double that, plus one line per reading. */
-const SEGMENT_MAX_FILE_BYTES = RAM_BYTES * 3 + 1024;
+/** The largest reading taken: a SENSOR message is split at 16 KB (gateway.ts SENSOR_MAX_BYTES), plus its topic. */
+const MAX_READING_BYTES = 16_384 + 1024;
+/** A segment file holds RAM_BYTES of readings plus the one that overflowed it; JSON escaping can double that. */
+const SEGMENT_MAX_FILE_BYTES = (RAM_BYTES + MAX_READING_BYTES) * 2 + 4096;
 
 /** Why a budget is not acceptable, or undefined. */
 export function bufferBudgetProblem(value: unknown): string | undefined {
@@ -126,9 +128,9 @@ export class Outbox {
   take(topic: string, payload: string): boolean {
     if (this.budgetBytes === 0 || this.sink === undefined) return false;
     const bytes = utf8Length(topic) + utf8Length(payload);
-    if (bytes > this.budgetBytes || bytes > RAM_BYTES * 4) {
+    if (bytes > this.budgetBytes || bytes > MAX_READING_BYTES) {
       this.dropped++;
-      this.log.warn(`outbox: a reading of ${bytes} bytes is larger than MI32Buffer (${this.budgetBytes}); dropped`);
+      this.log.warn(`outbox: a reading of ${bytes} bytes is larger than ${bytes > MAX_READING_BYTES ? `a SENSOR message can be (${MAX_READING_BYTES})` : `MI32Buffer (${this.budgetBytes})`}; dropped`);
       return true;
     }
     this.tail.push({ topic, payload, bytes, sent: false });
