@@ -23,6 +23,10 @@ const MAX_FILE_BYTES = 64 * 1024;
 
 interface Mark { mark: number; bits: number }
 
+/** A mark and its counter width in one number (mark * 2 + 1 for 32 bits): a Map entry per device, no object. */
+const pack = (m: Mark): number => m.mark * 2 + (m.bits === 32 ? 1 : 0);
+const unpack = (v: number): Mark => ({ mark: Math.floor(v / 2), bits: v % 2 === 1 ? 32 : 8 });
+
 /** What the registry asks (RegistryOptions.marks). */
 export interface CounterMarkPort {
   /** The persisted mark of `mac` for a counter of `bits` bits, if any: a restarted gateway takes only counters past it. */
@@ -34,7 +38,7 @@ export interface CounterMarkPort {
 }
 
 export class CounterMarks implements CounterMarkPort {
-  private readonly marks = new Map<string, Mark>();
+  private readonly marks = new Map<string, number>();
   /** Saves done (tests and the README's writes-a-day figure). */
   writes = 0;
   private saveFailed = false;
@@ -58,7 +62,7 @@ export class CounterMarks implements CounterMarkPort {
       for (const [mac, value] of Object.entries(raw as Record<string, unknown>)) {
         const mark = checkedMark(mac, value);
         if (typeof mark === 'string') problems.push(`${MARKS_FILE}: ${mark}; ignored`);
-        else if (this.marks.size < MAX_MARKS) this.marks.set(mac, mark);
+        else if (this.marks.size < MAX_MARKS) this.marks.set(mac, pack(mark));
       }
     }
     // A mark that could not be read only weakens the guard to what it is without one (RAM only).
@@ -67,20 +71,23 @@ export class CounterMarks implements CounterMarkPort {
   }
 
   markOf(mac: string, bits: number): number | undefined {
-    const m = this.marks.get(mac);
-    return m && m.bits === bits ? m.mark : undefined;
+    const v = this.marks.get(mac);
+    if (v === undefined) return undefined;
+    const m = unpack(v);
+    return m.bits === bits ? m.mark : undefined;
   }
 
   advanced(mac: string, counter: number, bits: number): void {
     const span = 2 ** bits;
-    const m = this.marks.get(mac);
-    if (m && m.bits === bits) {
+    const v = this.marks.get(mac);
+    // the width is the low bit: compared before anything is unpacked (this runs per keyed frame)
+    if (v !== undefined && v % 2 === (bits === 32 ? 1 : 0)) {
       // Below the mark (within half the counter's range): the mark still covers it.
-      const ahead = (((m.mark - counter) % span) + span) % span;
+      const ahead = (((Math.floor(v / 2) - counter) % span) + span) % span;
       if (ahead !== 0 && ahead < span / 2) return;
     }
-    if (!m && this.marks.size >= MAX_MARKS) return;
-    this.marks.set(mac, { mark: (counter + (MARK_WINDOW[bits] ?? MARK_WINDOW[8]!)) % span, bits });
+    if (v === undefined && this.marks.size >= MAX_MARKS) return;
+    this.marks.set(mac, pack({ mark: (counter + (MARK_WINDOW[bits] ?? MARK_WINDOW[8]!)) % span, bits }));
     this.save();
   }
 
@@ -90,7 +97,10 @@ export class CounterMarks implements CounterMarkPort {
 
   private save(): void {
     const out: Record<string, [number, number]> = {};
-    for (const [mac, m] of this.marks) out[mac] = [m.mark, m.bits];
+    for (const [mac, v] of this.marks) {
+      const m = unpack(v);
+      out[mac] = [m.mark, m.bits];
+    }
     try {
       writeAtomic(this.store, MARKS_FILE, utf8Encode(JSON.stringify(out)));
       this.writes++;

@@ -17,6 +17,7 @@
 // The gateway itself is a device too: its STATE counters as diagnostic sensors.
 
 import { deviceByPid } from '../devices/table.js';
+import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
 import { buttonNumber, type HaClass, valueKeyInfo } from '../values/keys.js';
 import type { Registry, Slot } from './registry.js';
 
@@ -72,13 +73,6 @@ const GATEWAY_COUNTERS: readonly [key: string, label: string, stateClass: 'measu
 
 interface Config { topic: string; payload: Record<string, unknown> }
 
-interface Announced {
-  /** The device's name in the SENSOR JSON, as its configs read it; from its name override and PID. */
-  name: string;
-  override: string | undefined;
-  pid: number;
-  keys: Set<string>;
-}
 
 /** A topic level Home Assistant accepts as node or object id: [a-zA-Z0-9_-]. */
 export function topicId(text: string): string {
@@ -97,9 +91,79 @@ export function valueTemplate(device: string, key: string, then?: string): strin
   return `{{ ${then === undefined ? v : jinjaString(then)} if ${d} is defined and ${v} is defined else '' }}`;
 }
 
+/**
+ * Which value keys were announced, per registry slot: one bit per key id (values/key-ids.ts),
+ * in typed arrays allocated once, so a device costs a few bytes here, not a Set of strings.
+ * A slot taken over by another device starts empty. A key beyond MAX_KEY_IDS has no id:
+ * it is not announced (there are far fewer keys than that).
+ */
+class AnnouncedKeys {
+  private readonly bits: Uint32Array;
+  /** The device each slot's bits are for (the slot's own MAC string), its name override and PID: a change re-announces. */
+  private readonly owner: (string | undefined)[];
+  private readonly override: (string | undefined)[];
+  private readonly pid: Uint16Array;
+  /** Key id -> key, for the ids set here. */
+  private readonly names: string[] = [];
+
+  constructor(private readonly limit: number) {
+    this.bits = new Uint32Array(limit * WORDS);
+    this.owner = new Array<string | undefined>(limit).fill(undefined);
+    this.override = new Array<string | undefined>(limit).fill(undefined);
+    this.pid = new Uint16Array(limit);
+  }
+
+  /** 'new': nothing announced for this device yet; 'renamed': announced under another name; 'same'. */
+  state(slot: Slot): 'new' | 'renamed' | 'same' {
+    const i = slot.i;
+    if (i < 0 || i >= this.limit || this.owner[i] !== slot.mac) return 'new';
+    return this.override[i] !== slot.name || this.pid[i] !== slot.pid ? 'renamed' : 'same';
+  }
+
+  /** The slot is now `slot`'s, with nothing announced. */
+  reset(slot: Slot): void {
+    const i = slot.i;
+    if (i < 0 || i >= this.limit) return;
+    this.owner[i] = slot.mac;
+    this.override[i] = slot.name;
+    this.pid[i] = slot.pid;
+    this.bits.fill(0, i * WORDS, (i + 1) * WORDS);
+  }
+
+  /** True when `key` needs no announcement (done, or it has no id). */
+  has(slot: Slot, key: string): boolean {
+    const id = keyId(key);
+    if (id < 0 || slot.i < 0 || slot.i >= this.limit) return true;
+    return (this.bits[slot.i * WORDS + (id >> 5)]! & (1 << (id & 31))) !== 0;
+  }
+
+  add(slot: Slot, key: string): void {
+    const id = keyId(key);
+    if (id < 0 || slot.i < 0 || slot.i >= this.limit) return;
+    this.names[id] = key;
+    this.bits[slot.i * WORDS + (id >> 5)]! |= 1 << (id & 31);
+  }
+
+  /** The keys announced for `slot`'s device ([] when the slot is another device's). */
+  keys(slot: Slot): string[] {
+    const i = slot.i;
+    if (i < 0 || i >= this.limit || this.owner[i] !== slot.mac) return [];
+    const out: string[] = [];
+    for (let id = 0; id < WORDS * 32; id++) if (this.bits[i * WORDS + (id >> 5)]! & (1 << (id & 31))) out.push(this.names[id]!);
+    return out;
+  }
+
+  forget(slot: Slot): void {
+    const i = slot.i;
+    if (i >= 0 && i < this.limit && this.owner[i] === slot.mac) this.owner[i] = undefined;
+  }
+}
+
+const WORDS = MAX_KEY_IDS / 32;
+
 export class Discovery {
-  /** Per MAC: the name its configs read and the keys announced (the topics to clear when it goes). */
-  private readonly announced = new Map<string, Announced>();
+  /** What was announced per device. */
+  private readonly announced: AnnouncedKeys;
   /** The gateway node announced (a Topic change announces a new one and clears this one). */
   private gatewayNode: string | undefined;
   /** Configs (or removals, '') waiting to be published, oldest first; a newer one for a topic replaces the older. */
@@ -110,7 +174,9 @@ export class Discovery {
   /** Configs still waiting to be published. */
   get pending(): number { return this.queue.size; }
 
-  constructor(private readonly ctx: DiscoveryContext, public enabled = true) {}
+  constructor(private readonly ctx: DiscoveryContext, public enabled = true) {
+    this.announced = new AnnouncedKeys(ctx.registry.limit);
+  }
 
   /** At every (re)connection: the gateway and every device heard, with the values it has. */
   announceAll(): void {
@@ -119,8 +185,8 @@ export class Discovery {
     for (const slot of this.ctx.registry.slots.values()) {
       if (slot.lastSeen <= 0) continue;
       // everything again: the stored values, and what was heard before (buttons, motion)
-      const seen = this.announced.get(slot.mac)?.keys ?? [];
-      this.announced.delete(slot.mac);
+      const seen = this.announced.keys(slot);
+      this.announced.forget(slot);
       this.learn(slot, [...Object.keys(slot.values), ...seen]);
     }
   }
@@ -131,44 +197,38 @@ export class Discovery {
   }
 
   private learn(slot: Slot, keys: string[]): void {
-    let entry = this.announced.get(slot.mac);
+    const announced = this.announced;
     // The display name follows the name override and the PID: compared first, so a frame
     // of a known device builds no name string.
-    if (entry && (entry.override !== slot.name || entry.pid !== slot.pid)) {
-      const old = entry;
-      entry = this.entryFor(slot);
-      if (entry.name !== old.name) for (const key of old.keys) this.announceKey(slot, entry.name, key, entry.keys);
-      else for (const key of old.keys) entry.keys.add(key);
+    const state = announced.state(slot);
+    const name = state === 'same' ? '' : this.ctx.registry.displayName(slot);
+    if (state !== 'same') {
+      const before = state === 'renamed' ? announced.keys(slot) : [];
+      announced.reset(slot);
+      this.announceKey(slot, name, 'RSSI');
+      for (const key of before) this.announceKey(slot, name, key);
     }
-    if (!entry) {
-      entry = this.entryFor(slot);
-      this.announceKey(slot, entry.name, 'RSSI', entry.keys);
-    }
-    const name = entry.name;
+    let deviceName = name;
+    const nameOf = () => (deviceName ||= this.ctx.registry.displayName(slot));
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      if (!entry.keys.has(key)) this.announceKey(slot, name, key, entry.keys);
+      if (!announced.has(slot, key)) this.announceKey(slot, nameOf(), key);
     }
     // Values the SENSOR message derives: the dew point, and the motion/door event count.
-    if (!entry.keys.has('DewPoint') && 'Temperature' in slot.values && 'Humidity' in slot.values) this.announceKey(slot, name, 'DewPoint', entry.keys);
-    if (!entry.keys.has('Events') && slot.events > 0) this.announceKey(slot, name, 'Events', entry.keys);
+    if ('Temperature' in slot.values && 'Humidity' in slot.values && !announced.has(slot, 'DewPoint')) this.announceKey(slot, nameOf(), 'DewPoint');
+    if (slot.events > 0 && !announced.has(slot, 'Events')) this.announceKey(slot, nameOf(), 'Events');
   }
 
   /** A device removed (MI32Block): an empty retained config for each of its entities. */
   removeDevice(mac: string): void {
-    const entry = this.announced.get(mac);
-    this.announced.delete(mac);
-    if (entry) this.clear(mac, entry);
+    const slot = this.ctx.registry.slots.get(mac);
+    if (!slot) return;
+    this.clear(slot);
+    this.announced.forget(slot);
   }
 
-  private entryFor(slot: Slot): Announced {
-    const entry: Announced = { name: this.ctx.registry.displayName(slot), override: slot.name, pid: slot.pid, keys: new Set() };
-    this.announced.set(slot.mac, entry);
-    return entry;
-  }
-
-  private clear(mac: string, entry: Announced): void {
-    for (const key of entry.keys) for (const c of this.configs(mac, entry.name, key, undefined)) this.send(c.topic, '');
+  private clear(slot: Slot): void {
+    for (const key of this.announced.keys(slot)) for (const c of this.configs(slot.mac, '', key, undefined)) this.send(c.topic, '');
   }
 
   /** SetOption19: off removes every entity announced (the gateway's too); on announces them now. */
@@ -176,7 +236,7 @@ export class Discovery {
     if (on === this.enabled) return;
     if (!on) {
       // the keys heard stay known (buttons, motion): SetOption19 1 announces them all again
-      for (const [mac, entry] of this.announced) this.clear(mac, entry);
+      for (const slot of this.ctx.registry.slots.values()) this.clear(slot);
       this.removeGateway();
       this.enabled = false;
       return;
@@ -187,12 +247,19 @@ export class Discovery {
 
   // --- the configs ---------------------------------------------------------------
 
-  private announceKey(slot: Slot, name: string, key: string, announced: Set<string>): void {
-    announced.add(key); // also when nothing is published for it: it is not looked at again
+  private announceKey(slot: Slot, name: string, key: string): void {
+    this.announced.add(slot, key); // also when nothing is published for it: it is not looked at again
+    if (!this.ctx.connected()) return; // announceAll sends it at the next connection
     for (const c of this.configs(slot.mac, name, key, slot)) this.send(c.topic, JSON.stringify(c.payload));
   }
 
   private send(topic: string, payload: string): void {
+    // Disconnected, a config need not wait: announceAll sends every one at the next connection.
+    // A removal waits (nothing else would send it).
+    if (payload !== '' && !this.ctx.connected()) {
+      this.queue.delete(topic);
+      return;
+    }
     this.queue.delete(topic); // the newer one goes, in the newer one's place
     this.queue.set(topic, payload);
     this.flush();
