@@ -217,6 +217,24 @@ describe('Home Assistant discovery', () => {
     expect(gw.discovery.pending).toBe(0);
   });
 
+  it('without a connection nothing piles up: what was heard is announced at the next connection', () => {
+    const { gw, clock, mqtt } = setup();
+    let up = false;
+    (mqtt as RecordingMqtt & { connected(): boolean }).connected = () => up;
+    const before = gw.discovery.pending; // the gateway's own configs of setup()'s connection, left over
+    feed(gw, clock);
+    expect(gw.discovery.pending).toBe(before);
+    expect(mqtt.sent.filter((m) => /^homeassistant\/[a-z_]+\/[0-9a-f]{12}\//.test(m.topic))).toEqual([]);
+    up = true;
+    gw.mqttConnected();
+    clock.advance(10_000);
+    const c = configs(mqtt);
+    // the momentary ones too: the button and the knob were heard while disconnected
+    expect(c.get('homeassistant/device_automation/f82441000006/button2_2/config')).toContain('button_double_press');
+    expect(c.get('homeassistant/device_automation/f82441000007/dimmer/config')).toContain('knob_turned');
+    expect(c.get('homeassistant/binary_sensor/e4aaec000005/motion/config')).toContain('"off_delay":60');
+  });
+
   it('a renamed device (MI32Name) gets its configs again with the new name in the template', () => {
     const { gw, clock, mqtt } = setup();
     feed(gw, clock);
