@@ -10,8 +10,9 @@
 //   ignores (numeric sensors and binary sensors drop an empty template result).
 // - availability: tele/<topic>/LWT (Online / Offline).
 // - buttons and the knob: device triggers (device_automation), one per press code.
-// - a value is announced once heard (momentary ones, buttons, at their first press), and
-//   again at every connection (they are retained, but a broker may have lost them).
+// - a value is announced with the first SENSOR message that carries it (momentary ones,
+//   buttons, with their first press), and again at every connection (they are retained, but
+//   a broker may have lost them).
 // - an empty retained config removes an entity: for a blocked device, for everything when
 //   SetOption19 0 turns discovery off.
 // The gateway itself is a device too: its STATE counters as diagnostic sensors.
@@ -191,9 +192,21 @@ export class Discovery {
     }
   }
 
-  /** A device's new values: the keys not announced yet are announced (all of them when its name changed). */
-  heard(slot: Slot, values: Record<string, unknown>): void {
-    if (this.enabled) this.learn(slot, Object.keys(values));
+  /**
+   * Devices about to be in a SENSOR message: the values not announced yet are announced (all
+   * of them when the device's name changed). Checked here, per message, not per frame: the
+   * advertisement path stays as cheap as without discovery, and what is announced is exactly
+   * what the SENSOR messages carry.
+   */
+  published(slots: readonly Slot[]): void {
+    if (!this.enabled) return;
+    for (let s = 0; s < slots.length; s++) {
+      const slot = slots[s]!;
+      const momentary = slot.momentary;
+      const keys = Object.keys(slot.values);
+      for (const key in momentary) keys.push(key);
+      this.learn(slot, keys);
+    }
   }
 
   private learn(slot: Slot, keys: string[]): void {
@@ -227,8 +240,14 @@ export class Discovery {
     this.announced.forget(slot);
   }
 
+  /**
+   * Empty configs for every entity the device may have on the broker: those announced, and
+   * those an earlier run may have announced (its values, RSSI, the derived ones); an empty
+   * retained message where there was none changes nothing.
+   */
   private clear(slot: Slot): void {
-    for (const key of this.announced.keys(slot)) for (const c of this.configs(slot.mac, '', key, undefined)) this.send(c.topic, '');
+    const keys = new Set([...this.announced.keys(slot), ...Object.keys(slot.values), ...Object.keys(slot.momentary), 'RSSI', 'DewPoint', 'Events']);
+    for (const key of keys) for (const c of this.configs(slot.mac, '', key, undefined)) this.send(c.topic, '');
   }
 
   /** SetOption19: off removes every entity announced (the gateway's too); on announces them now. */

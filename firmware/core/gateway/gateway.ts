@@ -297,7 +297,6 @@ export class Gateway implements CommandTarget {
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
-      if (o.kind === 'values' && this.discovery.enabled) this.discovery.heard(o.slot, o.reading.values);
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
@@ -323,6 +322,7 @@ export class Gateway implements CommandTarget {
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
+    this.discovery.published(due); // before markSent: the momentary values are still there
     due.forEach(markSent);
     this.messages.realtime++;
     for (const text of texts) this.publish('SENSOR', text);
@@ -356,6 +356,7 @@ export class Gateway implements CommandTarget {
     const heard = [...this.registry.slots.values()].filter((s) => s.lastSeen > 0);
     const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
+    this.discovery.published(heard);
     heard.forEach(markSent);
     this.messages.sensor++;
     for (const text of texts) this.publish('SENSOR', text);
