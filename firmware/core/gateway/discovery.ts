@@ -315,8 +315,9 @@ export class Discovery {
     const object = topicId(key.toLowerCase());
     const type = slot ? deviceByPid(slot.pid) : undefined;
     const device = {
+      // identifiers only: a ("bluetooth", MAC) connection would merge it into a device of
+      // Home Assistant's own Bluetooth integrations, a ("mac", ...) one is a network address
       identifiers: [`mi32_${mac}`],
-      connections: [['mac', mac.match(/../g)!.join(':').toLowerCase()]],
       name,
       model: type?.model ?? slot?.model ?? 'unknown',
       manufacturer: type?.vendor ?? 'unknown',
