@@ -5,7 +5,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // firmware/moddable imports the SDK's modules by bare name ("file", "timer", "socket", ...)
 // and the core as "core/...": the Moddable adapter tests (test/moddable) run those files
 // under Node against fakes of the SDK modules in test/moddable/fakes.
-const MODDABLE_FAKES = ['file', 'timer', 'socket', 'securesocket', 'bleclient'];
+const MODDABLE_FAKES = ['file', 'timer', 'socket', 'securesocket', 'bleclient', 'http'];
 
 export default defineConfig({
   resolve: {
@@ -13,7 +13,7 @@ export default defineConfig({
       ...MODDABLE_FAKES.map((name) => ({ find: new RegExp(`^${name}$`), replacement: here(`./test/moddable/fakes/${name}.ts`) })),
       { find: /^core\/(.*)$/, replacement: here('./firmware/core/$1.ts') },
       // the adapters shared by every platform (manifest.json "modules"); per-platform ones are imported by path
-      { find: /^mi32\/(aes|clock|log|mqtt-settings|net|ports|random|store|text)$/, replacement: here('./firmware/moddable/$1.ts') },
+      { find: /^mi32\/(aes|clock|http-client|log|mqtt-settings|net|ports|random|store|text|tcp-server|device-web|wifi-settings)$/, replacement: here('./firmware/moddable/$1.ts') },
     ],
   },
   test: {

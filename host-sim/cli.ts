@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createNodeAes } from './crypto.js';
 import { decodeJsonlStream, decodeOne } from './decode-command.js';
 import { RUN_USAGE, runCommand, RunUsageError } from './run-command.js';
+import { DEVICES_USAGE, devicesCommand, DevicesUsageError } from './devices-command.js';
 
 const DECODE_USAGE = `  mi32 decode HEX [--mac MAC] [--uuid UUID] [--key KEY] [--ad]
       HEX is service data for --uuid: fe95 MiBeacon (default), fcd2 BTHome, 181a ATC/pvvx,
@@ -16,12 +17,12 @@ const DECODE_USAGE = `  mi32 decode HEX [--mac MAC] [--uuid UUID] [--key KEY] [-
 `;
 
 const USAGE = `usage:
-${DECODE_USAGE}${RUN_USAGE}  mi32 --version
+${DECODE_USAGE}${RUN_USAGE}${DEVICES_USAGE}  mi32 --version
   --debug (with any command): a runtime failure also prints its stack trace.
 `;
 
 /** Per command: its usage text, printed by `mi32 <command> --help`. */
-const COMMAND_USAGE: Record<string, string> = { decode: `usage:\n${DECODE_USAGE}`, run: `usage:\n${RUN_USAGE}` };
+const COMMAND_USAGE: Record<string, string> = { decode: `usage:\n${DECODE_USAGE}`, run: `usage:\n${RUN_USAGE}`, devices: `usage:\n${DEVICES_USAGE}` };
 
 /** `--help` / `-h` before a lone `--` asks for help, wherever it stands. */
 function asksForHelp(args: string[]): boolean {
@@ -67,6 +68,7 @@ async function decodeCommand(args: string[]): Promise<number> {
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   decode: decodeCommand,
   run: runCommand,
+  devices: (args) => devicesCommand(args),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -96,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // parseArgs throws TypeErrors with codes for unknown or malformed options
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || e instanceof RunUsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || e instanceof RunUsageError || e instanceof DevicesUsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`mi32 ${command}: ${oneLine(err.message)}\n${COMMAND_USAGE[command]}`);
       return 2;
     }

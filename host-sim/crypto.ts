@@ -1,6 +1,6 @@
 // Node implementation of the Crypto port: AES-128 block encryption via OpenSSL.
-import { createCipheriv, type Cipher } from 'node:crypto';
-import type { AesEncryptBlock, Crypto } from '../firmware/core/host.js';
+import { createCipheriv, createECDH, createHash, type Cipher } from 'node:crypto';
+import type { AesEncryptBlock, AuthCrypto, Crypto } from '../firmware/core/host.js';
 
 /** Keys whose ciphers are kept by content (keys made afresh per frame, e.g. expanded legacy keys). */
 const CONTENT_CACHE = 16;
@@ -46,4 +46,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function createNodeCrypto(): Crypto {
   return { aesEncryptBlock: createNodeAes() };
+}
+
+/** The AuthCrypto port on OpenSSL: P-256 ECDH and SHA-256 (Mi authentication). */
+export function createNodeAuthCrypto(): AuthCrypto {
+  const ecdhFor = (privateKey: Uint8Array) => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(privateKey);
+    return ecdh;
+  };
+  return {
+    p256PublicKey: (privateKey) => new Uint8Array(ecdhFor(privateKey).getPublicKey().subarray(1)),
+    p256SharedSecret: (privateKey, peer) => {
+      if (peer.length !== 64) throw new RangeError(`P-256 public key must be 64 bytes (X‖Y), got ${peer.length}`);
+      // computeSecret checks that the point is on the curve (throws ERR_CRYPTO_ECDH_INVALID_PUBLIC_KEY).
+      return new Uint8Array(ecdhFor(privateKey).computeSecret(Buffer.concat([Buffer.of(4), peer])));
+    },
+    sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  };
 }

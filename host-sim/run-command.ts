@@ -18,23 +18,40 @@ import { formatCaptureError, type CapturedAdvertisement } from './capture/index.
 import { openCapture, type CaptureStream } from './capture/stream.js';
 import { CaptureClock } from './capture-clock.js';
 import { addrTypeCode } from './capture/types.js';
-import { createNodeAes } from './crypto.js';
+import { createNodeAes, createNodeAuthCrypto } from './crypto.js';
+import { createGpsSource } from './gps-source.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
+import { nodeHttp } from './http-client.js';
 import { DirStore } from './store.js';
 import { createSimGattLink, parseFaultOption, readPeripheralsFile } from './gatt/demo-peripherals.js';
 import { createNodeScriptHost } from './script-host.js';
+import type { HomeKitBridge } from '../firmware/core/homekit/bridge.js';
+import { homeKitCommand } from '../firmware/core/homekit/commands.js';
+import { setupCodeProblem } from '../firmware/core/homekit/setup-code.js';
+import { DEFAULT_HOMEKIT_PORT, startSimHomeKit } from './homekit.js';
+
+import { LogRing } from '../firmware/core/web/events.js';
+import type { WebServer } from '../firmware/core/web/web-server.js';
+import { DEFAULT_HTTP_PORT, parseHttpOption, startNodeWeb } from './web.js';
 
 export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--data DIR] [--cfg FILE] [--speed N|max]
            [--teleperiod S] [--ca FILE] [--cmd COMMAND]... [--slots N] [--once] [--quiet]
-           [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]...
+           [--script FILE]... [--peripherals FILE] [--fault MAC=FAULT]... [--gps FILE|PIPE]
+           [--homekit] [--homekit-port [HOST:]PORT] [--homekit-pin XXX-XX-XXX] [--http [HOST:]PORT | --no-http]
       Runs the gateway: replays CAPTURE (JSONL or btsnoop) at recorded speed x N (or as
       fast as possible), publishes to URL (mqtt://user:pass@host:port, mqtts://...) or to
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
-      simulated peripherals (host-sim/gatt: five demo devices, or --peripherals FILE), with
-      faults on demand (--fault A4C1381A2B01=no-response).
+      simulated peripherals (host-sim/gatt: six demo devices, a scooter among them, or
+      --peripherals FILE), with faults on demand (--fault A4C1381A2B01=no-response).
+      --gps reads NMEA from a pipe or
+      serial device (a regular file is replayed in a loop, a line every 250 ms).
+      --homekit serves every device as a HomeKit bridge (default 127.0.0.1:51826; pairings
+      kept in DIR); HKPin, HKReset, HKStatus on the console.
+      The web page (dashboard, devices, console, settings) is served on --http [HOST:]PORT
+      (default 127.0.0.1 and the first free port from 8080; the URL is printed), --no-http: none.
       Exits when the replay is over, stdin has ended (or --once) and no GATT request is left.
 `;
 
@@ -58,6 +75,10 @@ interface RunArgs {
   scripts: string[];
   peripherals?: string;
   faults: string[];
+  gps?: string;
+  homekit?: { host?: string; port: number; pin?: string };
+  /** The web page's address; undefined: --no-http. `searchFree`: the default port, the next ones if taken. */
+  http?: { host: string; port: number; searchFree: boolean };
 }
 
 function parseRunArgs(args: string[]): RunArgs {
@@ -69,6 +90,9 @@ function parseRunArgs(args: string[]): RunArgs {
       speed: { type: 'string' }, teleperiod: { type: 'string' }, ca: { type: 'string' },
       once: { type: 'boolean' }, quiet: { type: 'boolean' }, cmd: { type: 'string', multiple: true }, slots: { type: 'string' },
       script: { type: 'string', multiple: true }, peripherals: { type: 'string' }, fault: { type: 'string', multiple: true },
+      gps: { type: 'string' },
+      homekit: { type: 'boolean' }, 'homekit-port': { type: 'string' }, 'homekit-pin': { type: 'string' },
+      http: { type: 'string' }, 'no-http': { type: 'boolean' },
     },
   });
   if (positionals.length > 1) throw new RunUsageError('run takes at most one CAPTURE file');
@@ -102,14 +126,33 @@ function parseRunArgs(args: string[]): RunArgs {
       if (problem) throw new RunUsageError(`${option}: ${problem}`);
     }
   }
+  if (values.gps !== undefined && !existsSync(values.gps)) throw new RunUsageError(`--gps: ${values.gps} does not exist`);
   if (values.data !== undefined && existsSync(values.data) && !statSync(values.data).isDirectory()) {
     throw new RunUsageError(`--data: ${values.data} is not a folder`);
   }
+  if (values.http !== undefined && values['no-http']) throw new RunUsageError('--http and --no-http exclude each other');
+  let http: RunArgs['http'] = { host: '127.0.0.1', port: DEFAULT_HTTP_PORT, searchFree: true };
+  if (values['no-http']) http = undefined;
+  else if (values.http !== undefined) {
+    const parsed = parseHttpOption(values.http);
+    if (typeof parsed === 'string') throw new RunUsageError(parsed);
+    http = { ...parsed, searchFree: false };
+  }
   return {
+    http,
     capture: positionals[0], broker: values.broker, topic: values.topic, data: values.data ?? 'mi32-data', cfg: values.cfg,
     speed, telePeriod, ca: values.ca, once: values.once === true, quiet: values.quiet === true, commands: values.cmd ?? [], slots,
-    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [],
+    scripts: values.script ?? [], peripherals: values.peripherals, faults: values.fault ?? [], gps: values.gps,
+    ...(values.homekit ? { homekit: homeKitArgs(values['homekit-port'], values['homekit-pin']) } : {}),
   };
+}
+
+function homeKitArgs(address: string | undefined, pin: string | undefined): { host?: string; port: number; pin?: string } {
+  const m = address === undefined ? undefined : /^(?:(.+):)?(\d{1,5})$/.exec(address);
+  if (address !== undefined && (!m || Number(m[2]) > 65535)) throw new RunUsageError(`--homekit-port must be [HOST:]PORT, got "${address}"`);
+  const problem = pin === undefined ? undefined : setupCodeProblem(pin);
+  if (problem) throw new RunUsageError(`--homekit-pin: ${problem}`);
+  return { ...(m?.[1] ? { host: m[1] } : {}), port: m ? Number(m[2]) : DEFAULT_HOMEKIT_PORT, ...(pin ? { pin } : {}) };
 }
 
 /** Why `file` cannot be read as an option's file, or undefined. */
@@ -129,7 +172,9 @@ function stderrLog(quiet: boolean): Log {
 
 export async function runCommand(args: string[]): Promise<number> {
   const opts = parseRunArgs(args);
-  const log = stderrLog(opts.quiet);
+  // The web console shows the last log lines and replies: the log is teed into its ring.
+  const logRing = new LogRing();
+  const log = opts.http ? logRing.tee(stderrLog(opts.quiet)) : stderrLog(opts.quiet);
   const out = (text: string) => process.stdout.write(text + '\n');
 
   let capture: CaptureStream | undefined;
@@ -174,17 +219,23 @@ export async function runCommand(args: string[]): Promise<number> {
   const scan = { paused: false, missed: 0 };
 
   const ca = opts.ca ? readFileSync(opts.ca, 'utf8') : undefined;
+  let homekit: HomeKitBridge | undefined;
   // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
   const app = createGatewayApp({
     clock: captureClock ?? nodeClock, wallClock: nodeClock, store, log, aes: createNodeAes(), net: nodeNet, random: nodeRandom,
-    console: (text) => out(text),
+    console: (text) => { out(text); if (opts.http) logRing.add(text); },
     setActiveScan: (active) => log.info(`scan mode: ${active ? 'active' : 'passive'} (captures replay either way)`),
+    setScanning: (on) => log.info(on ? 'scanning on' : 'scanning off (MI32Mode off): advertisements are not heard'),
+    http: nodeHttp,
     gatt: gattLink,
+    authCrypto: createNodeAuthCrypto(),
+    ...(opts.gps ? { gps: createGpsSource(opts.gps) } : {}),
     scan: {
       pause: () => { scan.paused = true; log.info('scan paused for a GATT connection'); },
       resume: () => { scan.paused = false; log.info('scan resumed'); },
     },
     scriptHost: createNodeScriptHost(),
+    hostCommand: (line, argument, source) => web?.hostCommand(line, argument) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')),
     ...(opts.quiet ? {} : { published: (topic: string, payload: string) => out(`${topic} ${payload}`) }),
   }, {
     settings: { ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
@@ -192,8 +243,21 @@ export async function runCommand(args: string[]): Promise<number> {
     broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
   });
   const gateway = app.gateway;
+  let web: WebServer | undefined;
+  if (opts.http) {
+    const aes = createNodeAes();
+    const started = await startNodeWeb({
+      app, ...opts.http, store, dataDir: opts.data, log, aes, gatewayClock: captureClock ?? nodeClock, brokerUrl: brokerUrl!, logRing, historyDevices: opts.slots,
+    }).catch(async (e: Error) => {
+      await broker?.close();
+      throw new RunUsageError(`--http: ${e.message} (--no-http runs without the page)`);
+    });
+    web = started.web;
+    log.info(`web page: ${started.url}`);
+  }
 
   app.start(); // mi32cfg, the teleperiod, and DIR/autoexec.js (stored with ScriptSave), as on the device
+  if (opts.homekit) homekit = await startSimHomeKit(app, store, log, opts.homekit);
   for (const file of opts.scripts) app.scripts!.load(basename(file), readFileSync(file, 'utf8'));
   for (const line of opts.commands) app.command(line, 'console');
   app.connect();
@@ -228,6 +292,7 @@ export async function runCommand(args: string[]): Promise<number> {
   gateway.flushRealtime();
   if (opts.once) gateway.teleperiod();
   app.stop();
+  homekit?.stop();
   if (client) {
     await drain(client, 5000, () => gateway.outbox.stats.buffered > 0 || gateway.discovery.pending > 0);
     client.end();
@@ -239,6 +304,7 @@ export async function runCommand(args: string[]): Promise<number> {
       log.warn(`MQTT at shutdown: ${unsent} queued messages were not delivered (no broker connection), ${dropped} dropped earlier by the full offline queue`);
     }
   }
+  web?.close();
   await broker?.close();
   process.stdin.destroy();
   // Nothing reached a broker: a run that published nothing is a failure, not a success.

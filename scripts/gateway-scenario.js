@@ -64,7 +64,13 @@ export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scrip
 })`;
 
 /** Commands the scenario runs after the replay: good ones, bad ones, a save. */
-export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30'];
+export const SCENARIO_COMMANDS = ['MI32Option2 1', 'MI32Option0 0', 'TelePeriod abc', 'MI32Key 00112233445566778899AABBCCDDEEFFA4C138AABBCC', 'MI32Option9 1', 'MI32Cfg', 'TelePeriod 30', ...manageCommands()];
+
+/** Device management (issue 17): approve, list (every demo device with its name), modes, pairing state, bad input. */
+function manageCommands() {
+  return ['MI32Approve A4C1381A2B01 living-room', 'MI32Approve nonsense', 'MI32List', 'MI32List approved', 'MI32Mode active',
+    'MI32Paired A4C1381A2B01', 'MI32Unpair A4C1381A2B01', 'MI32Mode off', 'MI32Mode passive', 'MI32Upload', 'MI32Remove A4C1381A2B01', 'MI32List approved'];
+}
 
 /**
  * Escapes from a script to the host (issue 10): each must print "refused" in both engines.

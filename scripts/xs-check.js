@@ -105,6 +105,30 @@ try {
   nodeScenario = [`threw ${e?.name}: ${e?.message}`];
 }
 
+// ---- Mi authentication: vectors, and register/login/UART gateway against device ----
+
+const { MIAUTH_CHECK } = await import('./miauth-check.js');
+const MIAUTH_SEED = 0x5eed17;
+let nodeMiauth;
+try {
+  nodeMiauth = await (0, eval)(MIAUTH_CHECK)(core, MIAUTH_SEED);
+} catch (e) {
+  nodeMiauth = [`threw ${e?.name}: ${e?.message}`];
+}
+let xsMiauth;
+// ---- the web page's core on the same capture (one device's key taken away) ----
+
+const { WEB_SCENARIO, WEB_SCENARIO_KEYS } = await import('./web-scenario.js');
+const webCfg = demoCfg.replace(`"MAC":"${WEB_SCENARIO_KEYS.mac}","PID":"055b","key":"${WEB_SCENARIO_KEYS.right}"`, `"MAC":"${WEB_SCENARIO_KEYS.mac}","PID":"055b","key":""`);
+const webArgs = [webCfg, demoAdvs, WEB_SCENARIO_KEYS.mac, WEB_SCENARIO_KEYS.wrong, WEB_SCENARIO_KEYS.right];
+let nodeWeb;
+try {
+  nodeWeb = (0, eval)(WEB_SCENARIO)(core, ...webArgs);
+} catch (e) {
+  nodeWeb = [`threw ${e?.name}: ${e?.message}`];
+}
+let xsWeb;
+
 // ---- XS side ----
 
 await import('@endo/init');
@@ -124,6 +148,14 @@ function handleCommand(bytes) {
   const msg = JSON.parse(decoder.decode(bytes));
   if (msg.scenario !== undefined) {
     xsScenario = msg.scenario;
+    return encoder.encode('{}');
+  }
+  if (msg.miauth !== undefined) {
+    xsMiauth = msg.miauth;
+    return encoder.encode('{}');
+  }
+  if (msg.web !== undefined) {
+    xsWeb = msg.web;
     return encoder.encode('{}');
   }
   if (msg.i !== undefined) xsOutcomes[msg.i] = msg.json !== undefined ? { json: msg.json } : { thrown: msg.thrown };
@@ -183,6 +215,23 @@ try {
 } catch (e) {
   console.log(`FAIL XS gateway scenario: ${e?.message ?? e}`);
 }
+try {
+  await worker.evaluate(`(${MIAUTH_CHECK})(MI32Core, ${MIAUTH_SEED}).then(
+    (lines) => issueCommand(new TextEncoder().encode(JSON.stringify({ miauth: lines })).buffer),
+    (e) => issueCommand(new TextEncoder().encode(JSON.stringify({ miauth: ['threw ' + String(e && e.name) + ': ' + String(e && e.message)] })).buffer));`);
+} catch (e) {
+  console.log(`FAIL XS Mi-auth check: ${e?.message ?? e}`);
+}
+try {
+  await worker.evaluate(`(() => {
+    let result;
+    try { result = (${WEB_SCENARIO})(MI32Core, ...${JSON.stringify(webArgs)}); }
+    catch (e) { result = ['threw ' + String(e && e.name) + ': ' + String(e && e.message)]; }
+    issueCommand(new TextEncoder().encode(JSON.stringify({ web: result })).buffer);
+  })();`);
+} catch (e) {
+  console.log(`FAIL XS web scenario: ${e?.message ?? e}`);
+}
 await worker.close().catch(() => {});
 
 const describe = (o) => (o === undefined ? '(no result from XS)' : o.thrown !== undefined ? `threw ${o.thrown}` : o.json);
@@ -225,6 +274,39 @@ console.log(`script escapes in XS: ${escapes.length - reached.length} of ${escap
 passed += scenarioLines - Math.min(scenarioFailed, scenarioLines);
 failed += scenarioFailed;
 console.log(`gateway scenario (demo home, ${demoAdvs.length} advertisements): ${scenarioLines} published/console lines compared`);
+
+// Mi authentication: every line ok in XS, and XS prints exactly what Node prints.
+const miauthLines = Math.max(nodeMiauth.length, xsMiauth?.length ?? 0);
+let miauthFailed = 0;
+for (let i = 0; i < miauthLines; i++) {
+  const n = nodeMiauth[i];
+  const x = xsMiauth?.[i];
+  if (x !== undefined && x === n && !x.startsWith('FAIL') && !x.startsWith('threw')) continue;
+  miauthFailed++;
+  console.log(`FAIL Mi-auth check line ${i + 1}:\n  node: ${n ?? '(none)'}\n  xs:   ${x ?? '(none)'}`);
+}
+if (miauthLines < 27) {
+  miauthFailed++;
+  console.log(`FAIL Mi-auth check produced only ${miauthLines} lines`);
+}
+passed += miauthLines - Math.min(miauthFailed, miauthLines);
+failed += miauthFailed;
+console.log(`Mi auth in XS: ${miauthLines - miauthFailed} of ${miauthLines} vector and register/login/UART lines as on Node`);
+// Web scenario: every HTTP answer the same in both engines, and the key check did its job.
+let webFailed = 0;
+const webLines = Math.max(nodeWeb.length, xsWeb?.length ?? 0);
+for (let i = 0; i < webLines; i++) {
+  const n = nodeWeb[i];
+  const x = xsWeb?.[i];
+  if (n !== undefined && n === x && !n.startsWith('threw')) continue;
+  webFailed++;
+  if (webFailed <= 5) console.log(`FAIL web scenario line ${i + 1}:\n  node: ${n}\n  xs:   ${x ?? '(none)'}`);
+}
+const webExpect = [/^HTTP\/1.1 422 .*wrong key/, /^HTTP\/1.1 200 OK \{"MAC":"A4C1381A2B01","Key":"...0001","checked":true\}/, /^HTTP\/1.1 400 /];
+for (const re of webExpect) if (!nodeWeb.some((l) => re.test(l))) { webFailed++; console.log(`FAIL web scenario: no answer like ${re}`); }
+passed += webLines - Math.min(webFailed, webLines);
+failed += webFailed;
+console.log(`web scenario: ${webLines} HTTP answers compared`);
 console.log(`${fixtureCount} fixture lines from ${fixtureFiles.length} files; ${cases.length - fixtureCount} derived frames (truncations, bit flips)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -13,6 +13,26 @@ export interface Crypto {
   aesEncryptBlock: AesEncryptBlock;
 }
 
+/**
+ * Public-key crypto for Mi authentication (register, login; core/miauth). The core has a
+ * portable version of each (crypto/p256.ts, crypto/sha256.ts: PORTABLE_AUTH_CRYPTO); a
+ * platform with native ones hands them in (Node: node:crypto).
+ */
+export interface AuthCrypto {
+  /** P-256: the raw X‖Y public key (64 bytes) of a 32-byte private scalar. */
+  p256PublicKey(privateKey: Uint8Array): Uint8Array;
+  /** P-256 ECDH: the shared X coordinate (32 bytes); throws for a point not on the curve. */
+  p256SharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
+  sha256(data: Uint8Array): Uint8Array;
+}
+
+/** A byte stream the core reads (a GPS on a serial port; a file or pipe in host-sim). */
+export interface ByteSource {
+  /** Bytes as they come, in any chunking; `onEnd` when the stream ends (with the error when it failed). */
+  start(onBytes: (bytes: Uint8Array) => void, onEnd?: (error?: Error) => void): void;
+  stop(): void;
+}
+
 /** Leveled log lines; the console transport on the device. */
 export interface Log {
   debug(message: string): void;
@@ -131,6 +151,38 @@ export interface TcpServerPort {
   listen(options: TcpListenOptions, accept: (connection: TcpConnection) => TcpConnectionEvents, ready: (error: Error | undefined, port: number) => void): TcpListener;
 }
 
+// --- HTTP client (batch upload) ----------------------------------------------------
+
+/** One HTTP request; the core builds it from a URL it checked (upload/url.ts). */
+export interface HttpClientRequest {
+  method: 'POST' | 'GET';
+  host: string;
+  port: number;
+  /** Path and query, starting with "/". */
+  path: string;
+  /** Present: HTTPS, verified as TlsOptions says. Absent: plain HTTP. */
+  tls?: TlsOptions;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+  /** The whole exchange; past it the request fails with a timeout error. */
+  timeoutMs: number;
+}
+
+export interface HttpClientResponse {
+  status: number;
+  /** The start of the response body (adapters keep at most a few KB), for error messages. */
+  body: string;
+}
+
+/**
+ * An HTTP(S) client: Node's https in host-sim, Moddable's `http` Request on the device.
+ * `done` is called exactly once, never from inside `request`: with an error when no
+ * response came (refused, TLS, timeout), else with the response, whatever its status.
+ */
+export interface HttpClient {
+  request(request: HttpClientRequest, done: (error: Error | undefined, response?: HttpClientResponse) => void): void;
+}
+
 /**
  * Small-file storage (the device's flash file system; a folder in host-sim).
  * Synchronous: files are a few KB and both littlefs and Node's fs do this cheaply.
@@ -204,10 +256,26 @@ export interface GattConnectionEvents {
   onNotification(handle: number, value: Uint8Array): void;
 }
 
+/** Who to connect to, and how. */
+export interface GattPeer {
+  /** 12 hex digits, display order. */
+  mac: string;
+  /** 0 public, 1 random (2, 3: identity addresses). */
+  addrType: number;
+  /**
+   * Pair with bonding (Just Works) when there is no bond yet, or encrypt with the stored
+   * bond, before `onConnect`: onConnect then means the link is encrypted. A peer that
+   * refuses pairing gives onConnectFailed ('not-permitted'). The bond is kept by the
+   * platform (NimBLE's store on the device) until `forgetBond`.
+   */
+  bond?: boolean;
+}
+
 /** The radio as a GATT client (central): one connection at a time is all the core asks for. */
 export interface GattLink {
-  /** 0 public, 1 random (2, 3: identity addresses). `mac` is 12 hex digits, display order. */
-  connect(peer: { mac: string; addrType: number }, events: GattConnectionEvents): void;
+  connect(peer: GattPeer, events: GattConnectionEvents): void;
+  /** Delete the stored bond (keys) for a peer; absent: the platform cannot bond. */
+  forgetBond?(peer: { mac: string; addrType: number }): void;
   /** True when scanning must stop while a connection is made or open (the ESP32's single radio/NimBLE host). */
   readonly pausesScan: boolean;
 }

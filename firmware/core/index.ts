@@ -29,3 +29,15 @@ export { parseUuid, uuid16, shortUuid } from './gatt/uuid.js';
 export { DEVICE_GATT } from './gatt/device-ops.js';
 export { ScriptRuntime } from './script/runtime.js';
 export { createCompartmentScriptHost } from './script/compartment-host.js';
+// Mi authentication, the scooter, the GPS (issue 17): exported for xs-check and the bench.
+export { PORTABLE_AUTH_CRYPTO } from './crypto/auth-crypto.js';
+export { sha256, hmacSha256, hkdfSha256 } from './crypto/sha256.js';
+export { p256PublicKey, p256SharedSecret } from './crypto/p256.js';
+export { registrationKeys, encryptDid, loginKeys } from './miauth/keys.js';
+export { register as miRegister, login as miLogin, MiAuthError } from './miauth/flow.js';
+export { MiAuthDevice } from './miauth/device.js';
+export { encryptFrame, decryptFrame, plainFrame, readCommand, uartChecksum } from './miauth/uart.js';
+export { SCOOTER_POLL } from './scooter/registers.js';
+export { NmeaReader, gpsJson } from './gps/nmea.js';
+export { createWebServer } from './web/web-server.js';
+export type { WebPorts, WebServer } from './web/web-server.js';

@@ -23,9 +23,16 @@
 //   the core's step timeouts cover those; an over-long write is refused here up front.
 // - An exception in a callback from the stack is unhandled (the device resets): every call
 //   into the core is guarded.
+// - Bonding (GattPeer.bond, MI32Pair): the 419 client takes `security` at construction and
+//   starts SMP after onReady; onSecured comes once the link is encrypted, and a failed
+//   pairing calls nothing (bleclient.c ignores an ENC_CHANGE with an error). So the core's
+//   onConnect waits for onSecured, and the connect timeout covers a pairing that never
+//   completes. Bonds live in NimBLE's store; forgetBond deletes one with the legacy `sm`
+//   module (SM.deleteBonding). Not run on hardware: typechecked only.
 
 import { GATTClient } from "embedded:io/bluetoothle/central";
 import Timer from "timer";
+import { SM } from "sm";
 import { GATT_PROPERTY, type GattCharacteristic, type GattConnection, type GattConnectionEvents, type GattFailure, type GattService, type Log } from "core/host";
 import { normalizeMac } from "core/bytes/hex";
 import { GATT_ERROR } from "core/gatt/codes";
@@ -292,12 +299,24 @@ export const createGattLink: CreateGattLink = (log, options = {}) => {
   return {
     pausesScan: true,
 
+    forgetBond(peer) {
+      const mac = normalizeMac(peer.mac);
+      if (!mac) return;
+      // NimBLE's ble_addr_t order: least significant byte first.
+      const bytes = Uint8Array.from(mac.match(/../g)!.map((h) => parseInt(h, 16))).reverse();
+      try {
+        SM.deleteBonding(bytes.buffer, peer.addrType as never);
+      } catch (e) {
+        log.warn(`GATT: could not delete the bond of ${mac}: ${text(e)}`);
+      }
+    },
+
     connect(peer, events) {
       const address = peerAddress(peer.mac, peer.addrType);
       if (!address) return later(log, "connect", () => events.onConnectFailed({ code: "failed", message: `connect: bad peer ${peer.mac}/${peer.addrType}` }));
       if (busy) return later(log, "connect", () => events.onConnectFailed({ code: "refused", message: "connect: a GATT link is already open or opening (one at a time)" }));
 
-      let phase: "connecting" | "cancelling" | "open" | "done" = "connecting";
+      let phase: "connecting" | "securing" | "cancelling" | "open" | "done" = "connecting";
       let connection: NimbleConnection | undefined;
       let timer: Timer | undefined;
       const timedOut: GattFailure = { code: "failed", message: `connect: no answer from ${address} in ${connectTimeoutMs} ms` };
@@ -313,24 +332,46 @@ export const createGattLink: CreateGattLink = (log, options = {}) => {
         guard(log, "connect", () => events.onConnectFailed(f));
       };
 
+      const opened = (client: GATTClient) => {
+        phase = "open";
+        stopTimer();
+        const open = new NimbleConnection(client, events, log, () => { busy = false; });
+        connection = open;
+        guard(log, "connect", () => events.onConnect(open));
+      };
       let gatt: GATTClient;
       try {
         gatt = new GATTClient({
           address,
+          // Just Works with bonding: no display or keyboard on a gateway.
+          ...(peer.bond ? { security: { bond: true } } : {}),
           onReady() {
             if (phase !== "connecting") {
               // Connected just as we gave up: the close queued by the cancel hangs up.
               fail(timedOut);
               return;
             }
-            phase = "open";
-            stopTimer();
-            const open = new NimbleConnection(this, events, log, () => { busy = false; });
-            connection = open;
-            guard(log, "connect", () => events.onConnect(open));
+            if (peer.bond) phase = "securing"; // onConnect once the link is encrypted (onSecured)
+            else opened(this);
+          },
+          onSecured(info) {
+            if (phase !== "securing") return;
+            if (info.encrypted && info.bonded) return opened(this);
+            try {
+              this.close();
+            } catch {
+              // already closing
+            }
+            fail({ code: "not-permitted", message: `pairing with ${address} gave no bond (encrypted ${info.encrypted}, bonded ${info.bonded})` });
           },
           onError(error?: Error) {
             if (phase === "open") return connection?.dropped();
+            if (phase === "securing") {
+              phase = "done";
+              stopTimer();
+              busy = false;
+              return guard(log, "connect", () => events.onConnectFailed({ code: "not-permitted", message: `${address} dropped the link while pairing` }));
+            }
             try {
               this.close();
             } catch {
@@ -353,6 +394,16 @@ export const createGattLink: CreateGattLink = (log, options = {}) => {
       busy = true;
       timer = Timer.set(() => {
         timer = undefined;
+        if (phase === "securing") {
+          // Pairing never completed (refused, or the peer ignored it): hang up.
+          phase = "cancelling";
+          try {
+            gatt.close();
+          } catch {
+            // already closing
+          }
+          return fail({ code: "not-permitted", message: `pairing with ${address} did not complete in ${connectTimeoutMs} ms` });
+        }
         if (phase !== "connecting") return;
         phase = "cancelling";
         try {

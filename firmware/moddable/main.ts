@@ -12,7 +12,7 @@
 import config from "mc/config";
 import { createGatewayApp, type BrokerOptions, type GatewayApp } from "core/gateway/app";
 import { slotCount } from "core/gateway/validate";
-import type { TlsOptions } from "core/host";
+import type { ByteSource, TlsOptions } from "core/host";
 import { createModdableAes } from "mi32/aes";
 import { createClock } from "mi32/clock";
 import { createConsole } from "mi32/console";
@@ -23,17 +23,26 @@ import { moddableRandom } from "mi32/random";
 import { createScanner } from "mi32/scanner";
 import { FileStore } from "mi32/store";
 import { createGattLink } from "mi32/gatt";
+import { createGpsSource } from "mi32/gps";
+import { createHttpClient } from "mi32/http-client";
 import { createDeviceScriptHost } from "mi32/script-host";
 import { decodeText } from "mi32/text";
-import { startWifi } from "mi32/wifi";
+import { LogRing } from "core/web/events";
+import type { WebServer } from "core/web/web-server";
+import { startDeviceWeb } from "mi32/device-web";
+import { WifiSettings } from "mi32/wifi-settings";
 
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : typeof value === "number" ? String(value) : fallback);
 const flag = (value: unknown): boolean => value === true || value === 1 || value === "1" || value === "true";
 
 /** Set once the app is composed: a console line that arrives earlier is ignored (not a ReferenceError). */
 let app: GatewayApp | undefined;
+/** The web page, once started (its WebPassword command comes after the device's own). */
+let web: WebServer | undefined;
 const consoleIo = createConsole({ onLine: (line) => { if (line.trim() && app) app.command(line, "console"); } });
-const log = createLog((line) => consoleIo.write(line), config.logLevel === "debug");
+// The web console shows the last log lines: the log is teed into its ring.
+const logRing = new LogRing();
+const log = logRing.tee(createLog((line) => consoleIo.write(line), config.logLevel === "debug"));
 consoleIo.write("mi32-xs starting");
 
 const clock = createClock(log);
@@ -85,15 +94,20 @@ if (registrySize.problem) log.warn(`mc/config: ${registrySize.problem}`);
 
 const gatewayApp: GatewayApp = createGatewayApp({
   clock, store, log, aes: createModdableAes(), net: createNet(log), random: moddableRandom,
-  console: (line) => consoleIo.write(line),
-  setActiveScan: (active) => scanner.start(active),
+  console: (line) => { consoleIo.write(line); logRing.add(line); },
+  setActiveScan: (active) => { if (gatewayApp.gateway.management.scanning) scanner.start(active); },
+  // MI32Mode off: the scanner stops (and GATT's resume below leaves it off).
+  setScanning: (on) => (on ? scanner.start(gatewayApp.gateway.options.activeScan === 1) : scanner.stop()),
+  http: createHttpClient(log),
   // NimBLE refuses to connect while scanning: the core pauses the scan around connections.
   gatt: createGattLink(log),
-  scan: { pause: () => scanner.stop(), resume: () => scanner.start(gatewayApp.gateway.options.activeScan === 1) },
+  // MI32Scooter/MI32Activate run Mi authentication on the core's portable P-256/SHA-256 (no authCrypto port here).
+  ...gpsPort(createGpsSource()),
+  scan: { pause: () => scanner.stop(), resume: () => { if (gatewayApp.gateway.management.scanning) scanner.start(gatewayApp.gateway.options.activeScan === 1); } },
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
   scriptHost: createDeviceScriptHost(clock),
-  hostCommand: (line, argument) => broker.handle(line, argument),
+  hostCommand: (line, argument) => broker.handle(line, argument) ?? web?.hostCommand(line, argument),
   decodeText,
 }, {
   settings: {
@@ -106,7 +120,19 @@ const gatewayApp: GatewayApp = createGatewayApp({
 });
 app = gatewayApp;
 
+function gpsPort(gps: ByteSource | undefined): { gps?: ByteSource } {
+  return gps ? { gps } : {};
+}
+
 gatewayApp.start();
-scanner.start(gatewayApp.gateway.options.activeScan === 1);
-startWifi({ ssid: text(config.ssid) || undefined, password: text(config.password) || undefined, log });
+if (gatewayApp.gateway.management.scanning) scanner.start(gatewayApp.gateway.options.activeScan === 1);
+// The web page (httpPort=, default 80), and Wi-Fi: the network set on the page, else the build's; an access point when none works.
+web = startDeviceWeb({
+  app: gatewayApp, store, log, clock, aes: createModdableAes(), logRing,
+  wifi: new WifiSettings(store, { ssid: text(config.ssid) || undefined, password: text(config.password) || undefined }, log),
+  mqtt: () => ({ host: broker.settings.host, port: broker.settings.port, user: broker.settings.user, passwordSet: !!broker.settings.password, tls: flag(config.mqttTls), editable: true, note: "TLS is set at build time (mqttTls=1)" }),
+  port: Number(text(config.httpPort, "80")) || 80,
+  historyDevices: Math.min(registrySize.slots, Number(text(config.historyDevices, "16")) || 16),
+  apName: "mi32-xs", apPassword: text(config.apPassword) || undefined,
+});
 gatewayApp.connect();

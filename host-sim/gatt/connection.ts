@@ -19,6 +19,7 @@ const ATT_FAILURES: Readonly<Record<number, [GattFailure['code'], string]>> = {
   [ATT_ERROR.invalidHandle]: ['not-found', 'invalid handle'],
   [ATT_ERROR.readNotPermitted]: ['not-permitted', 'read not permitted'],
   [ATT_ERROR.writeNotPermitted]: ['not-permitted', 'write not permitted'],
+  [ATT_ERROR.insufficientAuthentication]: ['not-permitted', 'insufficient authentication'],
   [ATT_ERROR.attributeNotFound]: ['not-found', 'attribute not found'],
   [ATT_ERROR.invalidLength]: ['failed', 'invalid attribute value length'],
   [ATT_ERROR.unlikely]: ['failed', 'unlikely error'],
@@ -47,8 +48,16 @@ export class SimConnection implements GattConnection, PeripheralLink {
     private readonly clock: Clock,
     private readonly events: GattConnectionEvents,
     private readonly requestMs: number,
+    /** Made with a bond (GattPeer.bond): a peripheral that asks for one answers. */
+    private readonly encrypted = false,
   ) {
     peripheral.link = this;
+    peripheral.protocol?.onConnect?.();
+  }
+
+  /** ATT 0x05 for a characteristic the peripheral guards while the link is not encrypted. */
+  private guarded(entry: CharacteristicEntry): number | undefined {
+    return !this.encrypted && this.peripheral.guards(entry) ? ATT_ERROR.insufficientAuthentication : undefined;
   }
 
   discoverServices(done: (error: GattFailure | undefined, services: GattService[]) => void): void {
@@ -78,7 +87,7 @@ export class SimConnection implements GattConnection, PeripheralLink {
     this.request('read', () => {
       const entry = this.peripheral.characteristic(characteristic.handle);
       const refused = !entry ? ATT_ERROR.invalidHandle
-        : !(this.peripheral.properties(entry) & GATT_PROPERTY.read) ? ATT_ERROR.readNotPermitted : undefined;
+        : !(this.peripheral.properties(entry) & GATT_PROPERTY.read) ? ATT_ERROR.readNotPermitted : this.guarded(entry);
       if (!entry || refused !== undefined) {
         const failure = attFailure(refused ?? ATT_ERROR.invalidHandle, `read ${characteristic.uuid}`);
         this.peripheral.record('read', { uuid: characteristic.uuid, error: failure.code, detail: failure.message });
@@ -102,11 +111,14 @@ export class SimConnection implements GattConnection, PeripheralLink {
       const entry = this.peripheral.characteristic(characteristic.handle);
       if (!entry) return refuse(attFailure(ATT_ERROR.invalidHandle, what));
       if (!(this.peripheral.properties(entry) & CAN_WRITE)) return refuse(attFailure(ATT_ERROR.writeNotPermitted, what));
+      const guard = this.guarded(entry);
+      if (guard !== undefined) return refuse(attFailure(guard, what));
       if (this.peripheral.fault?.name === 'write-fails') return refuse(attFailure(ATT_ERROR.unlikely, what));
       const error = this.peripheral.decode(entry, bytes);
       if (error !== undefined) return refuse(attFailure(error, what));
       this.peripheral.record('write', { uuid: entry.model.uuid, value: toHex(bytes) });
       done(undefined);
+      this.peripheral.protocol?.onWrite(entry.model.uuid, bytes);
     }, done);
   }
 
@@ -115,6 +127,7 @@ export class SimConnection implements GattConnection, PeripheralLink {
       const entry = this.peripheral.characteristic(characteristic.handle);
       const failure = !entry ? attFailure(ATT_ERROR.invalidHandle, `subscribe ${characteristic.uuid}`)
         : !(this.peripheral.properties(entry) & CAN_NOTIFY) ? { code: 'not-permitted' as const, message: `subscribe ${characteristic.uuid}: cannot notify or indicate` }
+        : this.guarded(entry) !== undefined ? attFailure(ATT_ERROR.insufficientAuthentication, `subscribe ${characteristic.uuid}`)
         : undefined;
       if (!entry || failure) {
         this.peripheral.record('subscribe', { uuid: characteristic.uuid, error: failure?.code, detail: failure?.message });
@@ -154,6 +167,17 @@ export class SimConnection implements GattConnection, PeripheralLink {
     this.close();
     this.peripheral.record('drop', { reason });
     this.events.onDisconnect(reason);
+  }
+
+  send(uuid: string, bytes: Uint8Array, delayMs: number): void {
+    const entry = this.peripheral.table.services.flatMap((s) => s.characteristics).find((c) => c.model.uuid === uuid);
+    if (!entry) return;
+    const value = bytes.slice();
+    this.later(this.requestMs + delayMs, () => {
+      if (!this.open || !this.subscriptions.has(entry.handle) || this.peripheral.fault?.name === 'no-notify') return;
+      this.peripheral.notifications++;
+      this.events.onNotification(entry.handle, value);
+    });
   }
 
   notifyChanged(entries: CharacteristicEntry[]): void {

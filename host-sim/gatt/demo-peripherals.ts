@@ -16,6 +16,8 @@ export interface PeripheralSpec {
   model: string;
   fault?: Fault;
   values?: PeripheralValues;
+  /** "bond": the peripheral asks for pairing (MI32Pair) before its characteristics answer. */
+  security?: 'bond';
 }
 
 /**
@@ -29,9 +31,11 @@ export const DEMO_PERIPHERALS: readonly PeripheralSpec[] = [
   { mac: 'C47C8D6A1B2C', model: 'HHCCJCY01', values: { temperature: 21.5, illuminance: 870, moisture: 35, conductivity: 412, battery: 91, firmware: '3.2.1' } },
   { mac: 'E72E01A1B2C3', model: 'LYWSD02', values: { temperature: 20.9, humidity: 51, battery: 64 } },
   { mac: '582D3430AB12', model: 'CGD1', values: { battery: 58 } },
+  // A scooter to register and log in to (MI32Scooter E12A3B4C5D6E register, then login).
+  { mac: 'E12A3B4C5D6E', model: 'M365' },
 ];
 
-const ENTRY_KEYS = ['mac', 'model', 'fault', 'values'];
+const ENTRY_KEYS = ['mac', 'model', 'fault', 'values', 'security'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,6 +54,10 @@ function parseEntry(e: unknown): PeripheralSpec {
   if (e.fault !== undefined) {
     if (typeof e.fault !== 'string') throw new Error(`fault must be a string, got ${JSON.stringify(e.fault)}`);
     spec.fault = parseFault(e.fault);
+  }
+  if (e.security !== undefined) {
+    if (e.security !== 'bond') throw new Error(`security must be "bond", got ${JSON.stringify(e.security)}`);
+    spec.security = 'bond';
   }
   if (e.values !== undefined) {
     if (!isObject(e.values)) throw new Error('values must be an object of names to numbers or strings');
@@ -117,7 +125,7 @@ export interface SimGattSetup extends SimGattLinkOptions {
 export function createSimGattLink(clock: Clock, setup: SimGattSetup = {}): SimGattLink {
   const { peripherals = DEMO_PERIPHERALS, faults = [], ...options } = setup;
   const link = new SimGattLink(clock, options);
-  for (const p of peripherals) link.add(p.mac, p.model, { values: p.values, fault: p.fault });
+  for (const p of peripherals) link.add(p.mac, p.model, { values: p.values, fault: p.fault, ...(p.security ? { security: p.security } : {}) });
   for (const { mac, fault } of faults) {
     if (!link.peripheral(mac)) throw new Error(`--fault ${mac}=${formatFault(fault)}: no simulated peripheral at ${mac} (served: ${link.peripherals.map((p) => p.mac).join(', ')})`);
     link.setFault(mac, fault);

@@ -16,6 +16,11 @@ export const FAULTS = {
   'no-response': 'requests after connect never answer',
   'disconnect-mid-operation': 'the first request after connect makes the peripheral drop the link (reason 0x13)',
   'no-notify': 'subscribing succeeds but no notification ever comes',
+  'wrong-token': 'a Mi device (scooter, LYWSD03MMC) holds another token than the one registered: login fails',
+  'drop-after-login': 'a Mi device drops the link 1 s after each login',
+  'slow-replies': "a Mi device answers the auth handshake and the scooter's UART 1.2 s late",
+  'no-button': 'the scooter beeps at registration but nobody presses its power button',
+  'refuse-pairing': 'a connect that asks to pair (MI32Pair) fails: the peripheral refuses pairing',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

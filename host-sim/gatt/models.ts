@@ -4,8 +4,10 @@
 // projects know about the devices (lywsd02 library, Tasmota's legacy MI32 driver, miflora,
 // published GATT dumps), not captures of real devices; see README.md.
 
-import { GATT_PROPERTY } from '../../firmware/core/host.js';
+import { GATT_PROPERTY, type Clock } from '../../firmware/core/host.js';
 import { parseUuid } from '../../firmware/core/gatt/uuid.js';
+import { miServiceModel, SensorActivation } from './mi-sensor.js';
+import { M365 } from './scooter.js';
 
 /**
  * A peripheral's state by name: the readings and settings its characteristics encode
@@ -19,6 +21,8 @@ export const ATT_ERROR = {
   invalidHandle: 0x01,
   readNotPermitted: 0x02,
   writeNotPermitted: 0x03,
+  /** The link is not encrypted with a bond: what a device that asks for pairing answers. */
+  insufficientAuthentication: 0x05,
   attributeNotFound: 0x0a,
   invalidLength: 0x0d,
   unlikely: 0x0e,
@@ -57,6 +61,28 @@ export interface PeripheralModel {
   services: ServiceModel[];
   /** State the device forgets when the link drops. */
   onDisconnect?(values: PeripheralValues): void;
+  /** A device that talks back (Mi authentication, a scooter's UART): one per peripheral. */
+  protocol?(host: ProtocolHost): PeripheralProtocol;
+}
+
+/** What a talking device can do on its peripheral. */
+export interface ProtocolHost {
+  readonly mac: string;
+  readonly clock: Clock;
+  readonly values: PeripheralValues;
+  /** Notify on a characteristic (by UUID) if the client subscribed it: after the link's latency plus `delayMs`. */
+  notify(uuid: string, bytes: Uint8Array, delayMs?: number): void;
+  /** The device ends the link. */
+  drop(reason?: number): void;
+  /** The peripheral's fault now, by name. */
+  fault(): string | undefined;
+}
+
+export interface PeripheralProtocol {
+  /** A write the device accepted, to a characteristic by UUID. */
+  onWrite(uuid: string, bytes: Uint8Array): void;
+  onConnect?(): void;
+  onDisconnect?(): void;
 }
 
 const { read: READ, write: WRITE, notify: NOTIFY } = GATT_PROPERTY;
@@ -207,7 +233,10 @@ function lywsd03Layout(name: string): PeripheralModel {
           xiaomiBattery({ handle: 0x3a, userDescription: true }),
         ],
       },
+      // After the vendor service, so its handles stay where the dump has them.
+      miServiceModel(0x50),
     ],
+    protocol: (host) => new SensorActivation(host),
   };
 }
 
@@ -321,6 +350,7 @@ export const MODELS: Readonly<Record<string, PeripheralModel>> = {
   'LYWSD02': LYWSD02,
   'HHCCJCY01': HHCCJCY01,
   'CGD1': CGD1,
+  'M365': M365,
 };
 
 /** A model by name, case-insensitively; undefined when there is none. */

@@ -6,11 +6,12 @@ import { parseUuid, shortUuid, uuid16 } from '../../firmware/core/gatt/uuid.js';
 import { toHex } from '../../firmware/core/bytes/hex.js';
 import { attributeTable, type AttributeTable, type CharacteristicEntry, type ServiceEntry } from './attributes.js';
 import { effectiveProperties, formatFault, toFault, type Fault, type FaultName } from './faults.js';
-import type { PeripheralModel, PeripheralValues } from './models.js';
+import type { PeripheralModel, PeripheralProtocol, PeripheralValues } from './models.js';
 
 export type SimEventKind =
   | 'connect' | 'connect-refused' | 'connect-unanswered' | 'disconnect' | 'drop'
-  | 'discover' | 'read' | 'write' | 'write-lost' | 'subscribe' | 'unsubscribe' | 'unanswered' | 'fault';
+  | 'discover' | 'read' | 'write' | 'write-lost' | 'subscribe' | 'unsubscribe' | 'unanswered' | 'fault'
+  | 'pair' | 'pair-refused' | 'encrypt';
 
 export interface SimEvent {
   /** Clock time (ms). */
@@ -31,12 +32,19 @@ export interface SimEvent {
 export interface PeripheralLink {
   notifyChanged(entries: CharacteristicEntry[]): void;
   drop(reason: number): void;
+  /** A talking device's notification: bytes of its own on a subscribed characteristic. */
+  send(uuid: string, bytes: Uint8Array, delayMs: number): void;
 }
 
 export interface PeripheralInit {
   values?: PeripheralValues;
   fault?: FaultName | Fault;
+  /** 'bond': the peripheral asks for pairing: its characteristics (all but Generic Access) answer ATT 0x05 on a link without a bond. */
+  security?: 'bond';
 }
+
+/** Generic Access (device name): readable without a bond on every device, as on real ones. */
+const GENERIC_ACCESS = '00001800-0000-1000-8000-00805f9b34fb';
 
 /** HCI "remote user terminated connection": the peer hung up. */
 export const REMOTE_USER_TERMINATED = 0x13;
@@ -55,8 +63,14 @@ export class SimPeripheral {
   /** The open connection; `busy` also covers a connect in progress. */
   link: PeripheralLink | undefined;
   busy = false;
+  /** 'bond': characteristics need an encrypted link (see PeripheralInit). */
+  security: 'bond' | undefined;
   /** Clock time at which the device clock (`values.time`) last ticked. */
   private clockAt: number;
+  /** The model's talking side (Mi authentication, a UART), when it has one. */
+  readonly protocol: PeripheralProtocol | undefined;
+  /** Out of range until this clock time: connects go unanswered (outage()). */
+  unreachableUntil = 0;
 
   constructor(
     readonly mac: string,
@@ -69,7 +83,20 @@ export class SimPeripheral {
     this.values = { ...model.defaults };
     this.assign(init.values ?? {});
     this.fault = init.fault === undefined ? undefined : toFault(init.fault);
+    this.security = init.security;
     this.clockAt = clock.now();
+    this.protocol = model.protocol?.({
+      mac, clock, values: this.values,
+      notify: (uuid, bytes, delayMs = 0) => this.link?.send(uuid, bytes, delayMs),
+      drop: (reason) => this.drop(reason),
+      fault: () => this.fault?.name,
+    });
+  }
+
+  /** Out of range for `ms`: the link drops now and connects go unanswered until then. */
+  outage(ms: number): void {
+    this.unreachableUntil = this.clock.now() + ms;
+    this.drop(0x08); // HCI connection timeout, as when a device walks away
   }
 
   /** Sets values (checked against the model); subscribers hear about characteristics that changed. */
@@ -141,6 +168,11 @@ export class SimPeripheral {
     return true;
   }
 
+  /** Whether this characteristic needs an encrypted (bonded) link. */
+  guards(entry: CharacteristicEntry): boolean {
+    return this.security === 'bond' && entry.service.uuid !== GENERIC_ACCESS;
+  }
+
   properties(entry: CharacteristicEntry): number {
     return effectiveProperties(entry.model.properties, this.fault);
   }
@@ -149,6 +181,7 @@ export class SimPeripheral {
     this.link = undefined;
     this.busy = false;
     this.model.onDisconnect?.(this.values);
+    this.protocol?.onDisconnect?.();
   }
 
   record(kind: SimEventKind, fields: Omit<SimEvent, 't' | 'kind'> = {}): void {

@@ -2,7 +2,7 @@
 // clock in tests. Every answer comes after a small latency through the Clock, never from
 // inside the call that asked.
 
-import type { Clock, GattConnectionEvents, GattLink } from '../../firmware/core/host.js';
+import type { Clock, GattConnectionEvents, GattLink, GattPeer } from '../../firmware/core/host.js';
 import { normalizeMac } from '../../firmware/core/bytes/hex.js';
 import { SimConnection } from './connection.js';
 import type { Fault, FaultName } from './faults.js';
@@ -22,12 +22,16 @@ export interface SimGattLinkOptions {
 
 /** HCI "connection failed to be established": what a refused connect reports. */
 export const CONNECTION_FAILED = 0x3e;
+/** SMP/ATT "insufficient authentication": what a refused pairing reports. */
+const INSUFFICIENT_AUTHENTICATION = 0x05;
 
 export class SimGattLink implements GattLink {
   readonly pausesScan: boolean;
   private readonly connectMs: number;
   private readonly requestMs: number;
   private readonly byMac = new Map<string, SimPeripheral>();
+  /** Our side's bond store (NimBLE's on the device): peers we paired with. */
+  private readonly bonds = new Set<string>();
 
   constructor(readonly clock: Clock, private readonly options: SimGattLinkOptions = {}) {
     this.pausesScan = options.pausesScan ?? true;
@@ -63,7 +67,17 @@ export class SimGattLink implements GattLink {
     peripheral.setFault(fault);
   }
 
-  connect(peer: { mac: string; addrType: number }, events: GattConnectionEvents): void {
+  /** Whether we hold a bond for `mac`. */
+  bonded(mac: string): boolean {
+    return this.bonds.has(normalizeMac(mac) ?? mac);
+  }
+
+  forgetBond(peer: { mac: string; addrType: number }): void {
+    const key = normalizeMac(peer.mac) ?? peer.mac;
+    if (this.bonds.delete(key)) this.peripheral(key)?.record('pair', { detail: 'bond deleted' });
+  }
+
+  connect(peer: GattPeer, events: GattConnectionEvents): void {
     const peripheral = this.peripheral(peer.mac);
     if (!peripheral) {
       // Nobody is advertising there: a real connect simply never completes.
@@ -86,15 +100,28 @@ export class SimGattLink implements GattLink {
         peripheral.record('connect-unanswered', { detail: fault });
         return;
       }
-      if (fault === 'refuse-connect') {
+      // Out of range (outage()): the connection cannot be established, reported at once.
+      if (fault === 'refuse-connect' || this.clock.now() < peripheral.unreachableUntil) {
         peripheral.busy = false;
-        peripheral.record('connect-refused', { reason: CONNECTION_FAILED, detail: fault });
+        peripheral.record('connect-refused', { reason: CONNECTION_FAILED, detail: fault ?? 'out of range' });
         events.onConnectFailed({ code: 'refused', message: `${peripheral.mac} refused the connection`, reason: CONNECTION_FAILED });
         return;
       }
+      if (peer.bond && fault === 'refuse-pairing') {
+        peripheral.busy = false;
+        peripheral.record('pair-refused', { reason: INSUFFICIENT_AUTHENTICATION, detail: fault });
+        events.onConnectFailed({ code: 'not-permitted', message: `${peripheral.mac} refused pairing`, reason: INSUFFICIENT_AUTHENTICATION });
+        return;
+      }
       peripheral.connections++;
-      const connection = new SimConnection(peripheral, this.clock, events, this.requestMs);
+      const connection = new SimConnection(peripheral, this.clock, events, this.requestMs, peer.bond === true);
       peripheral.record('connect', { detail: `addrType ${peer.addrType}` });
+      if (peer.bond) {
+        // Just Works: the first time we pair and keep the bond; afterwards the bond encrypts the link.
+        const fresh = !this.bonds.has(peripheral.mac);
+        this.bonds.add(peripheral.mac);
+        peripheral.record(fresh ? 'pair' : 'encrypt', { detail: fresh ? 'Just Works, bonded' : 'with the stored bond' });
+      }
       events.onConnect(connection);
     }, this.connectMs);
   }

@@ -365,7 +365,8 @@ for (const flavour of flavours) {
       expect(await command('MI32Option2', '', 'MI32Option2 query')).toEqual({ MI32Option2: 1 });
       expect((await command('MI32Key', '1234', 'MI32Key reply')).MI32Key).toBe('Error');
       expect((await command('Frobnicate', '1', 'unknown command reply')).Command).toBe('Unknown');
-      expect(existsSync(join(data, 'settings.json'))).toBe(false);
+      // only the option that was set is saved (MI32Option0/1/2/4 persist); the failed commands left nothing
+      expect(JSON.parse(readFileSync(join(data, 'settings.json'), 'utf8'))).toMatchObject({ options: { directBridge: 1 }, telePeriod: 300 });
       expect(existsSync(join(data, 'mi32cfg'))).toBe(false);
 
       expect(await command('MI32Option2', '0', 'MI32Option2 0 reply')).toEqual({ MI32Option2: 0 });
@@ -411,7 +412,8 @@ for (const flavour of flavours) {
         expect(published.json, line).toEqual(reply);
         if (i === exchange.length - 2) {
           expect(existsSync(join(data, 'mi32cfg')), 'a failed MI32Cfg writes nothing').toBe(false);
-          expect(existsSync(join(data, 'settings.json')), 'failed commands save nothing').toBe(false);
+          // the options set persist (MI32Option0/1/2/4); the failed commands saved nothing
+          expect(JSON.parse(readFileSync(join(data, 'settings.json'), 'utf8')), 'failed commands save nothing').toMatchObject({ options: { directBridge: 1, allValues: 0 }, telePeriod: 300, topic });
         }
       }
       expect(JSON.parse(readFileSync(join(data, 'settings.json'), 'utf8'))).toMatchObject({ telePeriod: 60, topic });

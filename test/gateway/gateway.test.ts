@@ -159,7 +159,7 @@ describe('gateway commands', () => {
     mqtt.deliver('cmnd/kitchen/TelePeriod', '');
     expect(mqtt.on('stat/kitchen/RESULT')).toContain('{"TelePeriod":10}');
     expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({
-      topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0, buffer: 65536, discovery: 1,
+      topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0, options: {}, buffer: 65536, discovery: 1,
       timeStd: { hemisphere: 0, week: 0, month: 10, dow: 1, hour: 3, offset: 60 }, timeDst: { hemisphere: 0, week: 0, month: 3, dow: 1, hour: 2, offset: 120 },
     });
     clock.advance(10_000);
@@ -167,6 +167,20 @@ describe('gateway commands', () => {
     expect(mqtt.on('tele/kitchen/STATE')).toHaveLength(2);
     expect(gw.command('MI32Option4 1', 'console')).toEqual({ MI32Option4: 1 });
     expect(changes).toContain('active=true');
+  });
+
+  it('MI32Option0/1/2/4 persist in settings.json (the settings page relies on it); MI32Option3 follows mi32cfg', () => {
+    const { gw, dir } = setup();
+    gw.command('MI32Option2 1', 'console');
+    gw.command('MI32Option4 1', 'console');
+    gw.command('MI32Option3 0', 'console');
+    const again = new Gateway({ clock: new FakeClock(), store: new DirStore(dir), log: silent, aes: createNodeAes() });
+    again.start();
+    expect(again.options).toEqual({ allValues: 1, noSummary: 0, directBridge: 1, autoAdd: 1, activeScan: 1 });
+    // a hand edit gone wrong loses only the bad option
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ options: { directBridge: 7, activeScan: 1, autoAdd: 0 } }));
+    const edited = new Gateway({ clock: new FakeClock(), store: new DirStore(dir), log: silent, aes: createNodeAes() });
+    expect(edited.options).toEqual({ allValues: 1, noSummary: 0, directBridge: 0, autoAdd: 1, activeScan: 1 });
   });
 
   it('with no mi32cfg, new devices are added automatically (MI32Option3 1); with one, they are not', () => {

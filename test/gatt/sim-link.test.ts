@@ -487,14 +487,15 @@ describe('faults', () => {
 });
 
 describe('demo peripherals and the CLI forms', () => {
-  it('the default set: five peripherals, each model once, values that differ', () => {
+  it('the default set: six peripherals, each model once, values that differ', () => {
     const link = createSimGattLink(new FakeClock());
     expect(link.peripherals.map((p) => [p.mac, p.model.name])).toEqual([
       ['A4C1381A2B01', 'LYWSD03MMC'], ['A4C13855C401', 'MHO-C401'], ['C47C8D6A1B2C', 'HHCCJCY01'], ['E72E01A1B2C3', 'LYWSD02'], ['582D3430AB12', 'CGD1'],
+      ['E12A3B4C5D6E', 'M365'],
     ]);
     const batteries = link.peripherals.map((p) => p.values.battery);
     expect(new Set(batteries).size).toBe(batteries.length);
-    expect(DEMO_PERIPHERALS).toHaveLength(5);
+    expect(DEMO_PERIPHERALS).toHaveLength(6);
   });
 
   it('a peripherals file with faults and values; --fault on top', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import './fakes/xs-globals.js';
-import { sockets } from './fakes/socket.js';
+import { listeners, sockets } from './fakes/socket.js';
 import { createSoftAes } from '../../firmware/core/crypto/aes.js';
 import type { Advertisement } from '../../firmware/core/gateway/registry.js';
 import type { ScriptHost } from '../../firmware/core/host.js';
@@ -20,6 +20,7 @@ const device = vi.hoisted(() => ({
   deliver: undefined as ((adv: Advertisement) => unknown) | undefined,
   scans: [] as string[],
   scriptLoads: [] as string[],
+  accessPoints: 0,
 }));
 
 vi.mock('mc/config', () => ({ default: device.config }));
@@ -44,7 +45,10 @@ vi.mock('mi32/scanner', () => ({
   },
 }));
 vi.mock('mi32/gatt', () => ({ createGattLink: () => undefined }));
+vi.mock('mi32/gps', () => ({ createGpsSource: () => undefined }));
 vi.mock('mi32/wifi', () => ({ startWifi: () => {} }));
+vi.mock('mi32/ota', () => ({ createOta: () => undefined }));
+vi.mock('mi32/access-point', () => ({ startAccessPoint: () => { device.accessPoints++; return true; } }));
 vi.mock('mi32/script-host', () => ({
   createDeviceScriptHost: (): ScriptHost => ({
     load(name) {
@@ -79,5 +83,12 @@ describe('device entry (main.ts)', () => {
     expect(device.scriptLoads).toEqual(['autoexec.js']);
     device.onLine!('MI32Option4 1');
     expect(device.scans.at(-1)).toBe('active');
+
+    // the web page listens on port 80; its WebPassword comes after the device's own commands
+    expect(listeners.map((l) => l.options)).toEqual([{ port: 80 }]);
+    device.onLine!('WebPassword');
+    expect(device.consoleLines.at(-1)).toBe('{"WebPassword":""}');
+    // no Wi-Fi in the build and none set on the page: the access point comes up for setup
+    expect(device.accessPoints).toBe(1);
   });
 });

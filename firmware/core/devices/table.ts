@@ -21,6 +21,8 @@ export interface DeviceType {
   entities: readonly string[];
   /** Battery objects in adverts are bogus for this model (Tasmota drops them). */
   bogusBattery?: boolean;
+  /** Buttons on the device (Button1..N), when it has more than one: HomeKit shows a switch per button before any is pressed. */
+  buttons?: number;
 }
 
 // Entity sets shared by many rows.
@@ -29,8 +31,8 @@ const BUTTON = 'Button Battery';
 const LOCK = 'Lock Door Battery';
 const SCALE = 'Weight ImpedanceLow ImpedanceHigh HeartRate Stabilized';
 
-// [pid, model, name, description, entities, vendor?, bogusBattery?]
-type Row = [number, string, string, string, string, string?, boolean?];
+// [pid, model, name, description, entities, vendor?, bogusBattery?, buttons?]
+type Row = [number, string, string, string, string, string?, boolean?, number?];
 
 const ROWS: Row[] = [
   // --- the 18 Tasmota MI32 types (names exactly as Tasmota prints them) ---
@@ -42,7 +44,7 @@ const ROWS: Row[] = [
   [0x0576, 'CGD1', 'CGD1', '3-in-1 Alarm Clock', TH],
   [0x03dd, 'MUE4094RT', 'NLIGHT', 'Nightlight', 'Motion NMT'],
   [0x07f6, 'MJYD02YL', 'MJYD2S', 'Nightlight', 'Motion NMT Illuminance Battery'],
-  [0x0153, 'YLYK01YL', 'YLYK01', 'Remote Control', 'Button'],
+  [0x0153, 'YLYK01YL', 'YLYK01', 'Remote Control', 'Button', 'Xiaomi', false, 6],
   [0x0387, 'MHO-C401', 'MHOC401', 'Temperature/Humidity Sensor', TH, 'Xiaomi', true],
   [0x06d3, 'MHO-C303', 'MHOC303', 'Alarm Clock', TH],
   [0x0a1c, 'ATC', 'ATC', 'ATC1441 custom firmware', 'Temperature Humidity Battery Voltage', 'atc1441'],
@@ -145,7 +147,7 @@ const ROWS: Row[] = [
   [0x64c5, 'PTX-F1-Display', 'PTXF1', 'Display Switch', BUTTON],
 ];
 
-export const DEVICE_TYPES: readonly DeviceType[] = ROWS.map(([pid, model, name, description, entities, vendor, bogusBattery]) => ({
+export const DEVICE_TYPES: readonly DeviceType[] = ROWS.map(([pid, model, name, description, entities, vendor, bogusBattery, buttons]) => ({
   pid,
   model,
   name,
@@ -153,6 +155,7 @@ export const DEVICE_TYPES: readonly DeviceType[] = ROWS.map(([pid, model, name, 
   vendor: vendor ?? 'Xiaomi',
   entities: entities ? entities.split(' ') : [],
   ...(bogusBattery ? { bogusBattery } : {}),
+  ...(buttons ? { buttons } : {}),
 }));
 
 const BY_PID = new Map<number, DeviceType>(DEVICE_TYPES.map((d) => [d.pid, d]));

@@ -30,7 +30,7 @@ export interface AppPorts extends Omit<GatewayPorts, 'topicChanged' | 'gattClock
    * Commands the platform answers itself (the device's MqttHost/MqttPort/...): a reply, or
    * undefined to let the gateway run it. Asked first, for console and MQTT commands alike.
    */
-  hostCommand?: (line: string, argument?: string) => Reply | undefined;
+  hostCommand?: (line: string, argument?: string, source?: CommandSource) => Reply | undefined;
   /** UTF-8 payload to text (the device decodes natively); default the core's utf8Decode. Throws on bad UTF-8. */
   decodeText?: (bytes: Uint8Array) => string;
 }
@@ -84,6 +84,9 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     ...(ports.gatt ? { gatt: ports.gatt, gattClock: wallClock } : {}),
     ...(ports.scan ? { scan: ports.scan } : {}),
     ...(ports.gattTimeouts ? { gattTimeouts: ports.gattTimeouts } : {}),
+    random: ports.random, ...(ports.authCrypto ? { authCrypto: ports.authCrypto } : {}), ...(ports.gps ? { gps: ports.gps } : {}),
+    ...(ports.http ? { http: ports.http } : {}),
+    ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
   }, config.settings ?? {}, config.slots);
 
   /** The gateway's subscriptions, kept here so that every new client gets them. */
@@ -106,7 +109,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
           log.warn(`MQTT ${command}: the payload is not UTF-8; ignored`);
           return;
         }
-        const own = ports.hostCommand?.(command, text);
+        const own = ports.hostCommand?.(command, text, 'mqtt');
         if (own) answer(own, 'mqtt', command);
         else handler(topic, text);
       };
@@ -178,7 +181,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     },
     connect,
     command(line, source, argument) {
-      const own = ports.hostCommand?.(line, argument);
+      const own = ports.hostCommand?.(line, argument, source);
       return own ? answer(own, source, line) : gateway.command(line, source, argument);
     },
     stop() {

@@ -2,6 +2,8 @@
 // the dispatcher (commands.ts) and the command modules (tasmota-commands.ts, ...) read it.
 // Apart from commands.ts so that no command module imports the dispatcher that imports it.
 
+import type { ActiveDevices } from './active-devices.js';
+import type { Management } from '../manage/management.js';
 import type { Reply } from './command-reply.js';
 import type { OutboxStats } from './outbox.js';
 import type { Registry } from './registry.js';
@@ -49,6 +51,8 @@ export interface CommandTarget {
   saveConfig(): number;
   /** MI32Battery / MI32Time / MI32Unit over the GATT client (gateway/gatt-commands.ts). */
   deviceGatt(kind: 'battery' | 'clock' | 'unit', arg: string): Reply;
+  /** MI32Scooter / MI32Activate: the devices the gateway logs into (gateway/active-devices.ts). */
+  readonly active: ActiveDevices;
   /** Script / ScriptSave: the stored user script (script/runtime.ts), when scripting is on. */
   scriptCommand(kind: 'status' | 'save', arg: string): Reply;
   /** The device table (MI32Name, MI32Keys). */
@@ -75,6 +79,8 @@ export interface CommandTarget {
   /** SetOption19: Home Assistant MQTT discovery on (1) or off (0); persisted. */
   readonly haDiscovery: 0 | 1;
   setHaDiscovery(value: 0 | 1): void;
+  /** MI32Approve/Remove/List/Mode/Pair/..., MI32Upload* (manage/commands.ts). */
+  readonly management: Management;
 }
 
 /** One command: its argument, the target, Tasmota's index suffix (MI32Name3) and the source. */

@@ -9,8 +9,10 @@ import { formatTimeRule, formatTimezone, parseTimeRule, parseTimezone } from './
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
 import { FEATURE_CANONICAL, FEATURE_COMMANDS, FEATURE_INDEXED } from './feature-commands.js';
 import { OPTION_KEYS, type CommandHandler as Handler, type CommandSource, type CommandTarget } from './command-target.js';
+import { MANAGE_CANONICAL, MANAGE_COMMANDS } from '../manage/commands.js';
 
 import { CommandError, maskedKey, type Reply } from './command-reply.js';
+import { ACTIVE_CANONICAL, ACTIVE_COMMANDS } from './active-commands.js';
 
 export { CommandError, maskedKey, REPLY_LEAF, SILENT, type Reply } from './command-reply.js';
 export { OPTION_KEYS, type CommandSource, type CommandTarget, type Options } from './command-target.js';
@@ -123,6 +125,8 @@ const COMMANDS: Record<string, Handler> = {
     return { Topic: t.topic };
   },
   ...TASMOTA_COMMANDS,
+  ...ACTIVE_COMMANDS,
+  ...MANAGE_COMMANDS,
   ...FEATURE_COMMANDS,
 };
 
@@ -157,7 +161,7 @@ function printable(text: string): string {
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', timestd: 'TimeStd', timedst: 'TimeDst', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL, ...FEATURE_CANONICAL };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL, ...ACTIVE_CANONICAL, ...MANAGE_CANONICAL, ...FEATURE_CANONICAL };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);

@@ -2,7 +2,9 @@
 // the options and settings, the teleperiod timer and the real-time batching, and runs
 // console commands from any source. Everything platform-specific arrives as ports.
 
-import type { AesEncryptBlock, Clock, GattLink, Log, Store, TimerHandle } from '../host.js';
+import type { AesEncryptBlock, AuthCrypto, ByteSource, Clock, GattLink, HttpClient, Log, Random, Store, TimerHandle } from '../host.js';
+import { ActiveDevices, type ActiveDevicesPorts } from './active-devices.js';
+import { Management } from '../manage/management.js';
 import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from '../gatt/client.js';
 import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
@@ -15,6 +17,7 @@ import { DEFAULT_SLOTS, DEFAULT_TELEPERIOD, telePeriodFrom, topicProblem } from 
 import { DEFAULT_TIME_DST, DEFAULT_TIME_STD, localTimeText, ruleOffsetAt, timeRuleProblem, TIMEZONE_RULES, timezoneProblem, type TimeRule } from './timezone.js';
 import { loadConfig, saveConfig, type ConfigEntry } from './mi32cfg.js';
 import { type Advertisement, type Outcome, Registry, type Slot } from './registry.js';
+import type { Values } from '../decoders/types.js';
 import { markSent, sensorMessage, sensorMessages } from './telemetry.js';
 import { batteryCommand, clockCommand, unitCommand, type GattCommandContext } from './gatt-commands.js';
 import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
@@ -51,6 +54,16 @@ export interface GatewayPorts {
   gattTimeouts?: Partial<GattTimeouts>;
   /** The GATT client's clock when it is not `clock` (host-sim replays on capture time; connections run on the wall clock). */
   gattClock?: Clock;
+  /** Mi authentication (MI32Scooter, MI32Activate): random keys and nonces, native crypto when the platform has it. */
+  random?: Random;
+  authCrypto?: AuthCrypto;
+  /** A serial GPS (NMEA): its fix joins STATE and the scooter's SENSOR. */
+  gps?: ByteSource;
+  activeTiming?: Pick<ActiveDevicesPorts, 'scooterTiming' | 'authTimeouts'>;
+  /** HTTPS client for the batch upload of approved devices' readings (manage/, upload/). */
+  http?: HttpClient;
+  /** MI32Mode off stops the scanner (false) and any other mode starts it again (true). */
+  setScanning?: (on: boolean) => void;
 }
 
 export type { CommandSource } from './command-target.js';
@@ -85,11 +98,16 @@ export interface GatewaySettings {
   groupTopic: string;
   /** Tasmota's FullTopic pattern, "%prefix%/%topic%/" by default. */
   fullTopic: string;
+  /** MI32Option0/1/2/4 as last set (MI32Option3 follows mi32cfg at every start). */
+  options: Partial<Options>;
   /** MI32Buffer: bytes of readings kept while the broker is away (0 = off). */
   buffer: number;
   /** SetOption19: Home Assistant MQTT discovery (1, default) or none (0). */
   discovery: 0 | 1;
 }
+
+/** The options that persist in settings.json. */
+const SAVED_OPTIONS: readonly (keyof Options)[] = ['allValues', 'noSummary', 'directBridge', 'activeScan'];
 
 const SETTINGS_FILE = 'settings.json';
 const SETTINGS_MAX_BYTES = 4096;
@@ -101,10 +119,13 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, buffer: DEFAULT_BUFFER_BYTES, discovery: 1 };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, options: {}, buffer: DEFAULT_BUFFER_BYTES, discovery: 1 };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
+
+/** What an advertisement gets while MI32Mode is off (nothing counted: the radio is off). */
+const NOT_HEARD: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'filtered' } as const)]) as unknown as Outcome[];
 
 /** Advertisements that took a fast path instead of a decode (see handleAdvertisement). */
 export interface FastPathCounts {
@@ -129,6 +150,12 @@ export class Gateway implements CommandTarget {
   private scripts: ScriptPort | undefined;
   /** How many advertisements skipped the decode, by reason (tests and the bench read it). */
   readonly fastPath: FastPathCounts = { unrelated: 0, repeats: 0 };
+  /** Approved devices, working mode, pairing, batch upload. */
+  readonly management: Management;
+  /** Sees every decoded reading with its device (the HomeKit bridge's values and events). */
+  onValues: ((slot: Slot, values: Values) => void) | undefined;
+  /** Sees each decoded advertisement's outcomes (the web page's history and key check); not repeats. */
+  advertisementObserver: ((adv: Advertisement, outcomes: readonly Outcome[]) => void) | undefined;
   /** The persisted frame counters of keyed devices (replay protection across restarts). */
   readonly counterMarks: CounterMarks;
   /** Readings kept while the broker is away (store-and-forward, MI32Buffer). */
@@ -142,7 +169,12 @@ export class Gateway implements CommandTarget {
     this.counterMarks.load();
     this.registry = new Registry({ aes: ports.aes, limit: slotLimit, marks: this.counterMarks });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
+    Object.assign(this.options, this.settings.options);
     this.bootTime = ports.clock.now();
+    this.management = new Management({
+      store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
+      ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}), ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
+    });
     this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
     this.discovery = new Discovery({
       registry: this.registry, topic: () => this.settings.topic, teleTopic: (leaf) => this.topicOf('tele', leaf),
@@ -151,11 +183,25 @@ export class Gateway implements CommandTarget {
       setTimeout: (callback, ms) => ports.clock.setTimeout(callback, ms),
     }, this.settings.discovery === 1);
     this.gatt = ports.gatt && new GattClient({
+      bonded: (mac) => this.management.isPaired(mac),
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
       ...(ports.gattTimeouts ? { timeouts: ports.gattTimeouts } : {}),
-      onEvent: (event) => this.scripts?.onGattEvent(event),
+      onEvent: (event) => {
+        this.active.onGattEvent(event);
+        this.scripts?.onGattEvent(event);
+      },
+    });
+    this.active = new ActiveDevices({
+      gatt: this.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, store: ports.store, aes: ports.aes, registry: this.registry,
+      ...(ports.random ? { random: ports.random } : {}), ...(ports.authCrypto ? { crypto: ports.authCrypto } : {}), ...(ports.gps ? { gps: ports.gps } : {}),
+      ...ports.activeTiming,
+      setKey: (mac, key) => this.setKey(mac, key), saveConfig: () => this.saveConfig(),
+      publishSensor: (text) => this.publish('SENSOR', text), result: (reply) => this.result(reply), timeText: (ms) => this.localTime(ms),
     });
   }
+
+  /** Scooters, activation and the GPS (gateway/active-devices.ts). */
+  readonly active: ActiveDevices;
 
   /** Scripts see advertisements, GATT events and their commands from now on (one runtime at a time). */
   attachScripts(port: ScriptPort): void {
@@ -202,10 +248,14 @@ export class Gateway implements CommandTarget {
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
     this.outbox.load();
     this.scheduleTele();
+    this.active.start();
+    this.management.start();
     return cfg.problems;
   }
 
   stop(): void {
+    this.active.stop();
+    this.management.stop();
     this.gatt?.close();
     if (this.teleTimer !== undefined) this.ports.clock.clearTimeout(this.teleTimer);
     if (this.realtimeTimer !== undefined) this.ports.clock.clearTimeout(this.realtimeTimer);
@@ -270,6 +320,8 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
+    // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
+    if (!this.management.scanning) return NOT_HEARD;
     const scripts = this.scripts;
     if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
       this.registry.totals.ignored++;
@@ -293,10 +345,13 @@ export class Gateway implements CommandTarget {
       return registry.countRepeat(repeatOf, adv, this.ports.clock.now());
     }
     const outcomes = registry.decode(adv, this.ports.clock.now());
+    this.advertisementObserver?.(adv, outcomes);
     // An index loop: for-of makes an iterator object per advertisement in XS.
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
+      if (o.kind === 'values') this.management.onReading(o.slot.mac, this.ports.clock.now(), o.reading.values);
+      if (o.kind === 'values' && this.onValues) this.onValues(o.slot, o.reading.values);
       if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
       else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
@@ -383,6 +438,7 @@ export class Gateway implements CommandTarget {
         Buffered: this.outbox.stats.buffered,
         Dropped: this.outbox.stats.dropped,
       },
+      ...gpsPart(this.active.gpsValues()),
     });
   }
 
@@ -463,6 +519,11 @@ export class Gateway implements CommandTarget {
   }
 
   setOption(key: keyof Options, value: 0 | 1): void {
+    if (SAVED_OPTIONS.includes(key) && this.options[key] !== value) {
+      const options = { ...this.settings.options, [key]: value };
+      this.saveSettings({ ...this.settings, options }); // saved first: a failed save changes nothing
+      this.settings.options = options;
+    }
     this.options[key] = value;
     if (key === 'autoAdd') this.registry.autoAdd = value === 1;
     if (key === 'activeScan') this.ports.setActiveScan?.(value === 1);
@@ -605,6 +666,13 @@ export class Gateway implements CommandTarget {
       if (problem) this.ports.log.warn(`${from}: ${key}: ${problem}; using Tasmota's default`);
       else out[key] = raw[key] as TimeRule;
     }
+    if (raw.options !== undefined) {
+      const options: Partial<Options> = {};
+      const given = typeof raw.options === 'object' && raw.options !== null && !Array.isArray(raw.options) ? raw.options as Record<string, unknown> : {};
+      for (const key of SAVED_OPTIONS) if (given[key] === 0 || given[key] === 1) options[key] = given[key] as 0 | 1;
+      if (Object.keys(options).length !== Object.keys(given).length || given !== raw.options) this.ports.log.warn(`${from}: options: only MI32Option0/1/2/4 as 0 or 1 are kept`);
+      out.options = options;
+    }
     if (raw.buffer !== undefined) {
       const problem = bufferBudgetProblem(raw.buffer);
       if (problem) this.ports.log.warn(`${from}: ${problem}; using MI32Buffer ${DEFAULT_BUFFER_BYTES}`);
@@ -622,6 +690,10 @@ export class Gateway implements CommandTarget {
 }
 
 const GATT_COMMANDS = { battery: batteryCommand, clock: clockCommand, unit: unitCommand };
+
+function gpsPart(gps: Record<string, unknown> | undefined): Record<string, unknown> {
+  return gps ? { GPS: gps } : {};
+}
 
 /** The first word of a command line, at most 32 characters. */
 function commandWord(line: string): string {

@@ -197,6 +197,22 @@ export class Registry {
     return this.createSlot(mac, device.pid, device.name, true);
   }
 
+  /**
+   * Forget a device entirely (the web page's "remove"): its slot, key and waiting entry.
+   * True when there was anything to forget. The caller saves mi32cfg.
+   */
+  remove(mac: string): boolean {
+    const slot = this.slots.get(mac);
+    if (slot) {
+      this.slots.delete(mac);
+      this.inUse[slot.i] = 0;
+      slot.i = -1; // detached, as an evicted slot
+    }
+    const keyed = this.removeKey(mac);
+    const waited = this.waiting.delete(mac);
+    return slot !== undefined || keyed || waited;
+  }
+
   /** The slot at `index`, counting from 0 in the order devices were added (Tasmota's slot numbers). */
   slotAt(index: number): Slot | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.slots.size) return undefined;

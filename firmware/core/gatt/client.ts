@@ -47,6 +47,8 @@ export interface GattClientOptions {
   maxQueue?: number;
   /** Unrequested events: notifications (op 103) and disconnects by the peer (op 5). */
   onEvent?: (event: GattResult) => void;
+  /** Peers paired with MI32Pair: every link to them is made with their bond (encrypted). */
+  bonded?: (mac: string) => boolean;
 }
 
 interface Pending {
@@ -244,14 +246,16 @@ export class GattClient {
 
   /** The open link to the request's peer: reused when it is the one open, else made (closing another first). */
   private async connect(req: GattRequest): Promise<OpenLink> {
+    // A paired peer (or MI32Pair itself) gets an encrypted link; an open plain link to it is remade.
+    const bond = req.bond === true || this.options.bonded?.(req.mac) === true;
     const open = this.openLink();
-    if (open && open.session.mac === req.mac) return open;
+    if (open && open.session.mac === req.mac && (open.session.bonded || !bond)) return open;
     if (this.state.name !== 'idle') await this.disconnect();
-    const session = newSession(req.mac);
+    const session = newSession(req.mac, bond);
     this.enter({ name: 'connecting', session });
     try {
       return await this.runStep<OpenLink>(this.timeouts.connect, GATT_ERROR.couldNotConnect, 'connect', (ok, fail) => {
-        this.options.link.connect({ mac: req.mac, addrType: req.addrType ?? 0 }, {
+        this.options.link.connect({ mac: req.mac, addrType: req.addrType ?? 0, ...(bond ? { bond: true } : {}) }, {
           onConnect: (connection) => {
             // Late (after the connect timed out) or for a link we gave up: close it at once.
             if (!this.current(session) || this.state.name !== 'connecting') return connection.disconnect();

@@ -20,6 +20,8 @@ export interface GattRequest {
   value?: Uint8Array;
   /** Write with response when the characteristic allows it (Tasmota's `response`). */
   withResponse?: boolean;
+  /** Connect with bonding (pair when there is no bond): MI32Pair. See GattPeer.bond. */
+  bond?: boolean;
 }
 
 export interface GattResult {

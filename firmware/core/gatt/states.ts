@@ -12,10 +12,12 @@ export interface Session {
   readonly characteristics: Map<string, GattCharacteristic[]>;
   readonly byHandle: Map<number, GattCharacteristic>;
   readonly subscribed: Set<number>;
+  /** The link was made with `bond` (encrypted with the peer's bond; see GattPeer). */
+  readonly bonded: boolean;
 }
 
-export function newSession(mac: string): Session {
-  return { mac, characteristics: new Map(), byHandle: new Map(), subscribed: new Set() };
+export function newSession(mac: string, bonded = false): Session {
+  return { mac, characteristics: new Map(), byHandle: new Map(), subscribed: new Set(), bonded };
 }
 
 export type LinkState =

@@ -48,6 +48,10 @@ export interface HapClass {
   minValue?: number;
   maxValue?: number;
   minStep?: number;
+  /** HAP's unit of the characteristic (hap-nodejs's Units). */
+  unit?: 'celsius' | 'percentage' | 'lux';
+  /** The values the characteristic may take (HAP "valid-values"). */
+  validValues?: readonly number[];
 }
 
 export interface ValueKeyInfo {
@@ -81,6 +85,8 @@ export type BaseValueKey = (typeof VALUE_KEYS)[number]['key'];
 export type ValueKey = BaseValueKey | `${BaseValueKey}${number}`;
 
 const T = 'measurement' as const;
+/** A HAP enumeration 0..n (ContactSensorState, LeakDetected, ProgrammableSwitchEvent): its range and valid values. */
+const ZERO_TO = (n: number) => ({ minValue: 0, maxValue: n, minStep: 1, validValues: Array.from({ length: n + 1 }, (_, i) => i) });
 const DIAG = 'diagnostic' as const;
 
 // Shorthands for rows that differ only in name/label/unit.
@@ -101,18 +107,18 @@ const metered = <K extends string>(key: K, label: string, unit: string, deviceCl
 export const VALUE_KEYS = [
   // --- Tasmota's head, in its order ---
   { ...state('Temperature', 'Temperature', '°C', { component: 'sensor', device_class: 'temperature', state_class: T },
-    { service: '8A', characteristic: '11', format: 'float', map: 'number', minValue: -40, maxValue: 100, minStep: 0.1 }, 10), decimals: 1 },
+    { service: '8A', characteristic: '11', format: 'float', map: 'number', minValue: -40, maxValue: 100, minStep: 0.1, unit: 'celsius' }, 10), decimals: 1 },
   { ...state('Humidity', 'Humidity', '%', { component: 'sensor', device_class: 'humidity', state_class: T },
-    { service: '82', characteristic: '10', format: 'float', map: 'number', minValue: 0, maxValue: 100, minStep: 0.1 }, 11), decimals: 1 },
+    { service: '82', characteristic: '10', format: 'float', map: 'number', minValue: 0, maxValue: 100, minStep: 0.1, unit: 'percentage' }, 11), decimals: 1 },
   { ...state('DewPoint', 'Dew point', '°C', { component: 'sensor', device_class: 'temperature', state_class: T }, undefined, 12), decimals: 1 },
   state('Illuminance', 'Illuminance', 'lx', { component: 'sensor', device_class: 'illuminance', state_class: T },
-    { service: '84', characteristic: '6B', format: 'float', map: 'number', minValue: 0.0001, maxValue: 100000 }, 13),
+    { service: '84', characteristic: '6B', format: 'float', map: 'number', minValue: 0.0001, maxValue: 100000, unit: 'lux' }, 13),
   // Soil moisture as a humidity sensor: HAP has no soil type (homebridge Mi Flora plugins do the same).
   state('Moisture', 'Soil moisture', '%', { component: 'sensor', device_class: 'moisture', state_class: T },
-    { service: '82', characteristic: '10', format: 'float', map: 'number', minValue: 0, maxValue: 100, minStep: 1 }, 14),
+    { service: '82', characteristic: '10', format: 'float', map: 'number', minValue: 0, maxValue: 100, minStep: 1, unit: 'percentage' }, 14),
   state('Fertility', 'Conductivity', 'µS/cm', { component: 'sensor', device_class: 'conductivity', state_class: T }, undefined, 15),
   // --- buttons (Button1..ButtonN): Tasmota's press codes ---
-  event('Button', 'Button', 20, { service: '89', characteristic: '73', format: 'uint8', map: 'button' }),
+  event('Button', 'Button', 20, { service: '89', characteristic: '73', format: 'uint8', map: 'button', ...ZERO_TO(2) }),
   // --- Tasmota's middle ---
   event('Dimmer', 'Knob turn', 30),
   event('Dimmer_P', 'Knob turn pressed', 31),
@@ -121,14 +127,14 @@ export const VALUE_KEYS = [
     // off_delay: a motion sensor re-arms after about a minute; Tasmota sends Motion only as it begins
     ha: { component: 'binary_sensor' as const, device_class: 'motion', off_delay: 60 }, hap: { service: '85', characteristic: '22', format: 'bool' as const, map: 'bool' as const } },
   { ...state('Events', 'Events', undefined, { component: 'sensor', state_class: 'total_increasing' }, undefined, 34) },
-  { ...binary('Door', 'Door', 'door', { service: '80', characteristic: '6A', format: 'uint8', map: 'number' }, 'always'), order: 35, countsEvents: 'change' as const },
+  { ...binary('Door', 'Door', 'door', { service: '80', characteristic: '6A', format: 'uint8', map: 'number', ...ZERO_TO(1) }, 'always'), order: 35, countsEvents: 'change' as const },
   { ...state('NMT', 'No motion for', 's', { component: 'sensor', device_class: 'duration', state_class: T }, undefined, 36), urgent: 'always' as Urgency },
   // --- everything else, in arrival order ---
-  binary('Leak', 'Leak', 'moisture', { service: '83', characteristic: '70', format: 'uint8', map: 'number' }, 'nonzero'),
+  binary('Leak', 'Leak', 'moisture', { service: '83', characteristic: '70', format: 'uint8', map: 'number', ...ZERO_TO(1) }, 'nonzero'),
   binary('Light', 'Light', 'light'),
-  binary('Occupancy', 'Occupancy', 'occupancy', { service: '86', characteristic: '71', format: 'uint8', map: 'number' }),
+  binary('Occupancy', 'Occupancy', 'occupancy', { service: '86', characteristic: '71', format: 'uint8', map: 'number', ...ZERO_TO(1) }),
   binary('OccupancyCloseRange', 'Occupancy (close range)', 'occupancy'),
-  binary('Smoke', 'Smoke', 'smoke', { service: '87', characteristic: '76', format: 'uint8', map: 'number' }),
+  binary('Smoke', 'Smoke', 'smoke', { service: '87', characteristic: '76', format: 'uint8', map: 'number', ...ZERO_TO(1) }),
   binary('DoorLeftOpen', 'Door left open', 'problem'),
   binary('DoorStuck', 'Door stuck', 'problem'),
   binary('DeviceForciblyRemoved', 'Forcibly removed', 'tamper'),
@@ -230,7 +236,7 @@ export const VALUE_KEYS = [
   event('FingerprintResult', 'Fingerprint result'),
   // --- Tasmota's tail ---
   state('Battery', 'Battery', '%', { component: 'sensor', device_class: 'battery', state_class: T, entity_category: DIAG },
-    { service: '96', characteristic: '68', format: 'uint8', map: 'number', minValue: 0, maxValue: 100 }, 90),
+    { service: '96', characteristic: '68', format: 'uint8', map: 'number', minValue: 0, maxValue: 100, minStep: 1, unit: 'percentage' }, 90),
   state('RSSI', 'Signal', 'dBm', { component: 'sensor', device_class: 'signal_strength', state_class: T, entity_category: DIAG }, undefined, 91),
   state('Time', 'Last seen', undefined, undefined, undefined, 92),
   state('MAC', 'MAC', undefined, undefined, undefined, 93),

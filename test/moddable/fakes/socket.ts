@@ -38,3 +38,25 @@ export class FakeSocket {
 }
 
 export { FakeSocket as Socket };
+
+/** Every Listener made; a test "connects" a client with connect(). */
+export const listeners: FakeListener[] = [];
+
+export class FakeListener {
+  callback: () => void = () => {};
+  closed = false;
+  constructor(readonly options: Record<string, unknown>) {
+    if (options.port === 81) throw new Error('port in use');
+    listeners.push(this);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  /** Test side: a client connects (the SDK calls the listener's callback, which makes the Socket). */
+  connect(): FakeSocket {
+    this.callback.call(this);
+    return sockets[sockets.length - 1]!;
+  }
+}
+
+export { FakeListener as Listener };

@@ -8,8 +8,25 @@
 // - `read()` without arguments takes one queued notification (an ArrayBuffer with `handle`).
 
 declare module "embedded:io/bluetoothle/central" {
+  interface GATTClientSecurity {
+    bond?: boolean;
+    manInTheMiddle?: boolean;
+    display?: boolean;
+    keyboard?: boolean | "yes/no";
+  }
+
+  interface GATTClientSecured {
+    encrypted: boolean;
+    authenticated: boolean;
+    bonded: boolean;
+    keySize: number;
+  }
+
   interface GATTClientOptions {
     address: string;
+    /** Present: NimBLE pairs (or encrypts with a stored bond) right after the connection is up, then calls onSecured. */
+    security?: GATTClientSecurity;
+    onSecured?: (this: GATTClient, info: GATTClientSecured) => void;
     onReady?: (this: GATTClient) => void;
     onError?: (this: GATTClient, error: Error) => void;
     onReadable?: (this: GATTClient, count: number) => void;

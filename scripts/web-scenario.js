@@ -1,0 +1,67 @@
+// The web page's core (core/web over core/http) as source text, so the very same code runs
+// in Node and in XS (scripts/xs-check.js evaluates it in both and compares the answers):
+// the demo capture goes through the gateway, then raw HTTP requests go through a fake
+// TcpServerPort (the dashboard's JSON, a history, a wrong and a right bind key checked
+// against the last encrypted frame, /cm, a malformed request), and every answer is a line.
+export const WEB_SCENARIO = `(function (core, cfgText, advs, keyedMac, wrongKey, rightKey) {
+  const out = [];
+  let now = 1767225600000;
+  let nextId = 1;
+  const timers = [];
+  const clock = {
+    now: () => now,
+    setTimeout(fn, ms) { const id = nextId++; timers.push({ at: now + ms, fn, id }); return id; },
+    clearTimeout(id) { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
+  };
+  const files = new Map();
+  const store = {
+    read: (n) => files.get(n), write: (n, d) => { files.set(n, d.slice()); },
+    rename: (a, b) => { files.set(b, files.get(a)); files.delete(a); }, remove: (n) => { files.delete(n); }, exists: (n) => files.has(n),
+  };
+  files.set('mi32cfg', core.utf8Encode(cfgText));
+  const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
+  const aes = core.createSoftAes();
+  let web;
+  const app = core.createGatewayApp({
+    clock, store, log, aes, random: { bytes: (n) => new Uint8Array(n) },
+    net: { connectTcp() { throw new Error('no network'); } },
+    hostCommand: (line, argument) => web && web.hostCommand(line, argument),
+  }, { settings: { topic: 'xs' }, broker: () => 'off' });
+  // The TCP server port: the scenario is the only client.
+  let accept;
+  const tcp = { listen(options, a, ready) { accept = a; ready(undefined, options.port); return { close() {} }; } };
+  web = core.createWebServer(app, { tcp, clock, gatewayClock: clock, store, log, aes }, { historyDevices: 16 });
+  web.listen(undefined, 80, () => {});
+  app.start();
+  const t0 = now;
+  for (const a of advs) {
+    now = t0 + Math.round(a.t);
+    app.gateway.handleAdvertisement({ mac: a.mac, rssi: a.rssi, ad: core.fromHex(a.ad) });
+  }
+  function request(text) {
+    const chunks = [];
+    const events = accept({ remote: '10.0.0.2:5000', write: (b) => chunks.push(core.utf8Decode(b)), close() {} });
+    events.onData(core.utf8Encode(text));
+    events.onClose();
+    const whole = chunks.join('');
+    const head = whole.slice(0, whole.indexOf('\\r\\n'));
+    const body = whole.slice(whole.indexOf('\\r\\n\\r\\n') + 4);
+    // JSON whole (every value compared); the page by its length
+    out.push(head + ' ' + (body.charAt(0) === '{' ? body : body.length + ' bytes'));
+  }
+  const post = (path, json) => 'POST ' + path + ' HTTP/1.1\\r\\nContent-Type: application/json\\r\\nContent-Length: ' + core.utf8Encode(json).length + '\\r\\n\\r\\n' + json;
+  request('GET /api/devices HTTP/1.1\\r\\n\\r\\n');
+  request('GET /api/history/' + keyedMac + ' HTTP/1.1\\r\\n\\r\\n');
+  request('GET /api/history/A4C1381A2B02 HTTP/1.1\\r\\n\\r\\n');
+  request('GET /api/history/C47C8D6A1B2C HTTP/1.1\\r\\n\\r\\n');
+  request(post('/api/devices/' + keyedMac + '/key', JSON.stringify({ key: wrongKey })));
+  request(post('/api/devices/' + keyedMac + '/key', JSON.stringify({ key: rightKey })));
+  request('GET /cm?cmnd=MI32Option0 HTTP/1.1\\r\\n\\r\\n');
+  request('GET / HTTP/1.1\\r\\n\\r\\n');
+  request('GET /api/devices HTTP/1.1\\r\\nBad header\\r\\n\\r\\n');
+  out.push('mi32cfg ' + core.utf8Decode(files.get('mi32cfg')));
+  return out;
+})`;
+
+/** The demo's living-room sensor with its key taken away, and a wrong and the right key. */
+export const WEB_SCENARIO_KEYS = { mac: 'A4C1381A2B01', wrong: 'DEC0DE00000000000000000000000009', right: 'DEC0DE00000000000000000000000001' };
