@@ -390,8 +390,10 @@ export async function runCommand(args: string[]): Promise<number> {
       app.stop();
     }
     if (client) {
-      await drain(client, 5000);
+      await drain(client, 5000, () => gateway.outbox.stats.buffered > 0 || gateway.discovery.pending > 0);
       client.end();
+      // Readings the broker never got wait in DIR (outbox.N) and go out at the next start.
+      gateway.outbox.persist();
       // What the broker never got (an outage at shutdown) is counted, never lost silently.
       const { unsent, dropped } = client.stats;
       if (unsent > 0 || dropped > 0) {
@@ -470,9 +472,9 @@ function waitConnected(client: MqttClient, timeoutMs: number): Promise<void> {
 }
 
 /** Wait until the client has nothing queued or in flight (or the timeout passes). */
-async function drain(client: MqttClient, timeoutMs: number): Promise<void> {
+async function drain(client: MqttClient, timeoutMs: number, more = () => false): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (Date.now() < until && client.connected && (client.stats.queued > 0 || client.stats.inflight > 0)) {
+  while (Date.now() < until && client.connected && (client.stats.queued > 0 || client.stats.inflight > 0 || more())) {
     await new Promise((r) => setTimeout(r, 20));
   }
   await new Promise((r) => setTimeout(r, 50));

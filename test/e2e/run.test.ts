@@ -172,7 +172,7 @@ for (const flavour of flavours) {
       expect(state.Time).toMatch(TIME_RE);
       expect(state.MI32).toEqual({
         Devices: 4, Frames: 10, Decoded: 6, Duplicates: 1, DecryptFailures: 1, Replays: 0,
-        Errors: 1, Ignored: 2, Overflow: 0, MqttQueueDropped: 0,
+        Errors: 1, Ignored: 2, Overflow: 0, MqttQueueDropped: 0, Buffered: 0, Dropped: 0,
       });
 
       // The Offline that --once sends on the way out is retained.

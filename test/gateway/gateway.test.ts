@@ -159,7 +159,7 @@ describe('gateway commands', () => {
     mqtt.deliver('cmnd/kitchen/TelePeriod', '');
     expect(mqtt.on('stat/kitchen/RESULT')).toContain('{"TelePeriod":10}');
     expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).toEqual({
-      topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0, options: {},
+      topic: 'kitchen', telePeriod: 10, timezone: 0, groupTopic: 'tasmotas', fullTopic: '%prefix%/%topic%/', scriptRemote: 0, options: {}, buffer: 65536, discovery: 1,
       timeStd: { hemisphere: 0, week: 0, month: 10, dow: 1, hour: 3, offset: 60 }, timeDst: { hemisphere: 0, week: 0, month: 3, dow: 1, hour: 2, offset: 120 },
     });
     clock.advance(10_000);

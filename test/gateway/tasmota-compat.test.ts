@@ -41,7 +41,7 @@ describe('TelePeriod as Tasmota', () => {
     gw.handleAdvertisement(atc('A4C138AABBCC', 1));
     gw.command('TelePeriod', 'console');
     clock.advance(0);
-    expect(mqtt.sent.map((m) => m.topic)).toEqual(['tele/home/LWT', 'stat/home/RESULT', 'tele/home/STATE', 'tele/home/SENSOR']);
+    expect(mqtt.sent.map((m) => m.topic).filter((t) => !t.startsWith('homeassistant/'))).toEqual(['tele/home/LWT', 'stat/home/RESULT', 'tele/home/STATE', 'tele/home/SENSOR']);
     // TelePeriod 0 (off) publishes once too, and then no more
     gw.command('TelePeriod 0', 'console');
     clock.advance(3_600_000);

@@ -63,9 +63,12 @@ describe('MI32Activate', () => {
     // The sensor now encrypts; the gateway decodes.
     const out = t.gw.handleAdvertisement(advert(t.sensor, 2));
     expect(out[0]).toMatchObject({ kind: 'values', reading: { values: { Temperature: 21.8 } } });
-    // And after a restart from the same flash.
+    // And after a restart from the same flash: the key is there; the counter too (counters.json,
+    // replay protection across restarts), so the sensor's first frames after it are below its
+    // persisted mark and count as replays until the resync run takes it back.
     const again = gateway(t.clock, t.store, t.link);
-    expect(again.gw.handleAdvertisement(advert(t.sensor, 3))[0]).toMatchObject({ kind: 'values', reading: { values: { Temperature: 21.8 } } });
+    expect([3, 4].map((c) => again.gw.handleAdvertisement(advert(t.sensor, c))[0]!.kind)).toEqual(['replay', 'replay']);
+    expect(again.gw.handleAdvertisement(advert(t.sensor, 5))[0]).toMatchObject({ kind: 'values', reading: { values: { Temperature: 21.8 } } });
     // The token (the sensor's login secret) is in no message and no log line.
     const everything = [...t.mqtt.sent.map((m) => m.payload), ...t.lines].join('\n').toLowerCase();
     expect(everything).not.toContain(toHex(t.sensor.mi.token!));

@@ -95,6 +95,8 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
   const mqttPort: MqttPort = {
     publish: (topic, payload, options) => {
       ports.published?.(topic, payload, options);
+      // A reading goes through the outbox (kept through an outage), unless store-and-forward is off.
+      if (options?.reading && gateway.outbox.take(topic, payload)) return;
       client?.publish(topic, payload, options);
     },
     subscribe: (filter, handler) => {
@@ -145,6 +147,7 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     if (old) retireMqttClient(old);
     const broker = config.broker();
     if (typeof broker === 'string') {
+      gateway.outbox.attach(undefined);
       log.info(`MQTT off: ${broker}`);
       return;
     }
@@ -159,6 +162,9 @@ export function createGatewayApp(ports: AppPorts, config: AppConfig): GatewayApp
     next.on('connect', () => { reach.connected = true; });
     next.on('error', (e) => { reach.lastError = e.message; });
     linkMqttClient(gateway, next, log, `${next.options.host}:${next.options.port}`);
+    // Readings kept through an outage go out after "Online", in order, with QoS 1.
+    gateway.outbox.attach({ connected: () => next.connected, publish: (topic, payload, done) => next.publish(topic, payload, { qos: 1 }, done) });
+    next.on('connect', () => gateway.outbox.pump());
     for (const [filter, onMessage] of subscriptions) next.subscribe(filter, onMessage);
     next.connect();
   }

@@ -6,6 +6,7 @@ import type { ActiveDevices } from './active-devices.js';
 import type { Management } from '../manage/management.js';
 import type { BleTarget } from './ble-commands.js';
 import type { Reply } from './command-reply.js';
+import type { OutboxStats } from './outbox.js';
 import type { Registry } from './registry.js';
 import type { TimeRule } from './timezone.js';
 
@@ -73,6 +74,12 @@ export interface CommandTarget extends BleTarget {
   /** ScriptRemote: whether ScriptSave is accepted over MQTT (persisted). */
   scriptRemote: 0 | 1;
   setScriptRemote(value: 0 | 1): void;
+  /** MI32Buffer: readings kept while the broker is away; the budget is persisted. */
+  readonly outbox: { readonly budget: number; readonly stats: OutboxStats };
+  setBufferBudget(bytes: number): void;
+  /** SetOption19: Home Assistant MQTT discovery on (1) or off (0); persisted. */
+  readonly haDiscovery: 0 | 1;
+  setHaDiscovery(value: 0 | 1): void;
   /** MI32Approve/Remove/List/Mode/Pair/..., MI32Upload* (manage/commands.ts). */
   readonly management: Management;
 }

@@ -8,6 +8,7 @@ import { telePeriodFrom, topicProblem } from './validate.js';
 import { formatTimeRule, formatTimezone, parseTimeRule, parseTimezone } from './timezone.js';
 import { INDEXED_COMMANDS, TASMOTA_CANONICAL, TASMOTA_COMMANDS } from './tasmota-commands.js';
 import { BLE_CANONICAL, BLE_COMMANDS } from './ble-commands.js';
+import { FEATURE_CANONICAL, FEATURE_COMMANDS, FEATURE_INDEXED } from './feature-commands.js';
 import { OPTION_KEYS, type CommandHandler as Handler, type CommandSource, type CommandTarget } from './command-target.js';
 import { MANAGE_CANONICAL, MANAGE_COMMANDS } from '../manage/commands.js';
 
@@ -128,6 +129,7 @@ const COMMANDS: Record<string, Handler> = {
   ...ACTIVE_COMMANDS,
   ...MANAGE_COMMANDS,
   ...BLE_COMMANDS,
+  ...FEATURE_COMMANDS,
 };
 
 /** Command name as the user typed it, and its index suffix (MI32Option3 -> mi32option, 3; none: undefined). */
@@ -145,7 +147,7 @@ export function runCommand(target: CommandTarget, line: string, argument?: strin
   if (word === '') return { Command: 'Error', Error: 'empty command' };
   const { base, index } = splitName(word);
   const handler = COMMANDS[base];
-  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
+  if (!handler || (index !== undefined && base !== 'mi32option' && !INDEXED_COMMANDS.has(base) && !FEATURE_INDEXED.has(base))) return { Command: 'Unknown', Error: `unknown command "${printable(word)}"` };
   try {
     return handler(arg, target, index, source);
   } catch (e) {
@@ -161,9 +163,9 @@ function printable(text: string): string {
 }
 
 const CANONICAL: Record<string, string> = { mi32key: 'MI32Key', mi32cfg: 'MI32Cfg', mi32option: 'MI32Option', teleperiod: 'TelePeriod', timezone: 'Timezone', timestd: 'TimeStd', timedst: 'TimeDst', topic: 'Topic',
-  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL, ...ACTIVE_CANONICAL, ...MANAGE_CANONICAL, ...BLE_CANONICAL };
+  mi32battery: 'MI32Battery', mi32time: 'MI32Time', mi32unit: 'MI32Unit', script: 'Script', scriptsave: 'ScriptSave', scriptremote: 'ScriptRemote', ...TASMOTA_CANONICAL, ...ACTIVE_CANONICAL, ...MANAGE_CANONICAL, ...BLE_CANONICAL, ...FEATURE_CANONICAL };
 
 function canonicalName(word: string): string {
   const { base, index } = splitName(word);
-  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : '');
+  return (CANONICAL[base] ?? word) + (base === 'mi32option' ? String(index ?? 0) : FEATURE_INDEXED.has(base) ? String(index ?? '') : '');
 }

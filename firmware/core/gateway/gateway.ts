@@ -24,10 +24,14 @@ import { BleProxy, type ProxyMode } from './ble-proxy.js';
 import { BleOps } from './ble-op.js';
 import { checkBleSettings, type BleSettings } from './ble-commands.js';
 import { GatewayGroup } from './group.js';
+import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
+import { CounterMarks } from './counter-marks.js';
+import { Discovery } from './discovery.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
-  publish(topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1 }): void;
+  /** `reading`: a SENSOR message, kept through an outage (outbox.ts) when store-and-forward is on. */
+  publish(topic: string, payload: string, options?: { retain?: boolean; qos?: 0 | 1; reading?: boolean }): void;
   subscribe(filter: string, handler: (topic: string, payload: string) => void): void;
   unsubscribe(filter: string): void;
   /** Messages the client's offline queue dropped so far. */
@@ -100,6 +104,10 @@ export interface GatewaySettings extends BleSettings {
   fullTopic: string;
   /** MI32Option0/1/2/4 as last set (MI32Option3 follows mi32cfg at every start). */
   options: Partial<Options>;
+  /** MI32Buffer: bytes of readings kept while the broker is away (0 = off). */
+  buffer: number;
+  /** SetOption19: Home Assistant MQTT discovery (1, default) or none (0). */
+  discovery: 0 | 1;
 }
 
 /** The options that persist in settings.json. */
@@ -115,7 +123,7 @@ export const SENSOR_MAX_BYTES = 16_384;
 /** Real-time messages collect events for this long, as Tasmota's 50 ms loop does. */
 const REALTIME_BATCH_MS = 50;
 
-export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, options: {} };
+export const DEFAULT_SETTINGS: GatewaySettings = { topic: 'mi32', telePeriod: DEFAULT_TELEPERIOD, timezone: 0, timeStd: DEFAULT_TIME_STD, timeDst: DEFAULT_TIME_DST, groupTopic: DEFAULT_GROUPTOPIC, fullTopic: DEFAULT_FULLTOPIC, scriptRemote: 0, options: {}, buffer: DEFAULT_BUFFER_BYTES, discovery: 1 };
 
 /** The outcome of every advertisement no decoder wants: one shared, frozen value, no allocation. */
 const NOT_OURS: Outcome[] = Object.freeze([Object.freeze({ kind: 'ignored', reason: 'not-ours' } as const)]) as unknown as Outcome[];
@@ -157,9 +165,18 @@ export class Gateway implements CommandTarget {
   /** MI32Group: which devices this gateway reports when several share a broker (group.ts). */
   readonly group: GatewayGroup;
   private readonly bleOps: BleOps;
+  /** The persisted frame counters of keyed devices (replay protection across restarts). */
+  readonly counterMarks: CounterMarks;
+  /** Readings kept while the broker is away (store-and-forward, MI32Buffer). */
+  readonly outbox: Outbox;
+  /** Home Assistant MQTT discovery (SetOption19). */
+  readonly discovery: Discovery;
 
   constructor(private readonly ports: GatewayPorts, settings: Partial<GatewaySettings> = {}, slotLimit = DEFAULT_SLOTS) {
-    this.registry = new Registry({ aes: ports.aes, limit: slotLimit });
+    // Keyed devices' counters survive a restart (counter-marks.ts): read before any frame.
+    this.counterMarks = new CounterMarks(ports.store, ports.log);
+    this.counterMarks.load();
+    this.registry = new Registry({ aes: ports.aes, limit: slotLimit, marks: this.counterMarks });
     this.settings = { ...DEFAULT_SETTINGS, ...this.loadSettings(), ...this.checkSettings(settings as Record<string, unknown>, 'start-up setting') };
     Object.assign(this.options, this.settings.options);
     this.bootTime = ports.clock.now();
@@ -167,6 +184,13 @@ export class Gateway implements CommandTarget {
       store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
       ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}), ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
     });
+    this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
+    this.discovery = new Discovery({
+      registry: this.registry, topic: () => this.settings.topic, teleTopic: (leaf) => this.topicOf('tele', leaf),
+      publish: (topic, payload) => this.publishRaw(topic, payload, true),
+      connected: () => this.mqtt !== undefined && (this.mqtt.connected?.() ?? true),
+      setTimeout: (callback, ms) => ports.clock.setTimeout(callback, ms),
+    }, this.settings.discovery === 1);
     this.gatt = ports.gatt && new GattClient({
       bonded: (mac) => this.management.isPaired(mac),
       link: ports.gatt, clock: ports.gattClock ?? ports.clock, log: ports.log, ...(ports.scan ? { scan: ports.scan } : {}),
@@ -236,6 +260,7 @@ export class Gateway implements CommandTarget {
     this.registry.autoAdd = this.options.autoAdd === 1;
     for (const p of cfg.problems) this.ports.log.warn(`mi32cfg: ${p}`);
     this.ports.log.info(`mi32cfg: ${cfg.entries.length} devices${cfg.found ? '' : ' (no file)'}`);
+    this.outbox.load();
     this.scheduleTele();
     this.active.start();
     this.management.start();
@@ -290,6 +315,7 @@ export class Gateway implements CommandTarget {
   mqttConnected(): void {
     this.mqtt?.publish(this.topicOf('tele', 'LWT'), 'Online', { retain: true, qos: 1 });
     this.group.connected();
+    this.discovery.announceAll();
   }
 
   /** Publish to a full topic (scripts' tasmota.publish). */
@@ -303,7 +329,7 @@ export class Gateway implements CommandTarget {
 
   private publish(leaf: string, payload: string, prefix: 'tele' | 'stat' = 'tele'): void {
     try {
-      this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0 });
+      this.mqtt?.publish(this.topicOf(prefix, leaf), payload, { qos: 0, ...(leaf === 'SENSOR' && prefix === 'tele' ? { reading: true } : {}) });
     } catch (e) {
       this.ports.log.error(`publish ${leaf} failed: ${(e as Error).message}`);
     }
@@ -371,6 +397,7 @@ export class Gateway implements CommandTarget {
     if (!this.options.directBridge && !due.some((s) => s.urgent)) return;
     const texts = sensorMessages(this.registry, due, 'realtime', { allValues: this.options.allValues === 1, timezone: this.offsetAt(this.ports.clock.now()) }, this.ports.clock.now(), SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
+    this.discovery.published(due); // before markSent: the momentary values are still there
     due.forEach(markSent);
     this.messages.realtime++;
     for (const text of texts) this.publish('SENSOR', text);
@@ -405,6 +432,7 @@ export class Gateway implements CommandTarget {
     const heard = this.group.select([...this.registry.slots.values()].filter((s) => s.lastSeen > 0));
     const texts = sensorMessages(this.registry, heard, 'tele', { allValues: true, timezone: this.offsetAt(now) }, now, SENSOR_MAX_BYTES);
     if (texts.length === 0) return;
+    this.discovery.published(heard);
     heard.forEach(markSent);
     this.messages.sensor++;
     for (const text of texts) this.publish('SENSOR', text);
@@ -428,6 +456,8 @@ export class Gateway implements CommandTarget {
         Ignored: t.ignored,
         Overflow: t.overflow,
         MqttQueueDropped: this.mqtt?.dropped() ?? 0,
+        Buffered: this.outbox.stats.buffered,
+        Dropped: this.outbox.stats.dropped,
       },
       ...gpsPart(this.active.gpsValues()),
     });
@@ -477,6 +507,7 @@ export class Gateway implements CommandTarget {
   /** Block a MAC and forget its device, as Tasmota's _ble driver does. */
   block(mac: string): void {
     this.blocked.add(mac);
+    this.discovery.removeDevice(mac);
     this.registry.slots.delete(mac);
   }
 
@@ -549,6 +580,22 @@ export class Gateway implements CommandTarget {
     this.saveSettings({ ...this.settings, telePeriod: seconds });
     this.settings.telePeriod = seconds;
     this.scheduleTele();
+  }
+
+  /** MI32Buffer: saved first, then the outbox takes the new budget (a smaller one drops the oldest past it). */
+  setBufferBudget(bytes: number): void {
+    this.saveSettings({ ...this.settings, buffer: bytes });
+    this.settings.buffer = bytes;
+    this.outbox.setBudget(bytes);
+  }
+
+  get haDiscovery(): 0 | 1 { return this.settings.discovery; }
+
+  /** SetOption19: saved first; off removes the entities from Home Assistant, on announces them. */
+  setHaDiscovery(value: 0 | 1): void {
+    this.saveSettings({ ...this.settings, discovery: value });
+    this.settings.discovery = value;
+    this.discovery.setEnabled(value === 1);
   }
 
   setScriptRemote(value: 0 | 1): void {
@@ -673,6 +720,13 @@ export class Gateway implements CommandTarget {
       if (Object.keys(options).length !== Object.keys(given).length || given !== raw.options) this.ports.log.warn(`${from}: options: only MI32Option0/1/2/4 as 0 or 1 are kept`);
       out.options = options;
     }
+    if (raw.buffer !== undefined) {
+      const problem = bufferBudgetProblem(raw.buffer);
+      if (problem) this.ports.log.warn(`${from}: ${problem}; using MI32Buffer ${DEFAULT_BUFFER_BYTES}`);
+      else out.buffer = raw.buffer as number;
+    }
+    if (raw.discovery === 0 || raw.discovery === 1) out.discovery = raw.discovery;
+    else if (raw.discovery !== undefined) this.ports.log.warn(`${from}: discovery must be 0 or 1; using SetOption19 1`);
     if (raw.scriptRemote === 1) out.scriptRemote = 1; // anything else, e.g. a hand edit gone wrong, stays off
     return { ...out, ...checkBleSettings(raw, from, this.ports.log) };
   }

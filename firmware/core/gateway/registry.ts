@@ -16,7 +16,8 @@ import { isError, type DecodeError, type DecodeResult, type Reading, type Values
 import type { AesEncryptBlock } from '../host.js';
 import { usableName } from './validate.js';
 import { DistinctCounter } from './distinct-count.js';
-import { checkCounter, RESYNC_RUN } from './replay-guard.js';
+import { checkCounter, counterBits, RESYNC_RUN } from './replay-guard.js';
+import type { CounterMarkPort } from './counter-marks.js';
 import { keyId, MAX_KEY_IDS } from '../values/key-ids.js';
 import { ownKeyInfo, type ValueKey, type ValueKeyInfo } from '../values/keys.js';
 import { BYTES_PER_SLOT, FRAME_BYTES, FRAME_NAMES, FRAME_WORDS, Slot, SlotTable, UPDATED_WORDS, type SlotStats } from './slot-table.js';
@@ -86,6 +87,8 @@ export interface RegistryOptions {
   limit?: number;
   /** An auto-added device not heard for this long may give its slot to a newcomer. */
   idleMs?: number;
+  /** Keyed devices' counters kept across restarts (counter-marks.ts). */
+  marks?: CounterMarkPort;
 }
 
 /** A configured device without a slot: what MI32Cfg must write back. */
@@ -116,6 +119,7 @@ export class Registry {
   private readonly pendingKeys = new Map<string, Uint8Array>();
   private readonly refused = new DistinctCounter();
   private readonly aes: AesEncryptBlock;
+  private readonly marks: CounterMarkPort | undefined;
   /** Per-slot numbers, indexed by Slot.i (slot-table.ts). */
   private readonly table: SlotTable;
   /** 1 where a slot number is taken. */
@@ -131,6 +135,7 @@ export class Registry {
 
   constructor(options: RegistryOptions) {
     this.aes = options.aes;
+    this.marks = options.marks;
     this.limit = options.limit ?? 64;
     // the typed arrays are sized by it: a bad size must fail here, not as a wrong index later
     if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > 65535) throw new RangeError(`registry size must be a whole number 1-65535, got ${this.limit}`);
@@ -229,6 +234,8 @@ export class Registry {
       if (slot) {
         slot.configured = true;
         if (!old || !sameBytes(old, key)) {
+          // A key replacing another: a new counter history. (A first key, e.g. from mi32cfg at start, keeps the persisted mark.)
+          if (old) this.marks?.forget(mac);
           slot.status = 'ok';
           slot.counter = null; // a new key starts a new counter history (and forgets the last frame)
           slot.behindCount = 0;
@@ -364,6 +371,12 @@ export class Registry {
     t.lastSeen[i] = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
     if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
+    const marks = this.marks;
+    // First authenticated frame since the start: the counter starts at the persisted mark.
+    if (marks !== undefined && result.encrypted && result.counter !== null && slot.counter === null) {
+      const mark = marks.markOf(slot.mac, counterBits(result));
+      if (mark !== undefined) slot.counter = mark;
+    }
     const verdict = checkCounter(slot, result);
     if (verdict === 'duplicate') {
       t.duplicates[i]!++;
@@ -375,6 +388,7 @@ export class Registry {
       this.totals.replays++;
       return { kind: verdict, slot, reading: result };
     }
+    if (marks !== undefined && result.encrypted && result.counter !== null) marks.advanced(slot.mac, result.counter, counterBits(result));
     t.decoded[i]!++;
     this.totals.decoded++;
     t.status[i] = 0; // 'ok'

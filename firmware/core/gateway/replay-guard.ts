@@ -54,7 +54,7 @@ export function checkCounter(state: CounterState, r: Reading): CounterVerdict {
 }
 
 /** Width of the counter a format carries, for wrap-around comparison. */
-function counterBits(r: Reading): number {
+export function counterBits(r: Reading): number {
   if (r.format === 'mibeacon' && r.encrypted) return 32;
   if (r.format === 'bthome' && r.encrypted) return 32;
   return 8;

@@ -29,6 +29,8 @@ export interface HaClass {
   entity_category?: 'diagnostic';
   /** binary_sensor: the value that means "on" (default 1). */
   payload_on?: number;
+  /** binary_sensor of a momentary value: seconds after which Home Assistant turns it off itself. */
+  off_delay?: number;
 }
 
 /**
@@ -100,6 +102,9 @@ const binary = <K extends string>(key: K, label: string, deviceClass?: string, h
 const event = <K extends string>(key: K, label: string, order = ARRIVAL_ORDER, hap?: HapClass) =>
   ({ key, label, order, kind: 'event' as ValueKind, urgent: 'always' as Urgency, ha: { component: 'device_automation' as const }, ...(hap ? { hap } : {}) });
 const text = <K extends string>(key: K, label: string) => state(key, label, undefined, { component: 'sensor' });
+// Meter readings: Home Assistant takes energy, gas, water and volume only as totals (sensor/const.py DEVICE_CLASS_STATE_CLASSES).
+const metered = <K extends string>(key: K, label: string, unit: string, deviceClass: string) =>
+  state(key, label, unit, { component: 'sensor', device_class: deviceClass, state_class: 'total_increasing' });
 
 // `as const` keeps each key a literal, so BaseValueKey is their union.
 export const VALUE_KEYS = [
@@ -122,7 +127,8 @@ export const VALUE_KEYS = [
   event('Dimmer_P', 'Knob turn pressed', 31),
   event('Hold', 'Hold', 32),
   { key: 'Motion', label: 'Motion', order: 33, kind: 'momentary' as ValueKind, urgent: 'nonzero' as Urgency, countsEvents: 'one' as const,
-    ha: { component: 'binary_sensor' as const, device_class: 'motion' }, hap: { service: '85', characteristic: '22', format: 'bool' as const, map: 'bool' as const } },
+    // off_delay: a motion sensor re-arms after about a minute; Tasmota sends Motion only as it begins
+    ha: { component: 'binary_sensor' as const, device_class: 'motion', off_delay: 60 }, hap: { service: '85', characteristic: '22', format: 'bool' as const, map: 'bool' as const } },
   { ...state('Events', 'Events', undefined, { component: 'sensor', state_class: 'total_increasing' }, undefined, 34) },
   { ...binary('Door', 'Door', 'door', { service: '80', characteristic: '6A', format: 'uint8', map: 'number', ...ZERO_TO(1) }, 'always'), order: 35, countsEvents: 'change' as const },
   { ...state('NMT', 'No motion for', 's', { component: 'sensor', device_class: 'duration', state_class: T }, undefined, 36), urgent: 'always' as Urgency },
@@ -185,11 +191,11 @@ export const VALUE_KEYS = [
   measured('HeartRate', 'Heart rate', 'bpm'),
   measured('Consumable', 'Consumable left', '%'),
   measured('Score', 'Score', undefined),
-  // Meter readings: Home Assistant takes energy, gas, water and volume only as totals.
-  measured('Energy', 'Energy', 'kWh', 'energy', 'total_increasing'),
+  metered('Energy', 'Energy', 'kWh', 'energy'),
   measured('Power', 'Power', 'W', 'power'),
   measured('Current', 'Current', 'A', 'current'),
-  measured('Voltage', 'Voltage', 'V', 'voltage'),
+  // the battery voltage (ATC/pvvx, BTHome): a diagnostic, as Home Assistant files it
+  { ...measured('Voltage', 'Voltage', 'V', 'voltage'), ha: { component: 'sensor' as const, device_class: 'voltage', state_class: T, entity_category: DIAG } },
   measured('Distance', 'Distance', 'mm', 'distance'),
   measured('DistanceM', 'Distance', 'm', 'distance'),
   measured('Duration', 'Duration', 's', 'duration'),
@@ -200,12 +206,12 @@ export const VALUE_KEYS = [
   measured('PressureNotPresentDuration', 'Unseated for', 's', 'duration'),
   measured('Speed', 'Speed', 'm/s', 'speed'),
   measured('UV', 'UV index', undefined),
-  measured('Volume', 'Volume', 'L', 'volume', 'total'),
-  measured('VolumeMl', 'Volume', 'mL', 'volume', 'total'),
+  metered('Volume', 'Volume', 'L', 'volume'),
+  metered('VolumeMl', 'Volume', 'mL', 'volume'),
   measured('VolumeStorage', 'Stored volume', 'L', 'volume_storage'),
   measured('VolumeFlowRate', 'Flow rate', 'm³/h', 'volume_flow_rate'),
-  measured('Water', 'Water', 'L', 'water', 'total'),
-  measured('Gas', 'Gas', 'm³', 'gas', 'total_increasing'),
+  metered('Water', 'Water', 'L', 'water'),
+  metered('Gas', 'Gas', 'm³', 'gas'),
   measured('Rotation', 'Rotation', '°'),
   measured('RotationalSpeed', 'Rotational speed', 'rpm'),
   measured('Direction', 'Direction', '°'),
