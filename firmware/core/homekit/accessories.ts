@@ -103,9 +103,28 @@ export const HAP_PROTOCOL_VERSION = '1.1.0';
  * and ending with a letter or digit, at most 64 characters ("MJ_HT_V1-a1b2c3" -> "MJ HT V1-a1b2c3").
  */
 export function homeKitName(text: string, fallback: string): string {
-  let name = text.replace(/[^\p{L}\p{N}' -]+/gu, ' ').replace(/\s+/g, ' ');
-  name = name.replace(/^[^\p{L}\p{N}]+/u, '').replace(/[^\p{L}\p{N}]+$/u, '').slice(0, 64).replace(/[^\p{L}\p{N}]+$/u, '');
+  // No Unicode property escapes in regular expressions: Moddable builds XS without them (mcconfig refuses the module).
+  let kept = '';
+  for (const ch of text) kept += isLetterOrDigit(ch) || ch === "'" || ch === '-' ? ch : ' ';
+  const name = trimToLettersOrDigits(trimToLettersOrDigits(kept.replace(/\s+/g, ' ')).slice(0, 64));
   return name.length >= 2 ? name : fallback;
+}
+
+/** A letter or digit: ASCII ones, letters of scripts with case (Latin, Greek, Cyrillic, ...), and CJK, kana and Hangul. */
+function isLetterOrDigit(ch: string): boolean {
+  const c = ch.codePointAt(0)!;
+  if (c < 128) return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+  return ch.toLowerCase() !== ch.toUpperCase() || (c >= 0x3040 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/** `text` without what precedes its first and follows its last letter or digit. */
+function trimToLettersOrDigits(text: string): string {
+  const chars = Array.from(text);
+  let start = 0;
+  let end = chars.length;
+  while (start < end && !isLetterOrDigit(chars[start]!)) start++;
+  while (end > start && !isLetterOrDigit(chars[end - 1]!)) end--;
+  return chars.slice(start, end).join('');
 }
 
 /** Builds one accessory, taking its ids from the IdMap. */
