@@ -11,10 +11,11 @@ export default defineConfig({
   resolve: {
     alias: [
       ...MODDABLE_FAKES.map((name) => ({ find: new RegExp(`^${name}$`), replacement: here(`./test/moddable/fakes/${name}.ts`) })),
+      { find: /^text\/encoder$/, replacement: here('./test/moddable/fakes/text-encoder.ts') },
       { find: /^core\/(.*)$/, replacement: here('./firmware/core/$1.ts') },
       { find: /^crypto-js\/(.*)$/, replacement: here('./firmware/crypto-js/$1.ts') },
       // the adapters shared by every platform (manifest.json "modules"); per-platform ones are imported by path
-      { find: /^mi32\/(aes|clock|http-client|log|mqtt-settings|net|ports|random|store|text|tcp-server|device-web|wifi-settings)$/, replacement: here('./firmware/moddable/$1.ts') },
+      { find: /^mi32\/(aes|clock|http-client|log|mqtt-settings|net|ports|random|store|text|tcp-server|device-web|wifi-settings|text-globals)$/, replacement: here('./firmware/moddable/$1.ts') },
     ],
   },
   test: {

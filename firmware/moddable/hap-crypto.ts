@@ -5,6 +5,7 @@
 // X25519, Ed25519 or modexp binding: those stay in JS (costs: `npm run bench`, hap.*).
 // The native side reads ArrayBuffers only, so inputs are copied into exact ones.
 
+import "mi32/text-globals";
 import { Digest, StreamCipher } from "crypt";
 import type { HapCrypto, Random } from "core/host";
 import { createPureHapCrypto } from "crypto-js/hap-crypto";

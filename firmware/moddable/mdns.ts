@@ -16,15 +16,39 @@ interface ModdableService {
   txt: Record<string, string>;
 }
 
+/** Adverts that do nothing: what the gateway gets when the platform's mDNS cannot start. */
+const NO_ADVERTS: MdnsAdvertiser = { advertise: () => ({ update() {}, stop() {} }) };
+
+/**
+ * Whatever the mDNS module throws (the SDK's lin socket refuses every multicast address: its
+ * inet_pton check is inverted) is logged, never left to abort the gateway: without mDNS a
+ * controller must be given the address, and everything else keeps running.
+ */
 export function createModdableMdnsAdvertiser(hostName: string, log: Log): MdnsAdvertiser {
+  try {
+    return startMdns(hostName, log);
+  } catch (e) {
+    log.error(`mDNS: cannot start (${e instanceof Error ? e.message : String(e)}); HomeKit is not advertised`);
+    return NO_ADVERTS;
+  }
+}
+
+function startMdns(hostName: string, log: Log): MdnsAdvertiser {
   let claimed = false;
   const waiting: ModdableService[] = [];
+  const guarded = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      log.error(`mDNS: ${what} failed (${e instanceof Error ? e.message : String(e)})`);
+    }
+  };
   const mdns = new MDNS({ hostName }, (message, value) => {
     // 1 with a value: the host name is ours (the value); 1 without: still probing.
     if (message === 1 && value) {
       claimed = true;
       log.info(`mDNS: ${value}.local claimed`);
-      for (const service of waiting.splice(0)) mdns.add(service);
+      for (const service of waiting.splice(0)) guarded('add', () => mdns.add(service));
     } else if (message < 0) {
       log.warn(`mDNS: error ${message}`);
     }
@@ -32,21 +56,21 @@ export function createModdableMdnsAdvertiser(hostName: string, log: Log): MdnsAd
   return {
     advertise(service: MdnsService): MdnsAdvertisement {
       const entry: ModdableService = { name: service.type, protocol: service.protocol, port: service.port, txt: { ...service.txt } };
-      if (claimed) mdns.add(entry);
+      if (claimed) guarded('add', () => mdns.add(entry));
       else waiting.push(entry);
       let stopped = false;
       return {
         update(txt) {
           if (stopped) return;
           entry.txt = { ...txt };
-          if (claimed && !waiting.includes(entry)) mdns.update(entry);
+          if (claimed && !waiting.includes(entry)) guarded('update', () => mdns.update(entry));
         },
         stop() {
           if (stopped) return;
           stopped = true;
           const queued = waiting.indexOf(entry);
           if (queued >= 0) waiting.splice(queued, 1);
-          else mdns.remove(entry);
+          else guarded('remove', () => mdns.remove(entry));
         },
       };
     },

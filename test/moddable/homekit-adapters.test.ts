@@ -10,7 +10,12 @@ const calls: string[] = [];
 const mdnsInstances: FakeMdns[] = [];
 class FakeMdns {
   added: { name: string; protocol: string; port: number; txt: Record<string, string> }[] = [];
-  constructor(readonly options: { hostName: string }, readonly callback: (message: number, value?: string) => void) { mdnsInstances.push(this); }
+  static failing = false;
+  constructor(readonly options: { hostName: string }, readonly callback: (message: number, value?: string) => void) {
+    // The SDK's lin socket: every multicast address is "invalid" (seen building -p lin).
+    if (FakeMdns.failing) throw new Error('invalid multicast IP address');
+    mdnsInstances.push(this);
+  }
   add(service: FakeMdns['added'][number]) { calls.push(`add ${service.name}.${service.protocol}:${service.port} sf=${service.txt.sf}`); this.added.push(service); }
   update(service: FakeMdns['added'][number]) { calls.push(`update sf=${service.txt.sf} c#=${service.txt['c#']}`); }
   remove(service: FakeMdns['added'][number]) { calls.push(`remove ${service.name}`); }
@@ -88,6 +93,21 @@ describe('device HapCrypto (native SHA-512 and ChaCha20 from crypt)', () => {
 
 describe('device mDNS advertiser (Moddable mdns)', () => {
   const service = { name: 'MI32 Bridge', type: 'hap', protocol: 'tcp' as const, port: 51826, txt: { sf: '1', 'c#': '1' } };
+
+  it('an mDNS that cannot start is logged, not thrown: the gateway keeps running without the advert', () => {
+    FakeMdns.failing = true;
+    const errors: string[] = [];
+    try {
+      const log = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+      const advertiser = createModdableMdnsAdvertiser('mi32-abcdef', log);
+      const ad = advertiser.advertise({ name: 'x', type: 'hap', protocol: 'tcp', port: 51826, txt: { sf: '1' } });
+      ad.update({ sf: '0' });
+      ad.stop();
+    } finally {
+      FakeMdns.failing = false;
+    }
+    expect(errors).toEqual(['mDNS: cannot start (invalid multicast IP address); HomeKit is not advertised']);
+  });
 
   it('holds the service until the host name is claimed, then adds it as _hap._tcp with its TXT record', () => {
     const advertiser = createModdableMdnsAdvertiser('mi32-abcdef', log);
