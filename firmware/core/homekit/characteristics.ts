@@ -59,7 +59,11 @@ export function readValue(c: Characteristic, reader: ValueReader): HapValue | un
   }
 }
 
-/** The characteristic's metadata as HAP JSON writes it. */
+/**
+ * The characteristic's metadata as HAP JSON writes it. Arrays are copied: on the device the
+ * shared ones (perms, valid values) are preloaded into flash, and XS's JSON.stringify cannot
+ * mark a flash object while it walks it ("read only value", seen on the lin build).
+ */
 function meta(c: Characteristic): Record<string, unknown> {
   return {
     format: c.format,
@@ -68,7 +72,7 @@ function meta(c: Characteristic): Record<string, unknown> {
     ...(c.maxValue !== undefined ? { maxValue: c.maxValue } : {}),
     ...(c.minStep !== undefined ? { minStep: c.minStep } : {}),
     ...(c.maxLen !== undefined ? { maxLen: c.maxLen } : {}),
-    ...(c.validValues ? { 'valid-values': c.validValues } : {}),
+    ...(c.validValues ? { 'valid-values': [...c.validValues] } : {}),
   };
 }
 
@@ -80,7 +84,7 @@ export function accessoriesJson(accessories: readonly Accessory[], reader: Value
         iid: s.iid, type: s.type, ...(s.primary ? { primary: true } : {}),
         characteristics: s.characteristics.map((c) => {
           const value = c.perms.includes('pr') ? readValue(c, reader) : undefined;
-          return { iid: c.iid, type: c.type, perms: c.perms, ...meta(c), ...(value !== undefined ? { value } : {}) };
+          return { iid: c.iid, type: c.type, perms: [...c.perms], ...meta(c), ...(value !== undefined ? { value } : {}) };
         }),
       })),
     })),
@@ -136,7 +140,7 @@ export function readCharacteristics(ids: { aid: number; iid: number }[], index: 
     }
     return {
       aid, iid, value: readValue(c, reader) ?? null,
-      ...(options.meta ? meta(c) : {}), ...(options.perms ? { perms: c.perms } : {}), ...(options.type ? { type: c.type } : {}),
+      ...(options.meta ? meta(c) : {}), ...(options.perms ? { perms: [...c.perms] } : {}), ...(options.type ? { type: c.type } : {}),
       ...(options.ev ? { ev: options.subscribed(aid, iid) } : {}), status: 0,
     };
   });
