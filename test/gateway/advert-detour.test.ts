@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { serviceDataStructure } from '../../firmware/core/ad/structures.js';
 import { Gateway, type ScriptPort } from '../../firmware/core/gateway/gateway.js';
 import type { Advertisement } from '../../firmware/core/gateway/registry.js';
+import { ScriptRuntime } from '../../firmware/core/script/runtime.js';
 import { createNodeAes } from '../../host-sim/crypto.js';
+import { createNodeScriptHost } from '../../host-sim/script-host.js';
 import { FakeClock } from '../mqtt/fakes.js';
 import { bytes } from '../helpers/frames.js';
 import { MemoryStore, RecordingMqtt, silentLog } from '../helpers/gateway.js';
@@ -28,7 +30,13 @@ function setup() {
   const mqtt = new RecordingMqtt();
   gw.attachMqtt(mqtt);
   const kind = () => gw.handleAdvertisement(atc())[0]!.kind;
-  return { gw, mqtt, scanning, kind, run: (line: string) => gw.command(line, 'console') };
+  const consoleLines: string[] = [];
+  const scripts = () => {
+    const runtime = new ScriptRuntime({ host: createNodeScriptHost({ budgetMs: 200 }), gateway: gw, clock: new FakeClock(), log: silentLog, console: (l) => consoleLines.push(l) });
+    gw.attachScripts(runtime);
+    return runtime;
+  };
+  return { gw, mqtt, scanning, kind, scripts, consoleLines, run: (line: string) => gw.command(line, 'console') };
 }
 
 describe('the advertisement path follows run-time changes (Gateway.detour)', () => {
@@ -84,5 +92,25 @@ describe('the advertisement path follows run-time changes (Gateway.detour)', () 
     t.run('MI32Proxy 0');
     t.kind();
     expect(t.mqtt.on('tele/home/BLE')).toHaveLength(1);
+  });
+
+  it('a script runtime with no adv_cb, adv_watch or adv_block is skipped; each of them takes effect at once, and ends with its script', () => {
+    const t = setup();
+    const runtime = t.scripts();
+    expect(runtime.load('quiet.js', 'print("idle")')).toEqual({ ok: true });
+    expect(t.kind()).toBe('values');
+    // adv_block of our MAC by a second script: the very next frame is filtered
+    expect(runtime.load('block.js', `BLE.adv_block("${MAC}")`)).toEqual({ ok: true });
+    expect(t.gw.handleAdvertisement(atc())).toEqual(FILTERED);
+    runtime.stopAll();
+    expect(t.kind()).toBe('values');
+    // adv_watch of another MAC: ours no longer passes
+    expect(runtime.load('watch.js', 'BLE.adv_watch("112233445566")')).toEqual({ ok: true });
+    expect(t.gw.handleAdvertisement(atc())).toEqual(FILTERED);
+    runtime.stopAll();
+    // adv_cb: called for the next frame
+    expect(runtime.load('cb.js', 'const buf = new Uint8Array(73); BLE.adv_cb(() => print("heard", buf[8]), buf);')).toEqual({ ok: true });
+    expect(t.kind()).toBe('values');
+    expect(t.consoleLines.filter((l) => l.startsWith('cb.js: heard'))).toHaveLength(1);
   });
 });

@@ -83,6 +83,12 @@ export interface ScriptPort {
   admits(mac: string): boolean;
   /** Every admitted advertisement, before decoding (scripts' adv_cb). */
   onAdvertisement(adv: Advertisement): void;
+  /**
+   * False when admits would say yes to every MAC and onAdvertisement do nothing (no script
+   * taps advertisements): the gateway then skips both. Absent = always true. The port calls
+   * Gateway.scriptTapsChanged when the answer may have changed.
+   */
+  hearsAdvertisements?(): boolean;
   /** Notifications, results and peer disconnects from the GATT client. */
   onGattEvent(event: GattResult): void;
   /** `Script` (status) and `ScriptSave <source>`. */
@@ -344,34 +350,36 @@ export class Gateway implements CommandTarget {
   // --- advertisements -----------------------------------------------------------
 
   /**
-   * True while an advertisement needs more than decoding: MI32Mode off, scripts attached,
-   * a MAC blocked or MI32Proxy on. Kept up to date where those change (updateDetour), so
-   * the usual advertisement pays one field test instead of four checks (~35 XS meter units).
+   * True while an advertisement needs more than decoding: MI32Mode off, scripts that tap
+   * advertisements (adv_cb, adv_watch, adv_block), a MAC blocked or MI32Proxy on. Kept up to
+   * date where those change (updateDetour), so the usual advertisement pays one field test
+   * instead of four checks and two calls into the script runtime.
    */
   private detour = false;
 
   private updateDetour(): void {
-    this.detour = !this.management.scanning || this.scripts !== undefined || this.blocked.size > 0 || this.proxying !== undefined;
+    const scripts = this.scripts;
+    const scriptsHear = scripts !== undefined && (scripts.hearsAdvertisements?.() ?? true);
+    this.detour = !this.management.scanning || scriptsHear || this.blocked.size > 0 || this.proxying !== undefined;
   }
 
-  /** What detour stands for: undefined when the advertisement goes on to be decoded. */
-  private beforeDecode(adv: Advertisement): Outcome[] | undefined {
-    // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
-    if (!this.management.scanning) return NOT_HEARD;
-    const scripts = this.scripts;
-    if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
-      this.registry.totals.ignored++;
-      return [{ kind: 'ignored', reason: 'filtered' }];
-    }
-    scripts?.onAdvertisement(adv);
-    if (this.proxying) this.proxying.offer(adv);
-    return undefined;
+  /** The attached scripts' adv_cb, adv_watch or adv_block changed (ScriptPort.hearsAdvertisements). */
+  scriptTapsChanged(): void {
+    this.updateDetour();
   }
 
   handleAdvertisement(adv: Advertisement): Outcome[] {
+    // Inline, not a method: with a script runtime attached (the device) every advertisement comes here.
     if (this.detour) {
-      const early = this.beforeDecode(adv);
-      if (early !== undefined) return early;
+      // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
+      if (!this.management.scanning) return NOT_HEARD;
+      const scripts = this.scripts;
+      if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
+        this.registry.totals.ignored++;
+        return [{ kind: 'ignored', reason: 'filtered' }];
+      }
+      scripts?.onAdvertisement(adv);
+      if (this.proxying) this.proxying.offer(adv);
     }
     const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
