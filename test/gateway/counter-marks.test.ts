@@ -113,3 +113,41 @@ describe('replay protection across restarts', () => {
     expect(lines.filter((l) => l.includes('read-only'))).toHaveLength(1);
   });
 });
+
+describe('CounterMarks.advanced: when it writes', () => {
+  // The rule as first written (modulo arithmetic with Math.floor): advanced() now skips the
+  // Math calls on its per-frame path and must decide exactly the same, wrap-around included.
+  const writesByRule = (mark: number, counter: number, bits: number): boolean => {
+    const span = 2 ** bits;
+    const ahead = (((mark - counter) % span) + span) % span;
+    return !(ahead !== 0 && ahead < span / 2);
+  };
+
+  it('writes exactly when the rule says so, for 8- and 32-bit counters around the mark and the wrap', () => {
+    const cases: { mark: number; counter: number; bits: number }[] = [];
+    for (const bits of [8, 32]) {
+      const span = 2 ** bits;
+      for (const mark of [0, 1, 5, span / 2 - 1, span / 2, span / 2 + 1, span - 2, span - 1]) {
+        for (const delta of [0, 1, 2, span / 2 - 1, span / 2, span / 2 + 1, span - 1]) cases.push({ mark, counter: (mark + delta) % span, bits });
+      }
+    }
+    for (const { mark, counter, bits } of cases) {
+      const store = new MemoryStore();
+      store.write(MARKS_FILE, new TextEncoder().encode(JSON.stringify({ [MAC]: [mark, bits] })));
+      const marks = new CounterMarks(store, silentLog);
+      expect(marks.load()).toEqual([]);
+      marks.advanced(MAC, counter, bits);
+      expect({ mark, counter, bits, wrote: marks.writes === 1 }).toEqual({ mark, counter, bits, wrote: writesByRule(mark, counter, bits) });
+    }
+  });
+
+  it('a mark of the other width is replaced at once', () => {
+    const store = new MemoryStore();
+    store.write(MARKS_FILE, new TextEncoder().encode(JSON.stringify({ [MAC]: [100, 8] })));
+    const marks = new CounterMarks(store, silentLog);
+    marks.load();
+    marks.advanced(MAC, 50, 32);
+    expect(marks.writes).toBe(1);
+    expect(marks.markOf(MAC, 32)).toBe(50 + MARK_WINDOW[32]!);
+  });
+});

@@ -78,14 +78,19 @@ export class CounterMarks implements CounterMarkPort {
   }
 
   advanced(mac: string, counter: number, bits: number): void {
-    const span = 2 ** bits;
     const v = this.marks.get(mac);
-    // the width is the low bit: compared before anything is unpacked (this runs per keyed frame)
-    if (v !== undefined && v % 2 === (bits === 32 ? 1 : 0)) {
+    // This runs per keyed frame and almost always returns here: the width is the low bit,
+    // compared before anything is unpacked, and no Math call (v is a whole number).
+    const low = bits === 32 ? 1 : 0;
+    if (v !== undefined && v % 2 === low) {
+      const span = bits === 32 ? 4294967296 : 256;
+      // How far the mark is ahead of the counter, modulo the counter's range.
+      let ahead = (v - low) / 2 - counter;
+      if (ahead < 0 || ahead >= span) ahead = ((ahead % span) + span) % span;
       // Below the mark (within half the counter's range): the mark still covers it.
-      const ahead = (((Math.floor(v / 2) - counter) % span) + span) % span;
       if (ahead !== 0 && ahead < span / 2) return;
     }
+    const span = 2 ** bits;
     if (v === undefined && this.marks.size >= MAX_MARKS) return;
     this.marks.set(mac, pack({ mark: (counter + (MARK_WINDOW[bits] ?? MARK_WINDOW[8]!)) % span, bits }));
     this.save();

@@ -27,6 +27,7 @@ import { GatewayGroup } from './group.js';
 import { bufferBudgetProblem, DEFAULT_BUFFER_BYTES, Outbox } from './outbox.js';
 import { CounterMarks } from './counter-marks.js';
 import { Discovery } from './discovery.js';
+import { WatchedSet } from './watched-set.js';
 
 /** What the gateway needs from an MQTT client (the core MqttClient fits through a small adapter). */
 export interface MqttPort {
@@ -82,6 +83,12 @@ export interface ScriptPort {
   admits(mac: string): boolean;
   /** Every admitted advertisement, before decoding (scripts' adv_cb). */
   onAdvertisement(adv: Advertisement): void;
+  /**
+   * False when admits would say yes to every MAC and onAdvertisement do nothing (no script
+   * taps advertisements): the gateway then skips both. Absent = always true. The port calls
+   * Gateway.scriptTapsChanged when the answer may have changed.
+   */
+  hearsAdvertisements?(): boolean;
   /** Notifications, results and peer disconnects from the GATT client. */
   onGattEvent(event: GattResult): void;
   /** `Script` (status) and `ScriptSave <source>`. */
@@ -182,7 +189,9 @@ export class Gateway implements CommandTarget {
     this.bootTime = ports.clock.now();
     this.management = new Management({
       store: ports.store, log: ports.log, clock: ports.gattClock ?? ports.clock, registry: this.registry, gatt: () => this.gatt, result: (r) => this.result(r),
-      ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}), ...(ports.setScanning ? { setScanning: ports.setScanning } : {}),
+      ...(ports.http ? { http: ports.http } : {}), ...(ports.gatt ? { link: ports.gatt } : {}),
+      // MI32Mode on/off: the advertisement path's flag follows, then the platform's scanner.
+      setScanning: (on) => { this.updateDetour(); ports.setScanning?.(on); },
     });
     this.outbox = new Outbox(ports.store, ports.log, this.settings.buffer);
     this.discovery = new Discovery({
@@ -221,11 +230,13 @@ export class Gateway implements CommandTarget {
   attachScripts(port: ScriptPort): void {
     if (this.scripts && this.scripts !== port) throw new Error('a script runtime is already attached; detach it first');
     this.scripts = port;
+    this.updateDetour();
   }
 
   /** Nothing of `port` stays: its filter, taps and commands are gone (Script then says scripting is off). */
   detachScripts(port: ScriptPort): void {
     if (this.scripts === port) this.scripts = undefined;
+    this.updateDetour();
   }
 
   get topic(): string { return this.settings.topic; }
@@ -264,6 +275,7 @@ export class Gateway implements CommandTarget {
     this.scheduleTele();
     this.active.start();
     this.management.start();
+    this.updateDetour();
     this.group.join(this.settings.group);
     return cfg.problems;
   }
@@ -337,17 +349,38 @@ export class Gateway implements CommandTarget {
 
   // --- advertisements -----------------------------------------------------------
 
-  handleAdvertisement(adv: Advertisement): Outcome[] {
-    // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
-    if (!this.management.scanning) return NOT_HEARD;
+  /**
+   * True while an advertisement needs more than decoding: MI32Mode off, scripts that tap
+   * advertisements (adv_cb, adv_watch, adv_block), a MAC blocked or MI32Proxy on. Kept up to
+   * date where those change (updateDetour), so the usual advertisement pays one field test
+   * instead of four checks and two calls into the script runtime.
+   */
+  private detour = false;
+
+  private updateDetour(): void {
     const scripts = this.scripts;
-    if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
-      this.registry.totals.ignored++;
-      return [{ kind: 'ignored', reason: 'filtered' }];
+    const scriptsHear = scripts !== undefined && (scripts.hearsAdvertisements?.() ?? true);
+    this.detour = !this.management.scanning || scriptsHear || this.blocked.size > 0 || this.proxying !== undefined;
+  }
+
+  /** The attached scripts' adv_cb, adv_watch or adv_block changed (ScriptPort.hearsAdvertisements). */
+  scriptTapsChanged(): void {
+    this.updateDetour();
+  }
+
+  handleAdvertisement(adv: Advertisement): Outcome[] {
+    // Inline, not a method: with a script runtime attached (the device) every advertisement comes here.
+    if (this.detour) {
+      // MI32Mode off: the radio is not listening; whatever a platform still delivers is not heard.
+      if (!this.management.scanning) return NOT_HEARD;
+      const scripts = this.scripts;
+      if ((scripts && !scripts.admits(adv.mac)) || (this.blocked.size > 0 && this.blocked.has(adv.mac))) {
+        this.registry.totals.ignored++;
+        return [{ kind: 'ignored', reason: 'filtered' }];
+      }
+      scripts?.onAdvertisement(adv);
+      if (this.proxying) this.proxying.offer(adv);
     }
-    scripts?.onAdvertisement(adv);
-    // MI32Proxy: a truthiness test of one field when off (3 XS bytecodes; a local and `!== undefined` cost 9).
-    if (this.proxying) this.proxying.offer(adv);
     const registry = this.registry;
     // Most of what the radio hears (phones, beacons, tags) carries nothing we decode:
     // count it as the registry would (a frame, ignored) without walking it twice. First:
@@ -370,10 +403,14 @@ export class Gateway implements CommandTarget {
     let k = 0;
     while (k < outcomes.length) {
       const o = outcomes[k++]!;
-      if (o.kind === 'values') this.management.onReading(o.slot.mac, this.ports.clock.now(), o.reading.values);
-      if (o.kind === 'values' && this.onValues) this.onValues(o.slot, o.reading.values);
-      if (o.kind === 'values' && (o.slot.urgent || (this.options.directBridge && o.slot.hasUpdates))) this.scheduleRealtime();
-      else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
+      if (o.kind === 'values') {
+        const slot = o.slot;
+        const values = o.reading.values;
+        // The upload takes approved devices' readings only: asked before the clock is read.
+        if (this.management.takesReadingsOf(slot.mac)) this.management.onReading(slot.mac, this.ports.clock.now(), values);
+        if (this.onValues) this.onValues(slot, values);
+        if (slot.urgent || (this.options.directBridge && slot.hasUpdates)) this.scheduleRealtime();
+      } else if (o.kind === 'replay') this.ports.log.warn(`${this.registry.displayName(o.slot)}: replayed frame (counter ${o.reading.counter}) rejected`);
       else if (o.kind === 'error' && o.slot) this.ports.log.debug(`${this.registry.displayName(o.slot)}: ${o.error}`);
     }
     return outcomes;
@@ -502,7 +539,7 @@ export class Gateway implements CommandTarget {
   // --- MI32Block ----------------------------------------------------------------
 
   /** MACs MI32Block refuses: their advertisements are ignored (RAM only, as Tasmota). */
-  readonly blocked = new Set<string>();
+  readonly blocked: Set<string> = new WatchedSet<string>().watch(() => this.updateDetour());
 
   /** Block a MAC and forget its device, as Tasmota's _ble driver does. */
   block(mac: string): void {
@@ -554,6 +591,7 @@ export class Gateway implements CommandTarget {
   private startProxy(mode: ProxyMode): void {
     // While the broker is away the proxy drops (and counts) instead of filling the offline queue, which holds the readings.
     this.proxying = mode === 0 ? undefined : new BleProxy((text) => this.publish('BLE', text), () => this.ports.clock.now(), mode, () => this.mqtt?.connected?.() !== false);
+    this.updateDetour();
   }
 
   setGroup(name: string | undefined): void {

@@ -371,10 +371,12 @@ export class Registry {
     t.lastSeen[i] = now;
     // Tasmota names BTHome devices by their advertised name when they have one.
     if (slot.name === undefined && result.format === 'bthome' && usableName(result.localName)) slot.name = result.localName;
+    // Authenticated frames' counters persist (counter-marks.ts); worked out once per frame.
     const marks = this.marks;
-    // First authenticated frame since the start: the counter starts at the persisted mark.
-    if (marks !== undefined && result.encrypted && result.counter !== null && slot.counter === null) {
-      const mark = marks.markOf(slot.mac, counterBits(result));
+    const markBits = marks !== undefined && result.encrypted && result.counter !== null ? counterBits(result) : 0;
+    // First authenticated frame since the start (the table's counter is NaN, Slot.counter's null): the counter starts at the persisted mark.
+    if (markBits !== 0 && Number.isNaN(t.counter[i]!)) {
+      const mark = marks!.markOf(slot.mac, markBits);
       if (mark !== undefined) slot.counter = mark;
     }
     const verdict = checkCounter(slot, result);
@@ -388,7 +390,7 @@ export class Registry {
       this.totals.replays++;
       return { kind: verdict, slot, reading: result };
     }
-    if (marks !== undefined && result.encrypted && result.counter !== null) marks.advanced(slot.mac, result.counter, counterBits(result));
+    if (markBits !== 0) marks!.advanced(slot.mac, result.counter!, markBits);
     t.decoded[i]!++;
     this.totals.decoded++;
     t.status[i] = 0; // 'ok'

@@ -69,6 +69,11 @@ export class Management {
     this.cancelActiveReads();
   }
 
+  /** Whether onReading would keep a reading of `mac` (an upload, an approved device): the gateway asks first, per reading. */
+  takesReadingsOf(mac: string): boolean {
+    return this.uploader !== undefined && this.devices.approved.has(mac);
+  }
+
   /** A decoded reading: an approved device's goes to the upload. A Map lookup for the rest. */
   onReading(mac: string, now: number, values: Values): void {
     const device = this.devices.approved.get(mac);

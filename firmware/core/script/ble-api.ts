@@ -35,6 +35,8 @@ export interface BleContext {
   invoke(fn: Callback, args: unknown[]): void;
   /** Note where the script registered a callback, to name the line if it later loops. */
   remember(fn: Callback): void;
+  /** adv_cb, adv_watch or adv_block changed: whether scripts hear advertisements may have changed (ScriptRuntime.hearsAdvertisements). */
+  tapsChanged(): void;
 }
 
 /** Advertisement buffer: MAC(6) type(1) RSSI(1) len(1) AD bytes; Tasmota allows up to 64 AD bytes. */
@@ -145,6 +147,7 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
     adv_cb(cb?: Callback | null, buf?: Uint8Array) {
       if (cb === undefined || cb === null) {
         state.advCallback = state.advBuffer = undefined;
+        ctx.tapsChanged();
         return;
       }
       if (typeof cb !== 'function') throw new Error('BLE.adv_cb: expected a function (or nothing to stop)');
@@ -153,17 +156,20 @@ export function createBleApi(state: BleScriptState, ctx: BleContext) {
       ctx.remember(cb);
       state.advCallback = cb;
       state.advBuffer = b;
+      ctx.tapsChanged();
     },
     adv_watch(mac: unknown, type?: unknown) {
       const m = macArg(mac, 'adv_watch');
       checkRoom(ctx.filter.watch, m, 'adv_watch');
       ctx.filter.watch.set(m, typeArg(type));
+      ctx.tapsChanged();
     },
     adv_block(mac: unknown, type?: unknown) {
       typeArg(type);
       const m = macArg(mac, 'adv_block');
       checkRoom(ctx.filter.block, m, 'adv_block');
       ctx.filter.block.add(m);
+      ctx.tapsChanged();
     },
     conn_cb(cb?: Callback | null, buf?: Uint8Array) {
       if (cb === undefined || cb === null) {

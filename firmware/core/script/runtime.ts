@@ -91,6 +91,15 @@ export class ScriptRuntime implements ScriptPort {
     return !watching || watched;
   }
 
+  /**
+   * Whether a running script has adv_cb, adv_watch or adv_block: without any, admits is
+   * true and onAdvertisement does nothing, so the gateway skips both (Gateway.detour).
+   * The gateway asks again when told (gateway.scriptTapsChanged), not per advertisement.
+   */
+  hearsAdvertisements(): boolean {
+    return this.scripts.some((s) => !s.stopped && (s.ble.advCallback !== undefined || s.filter.watch.size > 0 || s.filter.block.size > 0));
+  }
+
   onAdvertisement(adv: Advertisement): void {
     for (let i = 0; i < this.scripts.length; i++) {
       const s = this.scripts[i]!;
@@ -184,6 +193,7 @@ export class ScriptRuntime implements ScriptPort {
       gatt: this.options.gateway.gatt, filter: script.filter,
       invoke: (fn: Callback, args: unknown[]) => this.invoke(script, fn, args),
       remember: (fn: Callback) => this.remember(script, fn),
+      tapsChanged: () => this.options.gateway.scriptTapsChanged(),
     };
     script.ble = new BleScriptState(ctx);
     this.scripts.push(script);
@@ -262,6 +272,7 @@ export class ScriptRuntime implements ScriptPort {
     // Its adv_watch/adv_block end with it (admits skips stopped scripts; this frees the lists).
     script.filter.watch.clear();
     script.filter.block.clear();
+    this.options.gateway.scriptTapsChanged();
     script.loaded?.dispose?.();
   }
 
