@@ -9,7 +9,7 @@ import { ccmEncrypt } from '../../firmware/core/crypto/ccm.js';
 import { fromHex } from '../../firmware/core/bytes/hex.js';
 import { createNodeAes, createNodeAuthCrypto } from '../crypto.js';
 import { AVDTP, MI_SERVICE, MiAuthDevice, UPNP } from '../../firmware/core/miauth/device.js';
-import type { PeripheralProtocol, ProtocolHost, ServiceModel } from './models.js';
+import type { PeripheralProtocol, ProtocolHost, ServiceModel } from './model-types.js';
 
 const EMPTY = () => new Uint8Array(0);
 const TALK = GATT_PROPERTY.notify | GATT_PROPERTY.write | GATT_PROPERTY.writeWithoutResponse;

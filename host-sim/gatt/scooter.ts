@@ -11,7 +11,7 @@ import { decryptFrame, encryptFrame, chunks, UartReassembler, UART_ADDRESS, UART
 import { createNodeAes } from '../crypto.js';
 import { miDeviceFor, miServiceModel, SLOW_REPLY_MS } from './mi-sensor.js';
 import type { MiAuthDevice } from '../../firmware/core/miauth/device.js';
-import type { PeripheralModel, PeripheralProtocol, ProtocolHost, PeripheralValues } from './models.js';
+import type { PeripheralModel, PeripheralProtocol, ProtocolHost, PeripheralValues } from './model-types.js';
 
 export const NUS_SERVICE = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
 export const NUS_TX = '6e400002-b5a3-f393-e0a9-e50e24dcca9e';

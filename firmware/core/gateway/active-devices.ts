@@ -14,7 +14,7 @@ import { TokenStore } from '../miauth/tokens.js';
 import { ScooterDriver, type ScooterTiming } from '../scooter/driver.js';
 import { SCOOTER_WRITES, SWITCH_WRITES, type ScooterValues } from '../scooter/registers.js';
 import { CommandError, maskedKey, type Reply } from './command-reply.js';
-import { findSlot } from './tasmota-commands.js';
+import { findSlot } from './find-slot.js';
 import type { Registry } from './registry.js';
 
 /** Models MI32Activate supports: Telink sensors on Xiaomi's stock firmware with the Mi service (as the activation pages). */

@@ -11,16 +11,7 @@ import { groupNameProblem, type GatewayGroup } from './group.js';
 import { topicProblem } from './validate.js';
 
 /** What these commands act on; the gateway implements it (part of CommandTarget). */
-export interface BleTarget {
-  readonly proxyMode: ProxyMode;
-  /** The running proxy, when MI32Proxy is not 0. */
-  readonly proxying: BleProxy | undefined;
-  setProxy(mode: ProxyMode): void;
-  bleOp(payload: string): Reply;
-  readonly group: GatewayGroup;
-  /** Join a group (persisted), or leave with undefined. */
-  setGroup(name: string | undefined): void;
-}
+export type { BleTarget } from './command-target.js';
 
 /** The settings these commands persist. */
 export interface BleSettings {

@@ -4,7 +4,8 @@
 
 import type { ActiveDevices } from './active-devices.js';
 import type { Management } from '../manage/management.js';
-import type { BleTarget } from './ble-commands.js';
+import type { BleProxy, ProxyMode } from './ble-proxy.js';
+import type { GatewayGroup } from './group.js';
 import type { Reply } from './command-reply.js';
 import type { OutboxStats } from './outbox.js';
 import type { Registry } from './registry.js';
@@ -86,3 +87,15 @@ export interface CommandTarget extends BleTarget {
 
 /** One command: its argument, the target, Tasmota's index suffix (MI32Name3) and the source. */
 export type CommandHandler = (arg: string, target: CommandTarget, index: number | undefined, source: CommandSource) => Reply;
+
+/** What MI32Proxy, BLEOp and MI32Group need of the gateway (ble-commands.ts). */
+export interface BleTarget {
+  readonly proxyMode: ProxyMode;
+  /** The running proxy, when MI32Proxy is not 0. */
+  readonly proxying: BleProxy | undefined;
+  setProxy(mode: ProxyMode): void;
+  bleOp(payload: string): Reply;
+  readonly group: GatewayGroup;
+  /** Join a group (persisted), or leave with undefined. */
+  setGroup(name: string | undefined): void;
+}

@@ -17,7 +17,7 @@
 import type { Clock, Log, TimerHandle } from '../host.js';
 import type { Reply } from './command-reply.js';
 import { ownerOf, type GatewayReport } from './group-rule.js';
-import type { MqttPort } from './gateway.js';
+import type { MqttPort } from './mqtt-port.js';
 import type { Registry, Slot } from './registry.js';
 import { markSent } from './telemetry.js';
 import { buildTopic } from './topics.js';

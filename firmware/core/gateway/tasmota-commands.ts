@@ -8,6 +8,9 @@ import { normalizeMac } from '../bytes/hex.js';
 import { CommandError, maskedKey, type Reply, REPLY_LEAF, SILENT } from './command-reply.js';
 import type { CommandHandler as Handler, CommandTarget } from './command-target.js';
 import type { Registry, Slot } from './registry.js';
+import { findSlot } from './find-slot.js';
+
+export { findSlot } from './find-slot.js';
 import { fullTopicProblem } from './topics.js';
 import { deviceNameProblem, topicProblem } from './validate.js';
 import { parseKey } from '../decode.js';
@@ -20,16 +23,6 @@ function fail(message: string): never {
 /** Tasmota's MAX_BACKLOG: more commands in one Backlog are refused (nothing runs). */
 export const BACKLOG_MAX = 30;
 
-/** A slot by number (from 0, Tasmota's MI32 slot numbers), MAC, or current name. */
-export function findSlot(registry: Registry, selector: string): Slot | undefined {
-  if (/^\d{1,4}$/.test(selector)) return registry.slotAt(Number(selector));
-  const mac = normalizeMac(selector);
-  const lower = selector.toLowerCase();
-  for (const slot of registry.slots.values()) {
-    if (slot.mac === mac || registry.displayName(slot).toLowerCase() === lower) return slot;
-  }
-  return undefined;
-}
 
 /**
  * MI32Name<slot> <name> (Tasmota) or MI32Name <slot|MAC> <name>: the name the device
