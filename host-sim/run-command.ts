@@ -47,6 +47,8 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
+      Broker settings saved with MqttHost/MqttPort/MqttUser/MqttPassword/MqttTls or the
+      settings page (DIR/mqtt.json) win over --broker, field by field.
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
       simulated peripherals (host-sim/gatt: six demo devices, a scooter among them, or
       --peripherals FILE), with faults on demand (--fault A4C1381A2B01=no-response).
@@ -292,8 +294,8 @@ export async function runCommand(args: string[]): Promise<number> {
         resume: () => { scan.paused = false; gwLog.info('scan resumed'); },
       },
       scriptHost: createNodeScriptHost(),
-      hostCommand: (line: string, argument?: string, source?: CommandSource) => mqtt.settings.handle(line, argument)
-        ?? (first ? web?.hostCommand(line, argument) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')) : undefined),
+      hostCommand: (line: string, argument?: string, source?: CommandSource) => mqtt.settings.handle(line, argument, source)
+        ?? (first ? web?.hostCommand(line, argument, source) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')) : undefined),
       ...(opts.quiet ? {} : { published: (t: string, payload: string) => out(`${t} ${payload}`) }),
     }, {
       settings: { ...(topic ? { topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },

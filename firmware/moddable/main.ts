@@ -114,7 +114,7 @@ const gatewayApp: GatewayApp = createGatewayApp({
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
   scriptHost: createDeviceScriptHost(clock),
-  hostCommand: (line, argument, source) => broker.handle(line, argument) ?? web?.hostCommand(line, argument)
+  hostCommand: (line, argument, source) => broker.handle(line, argument, source) ?? web?.hostCommand(line, argument, source)
     ?? (homekit && homeKitCommand(homekit, line, argument, source ?? "console")),
   decodeText,
 }, {

@@ -115,4 +115,17 @@ describe('device broker settings', () => {
     expect(s.update({ host: 'ok.lan', port: '1884' })).toBeUndefined(); // nothing new: no reconnect
     expect(changes()).toBe(1);
   });
+
+  it('over MQTT or from a script the broker settings are read, never changed (nobody on the broker redirects the gateway and its password)', () => {
+    const { s, store, changes } = settings();
+    expect(s.handle('MqttHost', undefined, 'mqtt')).toEqual({ MqttHost: 'broker.lan' });
+    for (const [command, argument] of [['MqttHost', 'evil.example'], ['MqttPort', '1884'], ['MqttUser', 'eve'], ['MqttPassword', 'x'], ['MqttTls', '0']]) {
+      expect(s.handle(command!, argument, 'mqtt')).toEqual({ [command!]: 'Error', Error: `${command} can be changed only from the console or the web page` });
+      expect(s.handle(`${command} ${argument}`, undefined, 'script')![command!]).toBe('Error');
+    }
+    expect(s.settings).toEqual(DEFAULTS);
+    expect(store.exists('mqtt.json')).toBe(false);
+    expect(changes()).toBe(0);
+    expect(s.handle('MqttHost other.lan', undefined, 'http')).toEqual({ MqttHost: 'other.lan' }); // /cm is behind the web password
+  });
 });

@@ -101,14 +101,19 @@ export class MqttSettings {
     return { host: s.host, port: s.port, user: s.user, passwordSet: s.password !== '', tls: s.tls, editable: true, ...(note ? { note } : {}) };
   }
 
-  /** Run `line` (or `command` with a separate argument, from MQTT) if it is one of ours; else undefined. */
-  handle(line: string, argument?: string): Reply | undefined {
+  /**
+   * Run `line` (or `command` with a separate argument, from MQTT) if it is one of ours; else
+   * undefined. `source` 'mqtt' or 'script' may read, not change: anyone on the broker could
+   * otherwise send the gateway, and its MQTT password, to a broker of their own.
+   */
+  handle(line: string, argument?: string, source?: string): Reply | undefined {
     const text = line.trim();
     const space = text.search(/\s/);
     const command = COMMANDS[(space < 0 ? text : text.slice(0, space)).toLowerCase()];
     if (!command) return undefined;
     const arg = (argument ?? (space < 0 ? '' : text.slice(space + 1))).trim();
     if (arg === '') return this.show(command.name, command.field);
+    if (source === 'mqtt' || source === 'script') return { [command.name]: 'Error', Error: `${command.name} can be changed only from the console or the web page` };
     const parsed = parse(command.field, arg);
     if ('error' in parsed) return { [command.name]: 'Error', Error: parsed.error };
     const problem = this.commit([[command.field, parsed]]);

@@ -6,7 +6,7 @@
 
 import type { GatewayApp } from '../gateway/app.js';
 import type { Reply } from '../gateway/command-reply.js';
-import { OPTION_KEYS } from '../gateway/command-target.js';
+import { type CommandSource, OPTION_KEYS } from '../gateway/command-target.js';
 import type { Advertisement, Outcome } from '../gateway/registry.js';
 import type { AesEncryptBlock, Clock, Log, Store, TcpServerPort } from '../host.js';
 import type { BrokerChanges, BrokerView } from '../mqtt/broker-settings.js';
@@ -69,7 +69,7 @@ export interface WebServer {
   readonly password: WebPassword;
   readonly logRing: LogRing;
   /** Commands the page module answers itself (WebPassword): pass to the app's hostCommand chain. */
-  hostCommand(line: string, argument?: string): Reply | undefined;
+  hostCommand(line: string, argument?: string, source?: CommandSource): Reply | undefined;
   listen(host: string | undefined, port: number, ready: (error: Error | undefined, port: number) => void): void;
   close(): void;
   /** The HTTP server (tests count its connections). */
@@ -352,7 +352,7 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
 
   return {
     memory, password, logRing, http,
-    hostCommand: (line, argument) => password.command(line, argument),
+    hostCommand: (line, argument, source) => password.command(line, argument, source),
     listen(host, port, ready) {
       http.listen({ ...(host ? { host } : {}), port }, ready);
     },
