@@ -1,7 +1,7 @@
 // `mi32 devices list|approve|remove|mode|pair|unpair|paired`: the seed manager's CLI over
 // the gateway's own command API (MI32List, MI32Approve, ...). The commands travel over a
-// CommandTransport: MQTT (cmnd/<topic>/<Command> out, stat/<topic>/RESULT back) today;
-// the HTTP /cm endpoint can be a second transport without touching the rest.
+// CommandTransport: MQTT (cmnd/<topic>/<Command> out, stat/<topic>/RESULT back), or the
+// web page's /cm?cmnd= with --http URL (host-sim/http-transport.ts), no broker needed.
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -11,14 +11,18 @@ import { buildTopic, DEFAULT_FULLTOPIC } from '../firmware/core/gateway/topics.j
 import { topicProblem } from '../firmware/core/gateway/validate.js';
 import { utf8Decode } from '../firmware/core/mqtt/utf8.js';
 import { nodeClock, nodeNet, nodeRandom } from './net.js';
+import { HttpTransport, parseGatewayUrl } from './http-transport.js';
 
 export const DEVICES_USAGE = `  mi32 devices list [approved] | approve MAC [IOT_DEVICE_ID] | remove MAC | mode [passive|active|off]
                | pair MAC | unpair MAC | paired MAC   [--broker URL] [--topic NAME] [--ca FILE] [--timeout S]
+               [--http URL [--user NAME] [--password PASSWORD]]
       Device management on a running gateway (mi32 run, or the device) through its commands
       MI32List, MI32Approve, MI32Remove, MI32Mode, MI32Pair, MI32Unpair, MI32Paired, sent over
-      MQTT (default mqtt://127.0.0.1:1883, topic mi32). Prints the gateway's JSON reply; pair
-      waits for the outcome. Exit 0 on success, 1 when the gateway answered with an error or
-      did not answer, 2 for a usage error.
+      MQTT (default mqtt://127.0.0.1:1883, topic mi32), or with --http URL over the gateway's
+      web page (http://HOST[:PORT]/, its /cm?cmnd=), no broker needed; the page's WebPassword
+      goes with --password (user admin) or the MI32_WEB_PASSWORD variable (not shown in ps).
+      Prints the gateway's JSON reply; pair waits for the outcome. Exit 0 on success, 1 when
+      the gateway answered with an error or did not answer, 2 for a usage error.
 `;
 
 export class DevicesUsageError extends Error {}
@@ -118,12 +122,19 @@ export class MqttTransport implements CommandTransport {
   }
 }
 
-interface DevicesArgs { sub: string; argument: string; broker: string; topic: string; ca?: string; timeoutMs: number }
+export interface DevicesArgs {
+  sub: string; argument: string; broker: string; topic: string; ca?: string; timeoutMs: number;
+  /** --http: the page's URL and the web password, instead of MQTT. */
+  http?: { url: URL; credentials?: { user: string; password: string } };
+}
 
 function parseDevicesArgs(args: string[]): DevicesArgs {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { broker: { type: 'string' }, topic: { type: 'string' }, ca: { type: 'string' }, timeout: { type: 'string' } },
+    options: {
+      broker: { type: 'string' }, topic: { type: 'string' }, ca: { type: 'string' }, timeout: { type: 'string' },
+      http: { type: 'string' }, user: { type: 'string' }, password: { type: 'string' },
+    },
   });
   const [sub, ...rest] = positionals;
   if (!sub) throw new DevicesUsageError('devices needs a subcommand (list, approve, remove, mode, pair, unpair, paired)');
@@ -151,8 +162,26 @@ function parseDevicesArgs(args: string[]): DevicesArgs {
   }
   const seconds = values.timeout === undefined ? 10 : Number(values.timeout);
   if (!(seconds > 0 && seconds <= 300)) throw new DevicesUsageError('--timeout must be seconds from 1 to 300');
+  const http = httpArgs(values);
   // The gateway checks MACs, ids and modes itself: one set of rules, one set of messages.
-  return { sub, argument: rest.join(' '), broker, topic, ...(ca ? { ca } : {}), timeoutMs: seconds * 1000 };
+  return { sub, argument: rest.join(' '), broker, topic, ...(ca ? { ca } : {}), timeoutMs: seconds * 1000, ...(http ? { http } : {}) };
+}
+
+/** --http URL with --user/--password (or MI32_WEB_PASSWORD); MQTT's options do not mix with it. */
+function httpArgs(values: { http?: string; user?: string; password?: string; broker?: string; topic?: string; ca?: string }): DevicesArgs['http'] {
+  if (values.http === undefined) {
+    if (values.user !== undefined || values.password !== undefined) throw new DevicesUsageError('--user and --password go with --http (the web page\'s password)');
+    return undefined;
+  }
+  for (const option of ['broker', 'topic', 'ca'] as const) {
+    if (values[option] !== undefined) throw new DevicesUsageError(`--http and --${option} exclude each other (--http talks to the web page, not the broker)`);
+  }
+  const url = parseGatewayUrl(values.http);
+  if (typeof url === 'string') throw new DevicesUsageError(url);
+  const password = values.password ?? process.env.MI32_WEB_PASSWORD;
+  if (password !== undefined && (password === '' || password.length > 64)) throw new DevicesUsageError('--password: the web password is 1 to 64 characters');
+  if (values.user !== undefined && password === undefined) throw new DevicesUsageError('--user needs --password (or MI32_WEB_PASSWORD)');
+  return { url, ...(password !== undefined ? { credentials: { user: values.user ?? 'admin', password } } : {}) };
 }
 
 /** The gateway's error reply, as one line: {"MI32Approve":"Error","Error":"..."} → "MI32Approve: ...". */
@@ -163,10 +192,12 @@ function errorOf(command: string, reply: Reply): string | undefined {
   return undefined;
 }
 
-export async function devicesCommand(args: string[], transportFor?: (a: { broker: string; topic: string; ca?: string }) => CommandTransport): Promise<number> {
+export async function devicesCommand(args: string[], transportFor?: (a: DevicesArgs) => CommandTransport): Promise<number> {
   const a = parseDevicesArgs(args);
   const spec = SUBCOMMANDS[a.sub]!;
-  const transport = transportFor ? transportFor(a) : new MqttTransport(a.broker, a.topic, a.ca);
+  const transport = transportFor ? transportFor(a)
+    : a.http ? new HttpTransport(a.http.url, a.http.credentials)
+    : new MqttTransport(a.broker, a.topic, a.ca);
   try {
     const reply = await transport.send(spec.command, a.argument, { follow: spec.follow === true, timeoutMs: a.timeoutMs * (spec.follow ? 3 : 1) });
     process.stdout.write(JSON.stringify(reply) + '\n');

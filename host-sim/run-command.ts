@@ -11,7 +11,7 @@ import type { CommandSource, Gateway } from '../firmware/core/gateway/gateway.js
 import { createGatewayApp, type GatewayApp } from '../firmware/core/gateway/app.js';
 import type { Log } from '../firmware/core/host.js';
 import type { MqttClient } from '../firmware/core/mqtt/client.js';
-import { parseBrokerUrl, redactUrl } from '../firmware/core/mqtt/options.js';
+import { parseBrokerUrl } from '../firmware/core/mqtt/options.js';
 import { telePeriodFrom, topicProblem } from '../firmware/core/gateway/validate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { formatCaptureError, type CapturedAdvertisement } from './capture/index.js';
@@ -33,6 +33,7 @@ import { DEFAULT_HOMEKIT_PORT, startSimHomeKit } from './homekit.js';
 import { LogRing } from '../firmware/core/web/events.js';
 import type { WebServer } from '../firmware/core/web/web-server.js';
 import { DEFAULT_HTTP_PORT, parseHttpOption, startNodeWeb } from './web.js';
+import { simBroker, type SimBroker } from './mqtt-settings.js';
 
 import { type CrashableNet, crashableNet, gatewayLine, gatewayTopic, offsetRssi, parseGatewayCount, parseRssiJitter, parseRssiOffsets, prefixedLog, rssiNoise } from './gateways.js';
 
@@ -46,6 +47,8 @@ export const RUN_USAGE = `  mi32 run [CAPTURE] [--broker URL] [--topic NAME] [--
       an embedded broker, keeps state (mi32cfg, settings) in DIR (default ./mi32-data;
       --cfg FILE seeds DIR/mi32cfg when DIR has none), reads console commands on stdin
       (--cmd runs one before the replay starts). --slots: devices tracked (default 64).
+      Broker settings saved with MqttHost/MqttPort/MqttUser/MqttPassword/MqttTls or the
+      settings page (DIR/mqtt.json) win over --broker, field by field.
       --script loads a user script (MI32/BLE API, see examples/scripts). GATT requests go to
       simulated peripherals (host-sim/gatt: six demo devices, a scooter among them, or
       --peripherals FILE), with faults on demand (--fault A4C1381A2B01=no-response).
@@ -244,6 +247,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   interface Running {
     app: GatewayApp;
+    mqtt: SimBroker;
     log: Log;
     /** The ESP32 cannot scan while it connects: advertisements that arrive then are missed. */
     scan: { paused: boolean; missed: number };
@@ -273,6 +277,8 @@ export async function runCommand(args: string[]): Promise<number> {
     const scan = { paused: false, missed: 0 };
     const net = crashableNet(nodeNet);
     const topic = topics[i];
+    // MqttHost/.../MqttTls: DIR/mqtt.json over --broker; a change reconnects.
+    const mqtt: SimBroker = simBroker(stores[i]!, brokerUrl, ca, gwLog, () => app.connect());
     // The app is composed in the core (createGatewayApp); this file only hands it Node's ports.
     const app = createGatewayApp({
       clock: captureClock ?? nodeClock, wallClock: nodeClock, store: stores[i]!, log: gwLog, aes: createNodeAes(), net, random: nodeRandom,
@@ -288,20 +294,21 @@ export async function runCommand(args: string[]): Promise<number> {
         resume: () => { scan.paused = false; gwLog.info('scan resumed'); },
       },
       scriptHost: createNodeScriptHost(),
-      ...(first ? { hostCommand: (line: string, argument?: string, source?: CommandSource) => web?.hostCommand(line, argument) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')) } : {}),
+      hostCommand: (line: string, argument?: string, source?: CommandSource) => mqtt.settings.handle(line, argument, source)
+        ?? (first ? web?.hostCommand(line, argument, source) ?? (homekit && homeKitCommand(homekit, line, argument, source ?? 'console')) : undefined),
       ...(opts.quiet ? {} : { published: (t: string, payload: string) => out(`${t} ${payload}`) }),
     }, {
       settings: { ...(topic ? { topic } : {}), ...(opts.telePeriod !== undefined ? { telePeriod: opts.telePeriod } : {}) },
       slots: opts.slots,
-      broker: () => ({ url: brokerUrl, ...(ca ? { tls: { ca } } : {}) }),
+      broker: () => mqtt.options(),
     });
-    running.push({ app, log: gwLog, scan, offset: opts.rssiOffsets[i]!, noise: rssiNoise(i + 1, opts.rssiJitter), net, down: false });
+    running.push({ app, mqtt, log: gwLog, scan, offset: opts.rssiOffsets[i]!, noise: rssiNoise(i + 1, opts.rssiJitter), net, down: false });
   }
 
   const app = running[0]!.app;
   if (opts.http) {
     const started = await startNodeWeb({
-      app, ...opts.http, store: stores[0]!, dataDir: gatewayDirs[0]!, log, aes: createNodeAes(), gatewayClock: captureClock ?? nodeClock, brokerUrl: brokerUrl!, logRing, historyDevices: opts.slots,
+      app, ...opts.http, store: stores[0]!, dataDir: gatewayDirs[0]!, log, aes: createNodeAes(), gatewayClock: captureClock ?? nodeClock, mqtt: { view: () => running[0]!.mqtt.settings.view('saved in the data folder (mqtt.json); used at the next connect and over --broker at the next start'), update: (c) => running[0]!.mqtt.settings.update(c) }, logRing, historyDevices: opts.slots,
     }).catch(async (e: Error) => {
       await broker?.close();
       throw new RunUsageError(`--http: ${e.message} (--no-http runs without the page)`);
@@ -408,7 +415,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // Nothing reached a broker: a run that published nothing is a failure, not a success.
   const unreached = running.find((g) => !g.app.reach.connected);
   if (unreached) {
-    throw new Error(`could not reach the MQTT broker ${redactUrl(brokerUrl!)}${unreached.app.reach.lastError ? ` (${unreached.app.reach.lastError})` : ''}; nothing was published`);
+    throw new Error(`could not reach the MQTT broker ${unreached.mqtt.describe()}${unreached.app.reach.lastError ? ` (${unreached.app.reach.lastError})` : ''}; nothing was published`);
   }
   return 0;
 }

@@ -1,15 +1,14 @@
 // The web page on Node (`mi32 run --http [HOST:]PORT`): the core's web server over the
 // node:net adapter, a firmware "update" that lands in a file (nothing to boot into here),
-// and the broker shown as --broker set it (changed by restarting with another --broker).
+// and the broker settings of host-sim/mqtt-settings.ts (--broker, or what the page saved).
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayApp } from '../firmware/core/gateway/app.js';
 import type { AesEncryptBlock, Clock, Log, Store } from '../firmware/core/host.js';
-import { parseBrokerUrl } from '../firmware/core/mqtt/options.js';
 import type { LogRing } from '../firmware/core/web/events.js';
 import type { OtaPort } from '../firmware/core/web/ota.js';
-import { createWebServer, type MqttView, type WebServer } from '../firmware/core/web/web-server.js';
+import { createWebServer, type MqttPort, type WebServer } from '../firmware/core/web/web-server.js';
 import { nodeClock, nodeTcpServer } from './net.js';
 
 /** Where the simulator listens unless told: this port or the next free one up to +19 (then any free port), on 127.0.0.1. */
@@ -60,7 +59,8 @@ export interface NodeWebOptions {
   log: Log;
   aes: AesEncryptBlock;
   gatewayClock: Clock;
-  brokerUrl: string;
+  /** The broker settings the page shows and sets. */
+  mqtt: MqttPort;
   logRing: LogRing;
   historyDevices?: number;
 }
@@ -69,7 +69,7 @@ export async function startNodeWeb(o: NodeWebOptions): Promise<{ web: WebServer;
   const web = createWebServer(o.app, {
     tcp: nodeTcpServer, clock: nodeClock, gatewayClock: o.gatewayClock, store: o.store, log: o.log, aes: o.aes,
     ota: fileOta(o.dataDir, o.log),
-    mqtt: () => brokerView(o.brokerUrl),
+    mqtt: o.mqtt,
   }, { logRing: o.logRing, ...(o.historyDevices ? { historyDevices: o.historyDevices } : {}) });
   let lastError: Error | undefined;
   // The default port, the next ones, then any free port: several simulators may run at once.
@@ -84,13 +84,4 @@ export async function startNodeWeb(o: NodeWebOptions): Promise<{ web: WebServer;
   }
   web.close();
   throw lastError ?? new Error('cannot listen');
-}
-
-function brokerView(url: string): MqttView {
-  try {
-    const b = parseBrokerUrl(url);
-    return { host: b.host, port: b.port ?? (b.tls ? 8883 : 1883), user: b.username ?? '', passwordSet: b.password !== undefined && b.password !== '', tls: b.tls, editable: false, note: 'the simulator takes the broker from --broker' };
-  } catch {
-    return { host: '', port: 0, user: '', passwordSet: false, tls: false, editable: false, note: 'the simulator takes the broker from --broker' };
-  }
 }

@@ -2,7 +2,9 @@
 // in Node and in XS (scripts/xs-check.js evaluates it in both and compares the answers):
 // the demo capture goes through the gateway, then raw HTTP requests go through a fake
 // TcpServerPort (the dashboard's JSON, a history, a wrong and a right bind key checked
-// against the last encrypted frame, /cm, a malformed request), and every answer is a line.
+// against the last encrypted frame, /cm, a malformed request, the broker settings: a bad
+// port refusing the whole form, a good form saved at once, MqttHost over MQTT refused), and
+// every answer is a line.
 export const WEB_SCENARIO = `(function (core, cfgText, advs, keyedMac, wrongKey, rightKey) {
   const out = [];
   let now = 1767225600000;
@@ -22,15 +24,18 @@ export const WEB_SCENARIO = `(function (core, cfgText, advs, keyedMac, wrongKey,
   const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
   const aes = core.createSoftAes();
   let web;
+  // The broker settings behind the page and MqttHost/.../MqttTls, as on the device.
+  const broker = new core.MqttSettings(store, { host: 'broker.lan', port: 1883, user: 'mi32', password: 'build-pw', tls: false }, log, () => out.push('reconnect'));
   const app = core.createGatewayApp({
     clock, store, log, aes, random: { bytes: (n) => new Uint8Array(n) },
     net: { connectTcp() { throw new Error('no network'); } },
-    hostCommand: (line, argument) => web && web.hostCommand(line, argument),
+    hostCommand: (line, argument, source) => broker.handle(line, argument, source) || (web && web.hostCommand(line, argument, source)),
   }, { settings: { topic: 'xs' }, broker: () => 'off' });
   // The TCP server port: the scenario is the only client.
   let accept;
   const tcp = { listen(options, a, ready) { accept = a; ready(undefined, options.port); return { close() {} }; } };
-  web = core.createWebServer(app, { tcp, clock, gatewayClock: clock, store, log, aes }, { historyDevices: 16 });
+  const mqtt = { view: () => broker.view(), update: (changes) => broker.update(changes) };
+  web = core.createWebServer(app, { tcp, clock, gatewayClock: clock, store, log, aes, mqtt }, { historyDevices: 16 });
   web.listen(undefined, 80, () => {});
   app.start();
   const t0 = now;
@@ -59,6 +64,12 @@ export const WEB_SCENARIO = `(function (core, cfgText, advs, keyedMac, wrongKey,
   request('GET /cm?cmnd=MI32Option0 HTTP/1.1\\r\\n\\r\\n');
   request('GET / HTTP/1.1\\r\\n\\r\\n');
   request('GET /api/devices HTTP/1.1\\r\\nBad header\\r\\n\\r\\n');
+  // Settings: a bad port refuses the whole form; a good one saves the broker at once (one reconnect).
+  request(post('/api/settings', JSON.stringify({ topic: 'xs2', mqtt: { host: 'new.lan', port: '70000' } })));
+  request(post('/api/settings', JSON.stringify({ topic: 'xs2', mqtt: { host: 'new.lan', port: '8883', user: 'bob', password: '', tls: true } })));
+  request('GET /cm?cmnd=MqttTls HTTP/1.1\\r\\n\\r\\n');
+  out.push('over MQTT ' + JSON.stringify(app.command('MqttHost', 'mqtt', 'evil.example')));
+  out.push('mqtt.json ' + core.utf8Decode(files.get('mqtt.json')));
   out.push('mi32cfg ' + core.utf8Decode(files.get('mi32cfg')));
   return out;
 })`;

@@ -41,6 +41,7 @@ export { SCOOTER_POLL } from './scooter/registers.js';
 export { NmeaReader, gpsJson } from './gps/nmea.js';
 export { createWebServer } from './web/web-server.js';
 export type { WebPorts, WebServer } from './web/web-server.js';
+export { MqttSettings } from './mqtt/broker-settings.js';
 // HomeKit: what the XS checks and benchmarks drive (scripts/hap-scenario.js).
 export { HomeKitState } from './homekit/state.js';
 export { PairSetup } from './homekit/pair-setup.js';

@@ -7,7 +7,7 @@ import Timer from "timer";
 import type { GatewayApp } from "core/gateway/app";
 import type { AesEncryptBlock, Clock, Log, Store } from "core/host";
 import type { LogRing } from "core/web/events";
-import { createWebServer, type MqttView, type WebServer } from "core/web/web-server";
+import { createWebServer, type MqttPort, type WebServer } from "core/web/web-server";
 import { startAccessPoint } from "mi32/access-point";
 import { createOta } from "mi32/ota";
 import { createTcpServer } from "mi32/tcp-server";
@@ -25,7 +25,7 @@ export interface DeviceWebOptions {
   aes: AesEncryptBlock;
   logRing: LogRing;
   wifi: WifiSettings;
-  mqtt: () => MqttView;
+  mqtt: MqttPort;
   port: number;
   historyDevices: number;
   /** The access point's name and password (apPassword= on the mcconfig line; none: open). */

@@ -59,15 +59,16 @@ const brokerDefaults = {
   port: Number(text(config.mqttPort, "0")) || (flag(config.mqttTls) ? 8883 : 1883),
   user: text(config.mqttUser),
   password: text(config.mqttPassword),
+  tls: flag(config.mqttTls),
 };
-// A changed MqttHost/Port/User/Password: a new connection to the new broker (the old one retired cleanly).
+// A changed MqttHost/Port/User/Password/Tls: a new connection to the new broker (the old one retired cleanly).
 const broker = new MqttSettings(store, brokerDefaults, log, () => app?.connect());
 
 /** The broker as the settings say now, or why MQTT is off. */
 function brokerOptions(): BrokerOptions | string {
   const b = broker.settings;
   if (!b.host) return "no broker (MqttHost, or mqttHost=... on the mcconfig line)";
-  const tls: TlsOptions | undefined = flag(config.mqttTls) ? caOption() : undefined;
+  const tls: TlsOptions | undefined = b.tls ? caOption() : undefined;
   return {
     host: b.host, port: b.port,
     ...(b.user ? { username: b.user, password: b.password || undefined } : {}),
@@ -113,7 +114,7 @@ const gatewayApp: GatewayApp = createGatewayApp({
   // User scripts: autoexec.js in the Store (ScriptSave stores it), each in its own sandbox machine
   // (a Worker with its own heap) under a watchdog that stops a script that does not come back (script-host.ts).
   scriptHost: createDeviceScriptHost(clock),
-  hostCommand: (line, argument, source) => broker.handle(line, argument) ?? web?.hostCommand(line, argument)
+  hostCommand: (line, argument, source) => broker.handle(line, argument, source) ?? web?.hostCommand(line, argument, source)
     ?? (homekit && homeKitCommand(homekit, line, argument, source ?? "console")),
   decodeText,
 }, {
@@ -137,7 +138,7 @@ if (gatewayApp.gateway.management.scanning) scanner.start(gatewayApp.gateway.opt
 web = startDeviceWeb({
   app: gatewayApp, store, log, clock, aes: createModdableAes(), logRing,
   wifi: new WifiSettings(store, { ssid: text(config.ssid) || undefined, password: text(config.password) || undefined }, log),
-  mqtt: () => ({ host: broker.settings.host, port: broker.settings.port, user: broker.settings.user, passwordSet: !!broker.settings.password, tls: flag(config.mqttTls), editable: true, note: "TLS is set at build time (mqttTls=1)" }),
+  mqtt: { view: () => broker.view("TLS checks the broker with mqtt-ca.pem if stored, else Moddable's built-in CA list"), update: (changes) => broker.update(changes) },
   port: Number(text(config.httpPort, "80")) || 80,
   historyDevices: Math.min(registrySize.slots, Number(text(config.historyDevices, "16")) || 16),
   apName: "mi32-xs", apPassword: text(config.apPassword) || undefined,

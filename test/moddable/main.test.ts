@@ -3,7 +3,7 @@
 // per-platform adapters mocked here), so what main.ts hands the app composition is
 // checked: the build's broker, the serial console reaching the gateway and the device's
 // own MqttHost command, a broker change retiring the old connection, and scripting on.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -80,6 +80,16 @@ describe('device entry (main.ts)', () => {
     expect(sockets).toHaveLength(2);
     expect(sockets[0]!.closed).toBe(true);
     expect(sockets[1]!.options).toMatchObject({ host: 'other.lan', port: 1883 });
+    expect(sockets[1]!.options.secure).toBeUndefined();
+    // MqttTls 1 (the page's TLS box runs the same settings): a TLS connection at once, Moddable's CA list (no mqtt-ca.pem)
+    device.onLine!('MqttTls 1');
+    expect(device.consoleLines.at(-1)).toBe('{"MqttTls":1}');
+    expect(sockets).toHaveLength(3);
+    expect(sockets[1]!.closed).toBe(true);
+    expect(sockets[2]!.options).toMatchObject({ host: 'other.lan', port: 1883, secure: { tls_server_name: 'other.lan', verify: true } });
+    expect(readFileSync(join(root, 'mi32', 'mqtt.json'), 'utf8')).toBe('{"host":"other.lan","tls":true}');
+    device.onLine!('MqttTls 0');
+    expect(sockets[3]!.options.secure).toBeUndefined();
 
     device.onLine!('ScriptSave print(1)');
     expect(device.consoleLines.at(-1)).toBe('{"ScriptSave":"Done","Bytes":8,"Running":true}');

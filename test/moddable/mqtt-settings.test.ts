@@ -7,7 +7,7 @@ import { MqttSettings, type BrokerSettings } from '../../firmware/moddable/mqtt-
 import { MemoryStore, recordingLog } from '../helpers/gateway.js';
 import { ReadOnlyStore } from '../security/setup.js';
 
-const DEFAULTS: BrokerSettings = { host: 'broker.lan', port: 1883, user: 'mi32', password: 'build-secret' };
+const DEFAULTS: BrokerSettings = { host: 'broker.lan', port: 1883, user: 'mi32', password: 'build-secret', tls: false };
 
 function settings(store = new MemoryStore()) {
   const lines: string[] = [];
@@ -33,7 +33,7 @@ describe('device broker settings', () => {
     s.handle('MqttUser alice');
     expect(s.handle('MqttUser 1')).toEqual({ MqttUser: 'mi32' });
     expect(s.handle('MqttUser 0')).toEqual({ MqttUser: '' });
-    expect(s.handle('MqttPort 0')).toEqual({ MqttPort: 'Error', Error: 'port must be 2-65535 (1 = build default), got "0"' });
+    expect(s.handle('MqttPort 0')).toEqual({ MqttPort: 'Error', Error: 'port must be 2-65535 (1 = default), got "0"' });
   });
 
   it('never shows the password', () => {
@@ -80,5 +80,52 @@ describe('device broker settings', () => {
     expect(lines.join('\n')).toMatch(/mqtt\.json/); // reported
     expect(store.exists('mqtt.json')).toBe(false); // kept aside, not read again
 
+  });
+
+  it('MqttTls 0|1 sets TLS, saved with the rest; a bad value changes nothing', () => {
+    const { s, store, changes } = settings();
+    expect(s.handle('MqttTls')).toEqual({ MqttTls: 0 });
+    expect(s.handle('MqttTls 2')).toEqual({ MqttTls: 'Error', Error: 'MqttTls takes 0 (plain) or 1 (TLS), got "2"' });
+    expect(s.handle('MqttTls 1')).toEqual({ MqttTls: 1 });
+    expect(changes()).toBe(1);
+    expect(settings(store).s.settings.tls).toBe(true);
+  });
+
+  it('only what was set is saved: a field never set follows a new default', () => {
+    const { s, store } = settings();
+    s.handle('MqttUser alice');
+    expect(JSON.parse(new TextDecoder().decode(store.read('mqtt.json')!))).toEqual({ user: 'alice' });
+    const lines: string[] = [];
+    const rebuilt = new MqttSettings(store, { ...DEFAULTS, host: 'new.lan' }, recordingLog(lines), () => {});
+    expect(rebuilt.settings).toEqual({ ...DEFAULTS, host: 'new.lan', user: 'alice' });
+  });
+
+  it('the page form: all fields checked before any is saved, one reconnect, an empty password keeps it', () => {
+    const { s, store, changes } = settings();
+    expect(s.update({ host: 'ok.lan', port: '70000' })).toMatch(/port must be 2-65535/);
+    expect(s.update({ host: 'bad host', port: '1884' })).toMatch(/host must be/);
+    expect(s.update({ host: 'ok.lan', password: 'two words' })).toMatch(/password must be/);
+    expect(JSON.stringify(s.update({ password: 'two words' }))).not.toContain('two words');
+    expect(store.exists('mqtt.json')).toBe(false);
+    expect(changes()).toBe(0);
+    expect(s.update({ host: 'ok.lan', port: '1884', user: 'bob', password: '', tls: true })).toBeUndefined();
+    expect(changes()).toBe(1);
+    expect(s.settings).toEqual({ host: 'ok.lan', port: 1884, user: 'bob', password: 'build-secret', tls: true });
+    expect(s.view()).toEqual({ host: 'ok.lan', port: 1884, user: 'bob', passwordSet: true, tls: true, editable: true });
+    expect(s.update({ host: 'ok.lan', port: '1884' })).toBeUndefined(); // nothing new: no reconnect
+    expect(changes()).toBe(1);
+  });
+
+  it('over MQTT or from a script the broker settings are read, never changed (nobody on the broker redirects the gateway and its password)', () => {
+    const { s, store, changes } = settings();
+    expect(s.handle('MqttHost', undefined, 'mqtt')).toEqual({ MqttHost: 'broker.lan' });
+    for (const [command, argument] of [['MqttHost', 'evil.example'], ['MqttPort', '1884'], ['MqttUser', 'eve'], ['MqttPassword', 'x'], ['MqttTls', '0']]) {
+      expect(s.handle(command!, argument, 'mqtt')).toEqual({ [command!]: 'Error', Error: `${command} can be changed only from the console or the web page` });
+      expect(s.handle(`${command} ${argument}`, undefined, 'script')![command!]).toBe('Error');
+    }
+    expect(s.settings).toEqual(DEFAULTS);
+    expect(store.exists('mqtt.json')).toBe(false);
+    expect(changes()).toBe(0);
+    expect(s.handle('MqttHost other.lan', undefined, 'http')).toEqual({ MqttHost: 'other.lan' }); // /cm is behind the web password
   });
 });

@@ -38,13 +38,18 @@ export class WebPassword {
     return this.password !== '';
   }
 
-  /** The WebPassword command (console, MQTT, /cm): undefined when `line` is another command. */
-  command(line: string, argument?: string): Reply | undefined {
+  /**
+   * The WebPassword command (console, MQTT, /cm): undefined when `line` is another command.
+   * Over MQTT or from a script it is read, not changed: anyone on the broker could turn the
+   * page's password off or lock the owner out.
+   */
+  command(line: string, argument?: string, source?: string): Reply | undefined {
     const text = line.trim();
     const space = text.search(/\s/);
     const word = space < 0 ? text : text.slice(0, space);
     if (word.toLowerCase() !== 'webpassword') return undefined;
     const arg = (argument ?? (space < 0 ? '' : text.slice(space + 1))).trim();
+    if (arg !== '' && (source === 'mqtt' || source === 'script')) return { WebPassword: 'Error', Error: 'WebPassword can be changed only from the console or the web page' };
     if (arg !== '') {
       // Tasmota: 0 or 1 clears it (1: back to the build's default, which is none here).
       const next = arg === '0' || arg === '1' ? '' : arg;

@@ -6,14 +6,16 @@
 
 import type { GatewayApp } from '../gateway/app.js';
 import type { Reply } from '../gateway/command-reply.js';
-import { OPTION_KEYS } from '../gateway/command-target.js';
+import { type CommandSource, OPTION_KEYS } from '../gateway/command-target.js';
 import type { Advertisement, Outcome } from '../gateway/registry.js';
 import type { AesEncryptBlock, Clock, Log, Store, TcpServerPort } from '../host.js';
+import type { BrokerChanges, BrokerView } from '../mqtt/broker-settings.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import { HttpServer, type HttpConnection, type HttpServerOptions } from '../http/server.js';
 import { utf8Decode } from '../mqtt/utf8.js';
 import { jsonDepthProblem } from '../store/read-text.js';
+import { telePeriodFrom, topicProblem } from '../gateway/validate.js';
 import { ASSETS } from './assets.gen.js';
 import { base64Bytes } from './base64.js';
 import { LoginGuard, WebPassword } from './auth.js';
@@ -23,16 +25,13 @@ import { EventHub, LogRing } from './events.js';
 import { OtaUpload, type OtaPort } from './ota.js';
 
 /** The broker as the platform holds it (the password only as "set or not"). */
-export interface MqttView {
-  host: string;
-  port: number;
-  user: string;
-  passwordSet: boolean;
-  tls: boolean;
-  /** Set with MqttHost/MqttPort/MqttUser/MqttPassword (the device); false: fixed by the platform (host-sim's --broker). */
-  editable: boolean;
-  /** Why it cannot be changed here, when it cannot. */
-  note?: string;
+export type MqttView = BrokerView;
+
+/** The broker settings behind the page: shown, and (where the platform can) changed all at once. */
+export interface MqttPort {
+  view(): MqttView;
+  /** Check every field, then save them together; a string says what was wrong (nothing saved). */
+  update?(changes: BrokerChanges): string | undefined;
 }
 
 /** Wi-Fi, where there is one (the device). */
@@ -52,7 +51,7 @@ export interface WebPorts {
   log: Log;
   aes: AesEncryptBlock;
   ota?: OtaPort;
-  mqtt?: () => MqttView;
+  mqtt?: MqttPort;
   wifi?: WifiPort;
 }
 
@@ -70,7 +69,7 @@ export interface WebServer {
   readonly password: WebPassword;
   readonly logRing: LogRing;
   /** Commands the page module answers itself (WebPassword): pass to the app's hostCommand chain. */
-  hostCommand(line: string, argument?: string): Reply | undefined;
+  hostCommand(line: string, argument?: string, source?: CommandSource): Reply | undefined;
   listen(host: string | undefined, port: number, ready: (error: Error | undefined, port: number) => void): void;
   close(): void;
   /** The HTTP server (tests count its connections). */
@@ -159,14 +158,71 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
     OPTION_KEYS.forEach((key, i) => { optionsView[`MI32Option${i}`] = gateway.options[key]; });
     return {
       topic: gateway.topic, telePeriod: gateway.telePeriod, options: optionsView, webPassword: password.enabled,
-      mqtt: ports.mqtt?.() ?? null, wifi: ports.wifi?.get() ?? null, firmwareUpdate: ports.ota !== undefined,
+      mqtt: ports.mqtt?.view() ?? null, wifi: ports.wifi?.get() ?? null, firmwareUpdate: ports.ota !== undefined,
     };
   }
 
-  /** Each field a command through the console path, each answered on its own. */
+  /**
+   * Every field is checked first; only when all pass is anything applied (a bad port does
+   * not leave a new topic behind). Topic, TelePeriod and options then run as console
+   * commands (one set of rules); the broker fields are saved together (one reconnect).
+   */
   function saveSettings(body: Record<string, unknown>): HttpResponse {
     const replies: Reply[] = [];
     const errors: string[] = [];
+    const commands: string[] = [];
+    const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).trim() : undefined);
+    const topic = text(body.topic);
+    if (topic !== undefined && topic !== gateway.topic) {
+      const problem = topicProblem(topic);
+      if (problem) errors.push(`Topic: ${problem}`);
+      else commands.push(`Topic ${topic}`);
+    }
+    const tele = text(body.telePeriod);
+    if (tele !== undefined && tele !== String(gateway.telePeriod)) {
+      const seconds = telePeriodFrom(/^\d{1,6}$/.test(tele) ? Number(tele) : tele);
+      if (typeof seconds === 'string') errors.push(`TelePeriod: ${seconds}`);
+      else commands.push(`TelePeriod ${tele}`);
+    }
+    if (body.options && typeof body.options === 'object') {
+      for (const [name, value] of Object.entries(body.options as Record<string, unknown>)) {
+        const m = /^MI32Option([0-4])$/.exec(name);
+        const v = text(value);
+        if (!m) errors.push(`${name.slice(0, 20)}: no such option`);
+        else if (v !== undefined && !/^\d{1,3}$/.test(v)) errors.push(`${name}: must be a number`);
+        else if (v !== undefined && v !== String(gateway.options[OPTION_KEYS[Number(m[1])]!])) commands.push(`${name} ${v}`);
+      }
+    }
+    let mqtt: BrokerChanges | undefined;
+    if (body.mqtt !== undefined) {
+      const m = body.mqtt;
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) errors.push('MQTT: must be an object');
+      else if (!ports.mqtt?.update) errors.push(`MQTT: ${ports.mqtt?.view().note ?? 'not settable on this platform'}`);
+      else {
+        const f = m as Record<string, unknown>;
+        const tls = f.tls;
+        if (tls !== undefined && typeof tls !== 'boolean') errors.push('MQTT: tls must be true or false');
+        const fields: BrokerChanges = {};
+        for (const key of ['host', 'port', 'user', 'password'] as const) {
+          if (f[key] === undefined) continue;
+          const v = text(f[key]);
+          if (v === undefined) errors.push(`MQTT: ${key} must be text`);
+          else fields[key] = v;
+        }
+        mqtt = { ...fields, ...(typeof tls === 'boolean' ? { tls } : {}) };
+      }
+    }
+    let wifi: { ssid: string; password: string | undefined } | undefined;
+    if (body.wifi !== undefined) {
+      const w = body.wifi as Record<string, unknown> | null;
+      const ssid = w && typeof w === 'object' ? text(w.ssid) : undefined;
+      if (!ports.wifi) errors.push('Wi-Fi: only on the device');
+      else if (ssid === undefined) errors.push('Wi-Fi: SSID missing');
+      else wifi = { ssid, password: text(w!.password) || undefined };
+    }
+    const pw = text(body.webPassword);
+    if (errors.length) return json(400, { error: errors.join('; '), replies, settings: settingsView() });
+
     const run = (line: string) => {
       const reply = app.command(line, 'http');
       replies.push(reply);
@@ -174,42 +230,14 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
       if (name && reply[name] === 'Error') errors.push(`${name}: ${String(reply.Error)}`);
       else if (reply.Command === 'Unknown') errors.push(`${line.split(' ')[0]}: not available on this platform`);
     };
-    const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).trim() : undefined);
-    const topic = text(body.topic);
-    if (topic !== undefined && topic !== gateway.topic) run(`Topic ${topic}`);
-    const tele = text(body.telePeriod);
-    if (tele !== undefined && tele !== String(gateway.telePeriod)) run(`TelePeriod ${tele}`);
-    if (body.options && typeof body.options === 'object') {
-      for (const [name, value] of Object.entries(body.options as Record<string, unknown>)) {
-        const m = /^MI32Option([0-4])$/.exec(name);
-        if (!m) { errors.push(`${name.slice(0, 20)}: no such option`); continue; }
-        const v = text(value);
-        if (v !== undefined && v !== String(gateway.options[OPTION_KEYS[Number(m[1])]!])) run(`${name} ${v}`);
-      }
+    // The broker first: the one group the platform checks in full before it saves.
+    const problem = mqtt && ports.mqtt?.update?.(mqtt);
+    if (problem) return json(400, { error: `MQTT: ${problem}`, replies, settings: settingsView() });
+    for (const line of commands) run(line);
+    if (wifi) {
+      const why = ports.wifi!.set(wifi.ssid, wifi.password);
+      if (why) errors.push(`Wi-Fi: ${why}`);
     }
-    if (body.mqtt && typeof body.mqtt === 'object') {
-      const m = body.mqtt as Record<string, unknown>;
-      const now = ports.mqtt?.();
-      if (!now?.editable) errors.push(`MQTT: ${now?.note ?? 'not settable on this platform'}`);
-      else {
-        const host = text(m.host); const port = text(m.port); const user = text(m.user); const pass = text(m.password);
-        if (host !== undefined && host !== now.host) run(`MqttHost ${host || '0'}`);
-        if (port !== undefined && port !== String(now.port)) run(`MqttPort ${port}`);
-        if (user !== undefined && user !== now.user) run(`MqttUser ${user || '0'}`);
-        // The password is never shown back: an empty field keeps it.
-        if (pass) run(`MqttPassword ${pass}`);
-      }
-    }
-    if (body.wifi && typeof body.wifi === 'object') {
-      const w = body.wifi as Record<string, unknown>;
-      if (!ports.wifi) errors.push('Wi-Fi: only on the device');
-      else {
-        const ssid = text(w.ssid);
-        const problem = ssid === undefined ? 'SSID missing' : ports.wifi.set(ssid, text(w.password) || undefined);
-        if (problem) errors.push(`Wi-Fi: ${problem}`);
-      }
-    }
-    const pw = text(body.webPassword);
     if (pw) {
       const reply = password.command('WebPassword', pw)!;
       if (reply.WebPassword === 'Error') errors.push(`WebPassword: ${String(reply.Error)}`);
@@ -324,7 +352,7 @@ export function createWebServer(app: GatewayApp, ports: WebPorts, options: WebOp
 
   return {
     memory, password, logRing, http,
-    hostCommand: (line, argument) => password.command(line, argument),
+    hostCommand: (line, argument, source) => password.command(line, argument, source),
     listen(host, port, ready) {
       http.listen({ ...(host ? { host } : {}), port }, ready);
     },

@@ -160,7 +160,7 @@ async function loadSettings() {
   set('topic', s.topic); set('telePeriod', s.telePeriod);
   for (const k in s.options) set('options.' + k, s.options[k]);
   if (s.mqtt) { set('mqtt.host', s.mqtt.host); set('mqtt.port', s.mqtt.port); set('mqtt.user', s.mqtt.user); set('mqtt.tls', s.mqtt.tls); f.elements['mqtt.password'].placeholder = s.mqtt.passwordSet ? 'set (unchanged)' : 'none'; }
-  for (const n of ['mqtt.host', 'mqtt.port', 'mqtt.user', 'mqtt.password']) f.elements[n].disabled = !s.mqtt?.editable;
+  for (const n of ['mqtt.host', 'mqtt.port', 'mqtt.user', 'mqtt.password', 'mqtt.tls']) f.elements[n].disabled = !s.mqtt?.editable;
   $('#mqtt-note').textContent = s.mqtt?.note ?? '';
   $('#wifi-set').disabled = !s.wifi;
   if (s.wifi) set('wifi.ssid', s.wifi.ssid);
@@ -173,7 +173,7 @@ $('#settings-form').addEventListener('submit', async (e) => {
   const f = e.target;
   const body = { topic: f.elements.topic.value, telePeriod: f.elements.telePeriod.value, options: {} };
   for (let i = 0; i < 5; i++) body.options['MI32Option' + i] = f.elements['options.MI32Option' + i].checked ? 1 : 0;
-  if (!f.elements['mqtt.host'].disabled) body.mqtt = { host: f.elements['mqtt.host'].value, port: f.elements['mqtt.port'].value, user: f.elements['mqtt.user'].value, password: f.elements['mqtt.password'].value };
+  if (!f.elements['mqtt.host'].disabled) body.mqtt = { host: f.elements['mqtt.host'].value, port: f.elements['mqtt.port'].value, user: f.elements['mqtt.user'].value, password: f.elements['mqtt.password'].value, tls: f.elements['mqtt.tls'].checked };
   if (!$('#wifi-set').disabled && f.elements['wifi.ssid'].value) body.wifi = { ssid: f.elements['wifi.ssid'].value, password: f.elements['wifi.password'].value };
   if (f.elements.webPassword.value) body.webPassword = f.elements.webPassword.value;
   try { await api('/api/settings', { method: 'POST', body: JSON.stringify(body) }); say('#settings-msg', 'saved', true); } catch (err) { say('#settings-msg', err.message, false); }
