@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup, runCleanups, tempDir, waitFor } from '../e2e/harness.js';
 import { runWithPage } from './helpers.js';
@@ -16,7 +17,7 @@ const SECRET = 'pw-Zq81x';
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => { await browser?.close(); });
 afterEach(runCleanups);

@@ -5,7 +5,8 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanups, tempDir, waitFor } from '../e2e/harness.js';
 import { CHANGING_MAC, KEYED_KEY, KEYED_MAC, runWithPage, writeCfg, writeWebCapture } from './helpers.js';
@@ -16,7 +17,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // one browser for the file
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => { await browser?.close(); });
 afterEach(runCleanups);
