@@ -15,7 +15,7 @@ export default defineConfig({
       { find: /^core\/(.*)$/, replacement: here('./firmware/core/$1.ts') },
       { find: /^crypto-js\/(.*)$/, replacement: here('./firmware/crypto-js/$1.ts') },
       // the adapters shared by every platform (manifest.json "modules"); per-platform ones are imported by path
-      { find: /^mi32\/(aes|clock|http-client|log|mqtt-settings|net|ports|random|store|text|tcp-server|device-web|wifi-settings|text-globals)$/, replacement: here('./firmware/moddable/$1.ts') },
+      { find: /^mi32\/(aes|clock|http-client|log|mqtt-settings|net|ports|random|store|text|tcp-server|socket-queue|device-web|wifi-settings|text-globals)$/, replacement: here('./firmware/moddable/$1.ts') },
     ],
   },
   test: {

@@ -6,11 +6,11 @@
 // meter figure; not part of `npm run bench` (it is a tool for finding where the units go).
 //   node scripts/advert-paths.js [N]
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRadioMix } from './bench/lib/radio-mix.js';
 import { DEVICE_DRIVER } from './bench/lib/device-driver.js';
+import { startXsWorker } from './lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 3000);
@@ -29,27 +29,12 @@ nodeDriver.makeEmptyGateway();
 nodeDriver.makeGateway();
 nodeDriver.run(0, WARMUP + N);
 
-await import('@endo/init');
-const { xsnap } = await import('@agoric/xsnap');
-const { spawn } = await import('node:child_process');
-const os = await import('node:os');
-const fsp = await import('node:fs/promises');
-const { tmpName } = await import('tmp');
-let lastMessage = '';
-const worker = await xsnap({
-  os: os.type(), spawn, fs: { ...fsp, createReadStream: fs.createReadStream, tmpName }, name: 'mi32-advert-paths',
-  stdout: 'inherit', stderr: 'inherit', meteringLimit: 0,
-  handleCommand: (bytes) => { lastMessage = new TextDecoder().decode(bytes); return new Uint8Array(); },
-});
-const ask = async (expression) => {
-  await worker.evaluate(`issueCommand(new TextEncoder().encode(JSON.stringify(${expression})).buffer)`);
-  return JSON.parse(lastMessage);
-};
-const meter = async (source) => (await worker.evaluate(source)).meterUsage.compute;
+const xs = await startXsWorker('mi32-advert-paths');
+const meter = async (source) => (await xs.evaluate(source)).meterUsage.compute;
 
 try {
-  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
-  await worker.evaluate(`(() => {
+  await xs.loadBundle('mi32-core');
+  await xs.evaluate(`(() => {
     const hex = (h) => MI32Core.fromHex(h);
     const adverts = ${JSON.stringify(mix.adverts.slice(0, WARMUP + N))}.map((a) => ({ t: a.t, mac: a.mac, rssi: a.rssi, ad: hex(a.ad) }));
     const blocks = ${JSON.stringify(recorded.map((r) => core.toHex(r)))}.map(hex);
@@ -58,12 +43,12 @@ try {
     globalThis.driver = (${DEVICE_DRIVER})(MI32Core, ${JSON.stringify(mix.cfgText)}, adverts, aes);
     globalThis.state = () => { const t = driver.totals(); return [t.decoded, t.duplicates, t.ignored, next]; };
   })()`);
-  await worker.evaluate(`driver.makeEmptyGateway(); driver.makeGateway(); driver.run(0, ${WARMUP})`);
+  await xs.evaluate(`driver.makeEmptyGateway(); driver.makeGateway(); driver.run(0, ${WARMUP})`);
   const paths = {};
-  let before = await ask('state()');
+  let before = await xs.ask('state()');
   for (let i = WARMUP; i < WARMUP + N; i++) {
     const units = (await meter(`driver.run(${i}, ${i + 1})`)) - (await meter(`driver.baseline(${i}, ${i + 1})`));
-    const after = await ask('state()');
+    const after = await xs.ask('state()');
     const [decoded, duplicates, ignored, aesBlocks] = after.map((x, k) => x - before[k]);
     before = after;
     const name = decoded ? (aesBlocks ? 'decoded-enc' : 'decoded-plain') : duplicates ? 'dup' : ignored ? 'ignored' : 'other';
@@ -78,5 +63,5 @@ try {
   }
   console.log(JSON.stringify({ path: 'all', adverts: N, meanUnits: Number((total / N).toFixed(1)) }));
 } finally {
-  await worker.close();
+  await xs.close();
 }

@@ -2,38 +2,11 @@
 // (scripts/xs-check.js evaluates it in both and compares what was published). It feeds
 // a capture through the Gateway with a fake clock, an in-memory store and a recording
 // MQTT port, runs some console commands, and returns every line it observed.
+
+import { SCENARIO_PRELUDE } from './scenario-prelude.js';
+
 export const GATEWAY_SCENARIO = `(function (core, cfgText, advs, commands, scripts, scriptHost) {
-  const out = [];
-  let now = 1767225600000; // 2026-01-01T00:00:00Z
-  let nextId = 1;
-  const timers = [];
-  const clock = {
-    now: () => now,
-    setTimeout(fn, ms) { const id = nextId++; timers.push({ at: now + ms, fn, id }); return id; },
-    clearTimeout(id) { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
-  };
-  function advanceTo(to) {
-    for (;;) {
-      timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const t = timers[0];
-      if (!t || t.at > to) break;
-      timers.shift();
-      now = t.at;
-      t.fn();
-    }
-    now = to;
-  }
-  const files = new Map();
-  const store = {
-    read: (n) => files.get(n),
-    write: (n, d) => { files.set(n, d.slice()); },
-    rename: (a, b) => { files.set(b, files.get(a)); files.delete(a); },
-    remove: (n) => { files.delete(n); },
-    exists: (n) => files.has(n),
-  };
-  files.set('mi32cfg', core.utf8Encode(cfgText));
-  const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
-  // The app as the device and host-sim compose it (core/gateway/app.ts), MQTT off: every
+${SCENARIO_PRELUDE}  // The app as the device and host-sim compose it (core/gateway/app.ts), MQTT off: every
   // publish is recorded through the 'published' port instead of a broker.
   const app = core.createGatewayApp({
     clock, store, log, aes: core.createSoftAes(), random: { bytes: (n) => new Uint8Array(n) },

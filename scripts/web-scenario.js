@@ -5,24 +5,11 @@
 // against the last encrypted frame, /cm, a malformed request, the broker settings: a bad
 // port refusing the whole form, a good form saved at once, MqttHost over MQTT refused), and
 // every answer is a line.
+
+import { SCENARIO_PRELUDE } from './scenario-prelude.js';
+
 export const WEB_SCENARIO = `(function (core, cfgText, advs, keyedMac, wrongKey, rightKey) {
-  const out = [];
-  let now = 1767225600000;
-  let nextId = 1;
-  const timers = [];
-  const clock = {
-    now: () => now,
-    setTimeout(fn, ms) { const id = nextId++; timers.push({ at: now + ms, fn, id }); return id; },
-    clearTimeout(id) { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
-  };
-  const files = new Map();
-  const store = {
-    read: (n) => files.get(n), write: (n, d) => { files.set(n, d.slice()); },
-    rename: (a, b) => { files.set(b, files.get(a)); files.delete(a); }, remove: (n) => { files.delete(n); }, exists: (n) => files.has(n),
-  };
-  files.set('mi32cfg', core.utf8Encode(cfgText));
-  const log = { debug() {}, info() {}, warn(m) { out.push('warn ' + m); }, error(m) { out.push('error ' + m); } };
-  const aes = core.createSoftAes();
+${SCENARIO_PRELUDE}  const aes = core.createSoftAes();
   let web;
   // The broker settings behind the page and MqttHost/.../MqttTls, as on the device.
   const broker = new core.MqttSettings(store, { host: 'broker.lan', port: 1883, user: 'mi32', password: 'build-pw', tls: false }, log, () => out.push('reconnect'));

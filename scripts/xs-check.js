@@ -10,13 +10,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startXsWorker } from './lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixturesDir = path.join(root, 'test/fixtures');
-const bundlePath = path.join(root, 'dist/xs/mi32-core.js');
 const BIT_FLIPS_PER_FIXTURE = 6;
 
-// The Node side is computed before SES lockdown (imported below for xsnap), so it runs
+// The Node side is computed before SES lockdown (startXsWorker loads it for xsnap), so it runs
 // the core exactly as host-sim does.
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
 const { createNodeAes } = await import(path.join(root, 'dist/host-sim/crypto.js'));
@@ -154,13 +154,6 @@ try {
 
 // ---- XS side ----
 
-await import('@endo/init');
-const { xsnap } = await import('@agoric/xsnap');
-const { spawn } = await import('node:child_process');
-const os = await import('node:os');
-const fsp = await import('node:fs/promises');
-const { tmpName } = await import('tmp');
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const xsOutcomes = new Array(cases.length);
@@ -208,22 +201,14 @@ const driver = `(() => {
   }
 })();`;
 
-const worker = await xsnap({
-  os: os.type(),
-  spawn,
-  fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
-  name: 'mi32-xs-check',
-  stdout: 'inherit',
-  stderr: 'inherit',
-  meteringLimit: 0,
-  handleCommand,
-});
+const xs = await startXsWorker('mi32-xs-check', { onCommand: handleCommand });
+const worker = xs.worker;
 
 let passed = 0;
 let failed = badLines;
 // A crash of the bundle or the driver is reported, and every case XS did not answer fails.
 try {
-  await worker.evaluate(fs.readFileSync(bundlePath, 'utf8'));
+  await xs.loadBundle('mi32-core');
   await worker.evaluate(driver);
 } catch (e) {
   failed++;
@@ -261,7 +246,7 @@ try {
 }
 let xsHap;
 try {
-  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-hap-crypto.js'), 'utf8'));
+  await xs.loadBundle('mi32-hap-crypto');
   await worker.evaluate(`(() => {
     let result;
     try { result = (${HAP_SCENARIO})(MI32Core, (r) => MI32HapCrypto.createPureHapCrypto(r), ${HAP_SEED}); }

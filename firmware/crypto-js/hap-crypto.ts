@@ -17,7 +17,8 @@ import { sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { chacha20 as nobleChacha20, _poly1305_aead } from '@noble/ciphers/chacha.js';
 import type { HapCrypto, Random } from '../core/host.js';
 import { modPow, montgomeryFor } from '../core/crypto/modpow.js';
-import { bigIntToBytes, bytesToBigInt } from '../core/crypto/bigint-bytes.js';
+import { bigIntToBytes, bytesToBigInt } from '../core/bytes/bigint.js';
+import { concat as concatBytes, equalBytes } from '../core/bytes/bytes.js';
 
 /**
  * ChaCha20 (RFC 8439: 32-byte key, 12-byte nonce, 32-bit block counter) XORed over `data`.
@@ -176,25 +177,6 @@ function modL(hash: Uint8Array): bigint {
 /** A scalar < L as Ed25519's 32 little-endian bytes. */
 function littleEndian(x: bigint): Uint8Array {
   return bigIntToBytes(x, 32).reverse();
-}
-
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
 
 /** noble's XorStream signature over a platform ChaCha20 (output buffer ignored: a new one). */

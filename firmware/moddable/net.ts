@@ -1,34 +1,19 @@
 // The Net port on Moddable's `socket` (lwIP TCP) and `securesocket` (Moddable's JS TLS 1.2).
-// Only bytes and events move here. lwIP's write() throws "can't write all data" when a
-// write exceeds the free send buffer, so outgoing bytes wait in a small queue and leave
-// as the socket reports free space (message 3).
+// Only bytes and events move here; outgoing bytes wait in a SendQueue (socket-queue.ts)
+// until lwIP has room for them.
 
 import { Socket } from "socket";
 import SecureSocket from "securesocket";
 import Timer from "timer";
 import type { Log, Net, TcpConnectOptions, TcpSocket, TcpSocketEvents, TlsOptions } from "core/host";
-
-// Socket callback messages (modules/network/socket/socket.js).
-const ERROR = -2;
-const DISCONNECTED = -1;
-const CONNECTED = 1;
-const READABLE = 2;
-const WRITABLE = 3;
-
-/** What both Socket and SecureSocket offer once constructed. */
-interface RawSocket {
-  callback: (message: number, value?: number) => void;
-  read(type: typeof ArrayBuffer): ArrayBuffer;
-  write(data: ArrayBuffer): void;
-  write(): number;
-  close(): void;
-}
+import { SendQueue, SOCKET_CONNECTED as CONNECTED, SOCKET_DISCONNECTED as DISCONNECTED, SOCKET_ERROR as ERROR,
+  SOCKET_READABLE as READABLE, SOCKET_WRITABLE as WRITABLE, type RawSocket } from "mi32/socket-queue";
 
 export function createNet(log?: Log): Net {
   return {
     connectTcp(options: TcpConnectOptions, events: TcpSocketEvents): TcpSocket {
       const where = `${options.host}:${options.port}`;
-      const pending: Uint8Array[] = [];
+      const pending = new SendQueue();
       let closed = false;
       let connected = false;
       let socket: RawSocket | undefined;
@@ -46,18 +31,7 @@ export function createNet(log?: Log): Net {
 
       const flush = () => {
         if (!socket || !connected) return;
-        while (pending.length) {
-          const free = socket.write();
-          if (free <= 0) return;
-          const head = pending[0]!;
-          if (head.length <= free) {
-            socket.write(head.slice().buffer as ArrayBuffer);
-            pending.shift();
-          } else {
-            socket.write(head.slice(0, free).buffer as ArrayBuffer);
-            pending[0] = head.subarray(free);
-          }
-        }
+        pending.flushTo(socket);
       };
 
       const onMessage = (message: number, value?: number) => {
@@ -104,7 +78,7 @@ export function createNet(log?: Log): Net {
       return {
         write(bytes: Uint8Array) {
           if (closed) return;
-          pending.push(bytes.slice());
+          pending.push(bytes);
           try {
             flush();
           } catch (e) {

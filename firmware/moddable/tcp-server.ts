@@ -1,28 +1,16 @@
 // The TcpServerPort on Moddable's `socket` Listener (lwIP): the web page and HomeKit listen
-// through it. Only bytes and events move here; HTTP lives in core/http. lwIP's write()
-// throws when a write exceeds the free send buffer, so outgoing bytes wait in a queue and
-// leave as the socket reports free space (message 3); close() waits for the queue to drain
+// through it. Only bytes and events move here; HTTP lives in core/http. Outgoing bytes wait
+// in a SendQueue (socket-queue.ts) until lwIP has room; close() waits for the queue to drain
 // (a page larger than the send buffer must leave whole), bounded by a timer.
 
 import { Listener, Socket } from "socket";
 import Timer from "timer";
 import type { Log, TcpConnection, TcpConnectionEvents, TcpListener, TcpServerPort } from "core/host";
+import { SendQueue, SOCKET_DISCONNECTED as DISCONNECTED, SOCKET_ERROR as ERROR, SOCKET_READABLE as READABLE,
+  SOCKET_WRITABLE as WRITABLE, type RawSocket } from "mi32/socket-queue";
 
-// Socket callback messages (modules/network/socket/socket.js).
-const ERROR = -2;
-const DISCONNECTED = -1;
-const READABLE = 2;
-const WRITABLE = 3;
 /** A closing connection whose peer does not read is dropped after this. */
 const DRAIN_MS = 5000;
-
-interface AcceptedSocket {
-  callback: (message: number, value?: number) => void;
-  read(type: typeof ArrayBuffer): ArrayBuffer;
-  write(data: ArrayBuffer): void;
-  write(): number;
-  close(): void;
-}
 
 export function createTcpServer(log?: Log): TcpServerPort {
   return {
@@ -41,9 +29,9 @@ export function createTcpServer(log?: Log): TcpServerPort {
         return { close() {} };
       }
       listener.callback = function (this: Listener) {
-        let socket: AcceptedSocket;
+        let socket: RawSocket;
         try {
-          socket = new Socket({ listener: this }) as unknown as AcceptedSocket;
+          socket = new Socket({ listener: this }) as unknown as RawSocket;
         } catch (e) {
           log?.warn(`port ${options.port}: accept failed: ${(e as Error).message}`);
           return;
@@ -64,8 +52,8 @@ export function createTcpServer(log?: Log): TcpServerPort {
   };
 }
 
-function serve(socket: AcceptedSocket, accept: (connection: TcpConnection) => TcpConnectionEvents, log?: Log): void {
-  const pending: Uint8Array[] = [];
+function serve(socket: RawSocket, accept: (connection: TcpConnection) => TcpConnectionEvents, log?: Log): void {
+  const pending = new SendQueue();
   let ended = false; // onClose was delivered, or the server closed it
   let closing = false; // the server asked to close: leave once pending has drained
   let drainTimer: Timer | undefined;
@@ -82,19 +70,7 @@ function serve(socket: AcceptedSocket, accept: (connection: TcpConnection) => Tc
   };
 
   const flush = () => {
-    while (pending.length) {
-      const free = socket.write();
-      if (free <= 0) return;
-      const head = pending[0]!;
-      if (head.length <= free) {
-        socket.write(head.slice().buffer as ArrayBuffer);
-        pending.shift();
-      } else {
-        socket.write(head.slice(0, free).buffer as ArrayBuffer);
-        pending[0] = head.subarray(free);
-      }
-    }
-    if (closing) shut();
+    if (pending.flushTo(socket) && closing) shut();
   };
 
   const lost = (error?: Error) => {
@@ -108,7 +84,7 @@ function serve(socket: AcceptedSocket, accept: (connection: TcpConnection) => Tc
     remote: "peer",
     write(bytes) {
       if (ended || closing) return;
-      pending.push(bytes.slice());
+      pending.push(bytes);
       try {
         flush();
       } catch (e) {
@@ -125,7 +101,7 @@ function serve(socket: AcceptedSocket, accept: (connection: TcpConnection) => Tc
         shut();
         return;
       }
-      if (pending.length) drainTimer = Timer.set(() => { drainTimer = undefined; shut(); }, DRAIN_MS);
+      if (!pending.empty) drainTimer = Timer.set(() => { drainTimer = undefined; shut(); }, DRAIN_MS);
     },
   };
 

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPeerParser } from './peer.js';
+import { startXsWorker } from '../lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
@@ -187,23 +188,10 @@ function advertNodeFigures(frames) {
 
 /** Compute meter per frame in a fresh xsnap worker running the bundled core. */
 async function xsFigures(bench, frames, key) {
-  const { xsnap } = await import('@agoric/xsnap');
-  const { spawn } = await import('node:child_process');
-  const os = await import('node:os');
-  const fsp = await import('node:fs/promises');
-  const { tmpName } = await import('tmp');
-  const worker = await xsnap({
-    os: os.type(),
-    spawn,
-    fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
-    name: `mi32-bench-${bench}`,
-    stdout: 'inherit',
-    stderr: 'inherit',
-    meteringLimit: 0,
-  });
+  const xs = await startXsWorker(`mi32-bench-${bench}`);
   try {
-    await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
-    await worker.evaluate(`(() => {
+    await xs.loadBundle('mi32-core');
+    await xs.evaluate(`(() => {
       const frames = ${JSON.stringify(frames.map((f) => f.hex))}.map((h) => MI32Core.fromHex(h));
       const macs = ${JSON.stringify(frames.map((f) => f.mac))};
       const key = ${key ? `MI32Core.fromHex(${JSON.stringify(key)})` : 'undefined'};
@@ -222,10 +210,10 @@ async function xsFigures(bench, frames, key) {
         if (r.error) throw new Error('XS: frame ' + i + ' does not decode: ' + r.error);
       }
     })();`);
-    await worker.evaluate('benchGc()');
-    const base = (await worker.evaluate(`benchBaseline(${XS_FRAMES})`)).meterUsage;
-    await worker.evaluate('benchGc()');
-    const run = (await worker.evaluate(`benchDecode(${XS_FRAMES})`)).meterUsage;
+    await xs.evaluate('benchGc()');
+    const base = (await xs.evaluate(`benchBaseline(${XS_FRAMES})`)).meterUsage;
+    await xs.evaluate('benchGc()');
+    const run = (await xs.evaluate(`benchDecode(${XS_FRAMES})`)).meterUsage;
     emit({
       bench,
       impl: 'mi32-xs',
@@ -241,7 +229,7 @@ async function xsFigures(bench, frames, key) {
       baselineAllocate: base.allocate,
     });
   } finally {
-    await worker.close();
+    await xs.close();
   }
 }
 
@@ -257,6 +245,5 @@ referenceFigures('decode.mibeacon.plain', plain);
 nodeFigures('decode.mibeacon.encrypted', encrypted, ENCRYPTED_KEY);
 advertNodeFigures(plain);
 
-await import('@endo/init');
 await xsFigures('decode.mibeacon.plain', plain);
 await xsFigures('decode.mibeacon.encrypted', encrypted, ENCRYPTED_KEY);

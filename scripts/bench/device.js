@@ -51,6 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { makeRadioMix } from './lib/radio-mix.js';
 import { DEVICE_DRIVER, REFERENCE_LOOP } from './lib/device-driver.js';
 import { esp32Factor as esp32FactorFor } from './lib/esp32.js';
+import { startXsWorker } from '../lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
@@ -86,49 +87,12 @@ const checks = new Uint8Array(recorded.length * 2);
 recorded.forEach((r, i) => { checks[2 * i] = r.first; checks[2 * i + 1] = r.last; });
 
 // ---- XS ----
-await import('@endo/init');
-const { xsnap } = await import('@agoric/xsnap');
-const { spawn } = await import('node:child_process');
-const os = await import('node:os');
-const fsp = await import('node:fs/promises');
-const { tmpName } = await import('tmp');
-
-let child;
-let lastMessage = '';
-const worker = await xsnap({
-  os: os.type(),
-  spawn: (...args) => (child = spawn(...args)),
-  fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
-  name: 'mi32-bench-device',
-  stdout: 'inherit',
-  stderr: 'inherit',
-  meteringLimit: 0,
-  handleCommand: (bytes) => { lastMessage = new TextDecoder().decode(bytes); return new Uint8Array(); },
-});
-/** Evaluate code that sends one JSON value back with issueCommand. */
-/** worker.evaluate calls so far (each leaves about one slot in xsnap: see the header). */
-let evaluations = 0;
-async function ask(expression) {
-  evaluations++;
-  await worker.evaluate(`issueCommand(new TextEncoder().encode(JSON.stringify(${expression})).buffer)`);
-  return JSON.parse(lastMessage);
-}
-
-/** On-CPU time of the xsnap worker process so far, in µs. */
-function workerCpuUs() {
-  return Number(fs.readFileSync(`/proc/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-}
-
-async function measure(source) {
-  evaluations++;
-  const before = workerCpuUs();
-  const { meterUsage } = await worker.evaluate(source);
-  return { cpuUs: workerCpuUs() - before, compute: meterUsage.compute, heap: meterUsage.currentHeapCount };
-}
+const xs = await startXsWorker('mi32-bench-device');
+const { ask, measure } = xs;
 
 try {
-  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
-  await worker.evaluate(`(() => {
+  await xs.loadBundle('mi32-core');
+  await xs.evaluate(`(() => {
     const hex = (h) => MI32Core.fromHex(h);
     const adverts = ${JSON.stringify(mix.adverts)}.map((a) => ({ t: a.t, mac: a.mac, rssi: a.rssi, ad: hex(a.ad) }));
     // Short hex strings: XS indexes a long string from its start (UTF-8), so one big one is quadratic.
@@ -146,19 +110,19 @@ try {
     globalThis.driver = (${DEVICE_DRIVER})(MI32Core, ${JSON.stringify(mix.cfgText)}, adverts, aes);
     globalThis.refLoop = ${REFERENCE_LOOP};
   })()`);
-  const gc = () => { evaluations++; return worker.evaluate('gc()'); };
+  const gc = () => xs.evaluate('gc()');
 
   // Heap: an empty gateway, then the configured one after the warm-up.
   await gc();
   const h0 = (await measure('1')).heap;
-  await worker.evaluate('driver.makeEmptyGateway()');
+  await xs.evaluate('driver.makeEmptyGateway()');
   await gc();
   const h1 = (await measure('1')).heap;
-  await worker.evaluate('driver.makeGateway()');
-  await worker.evaluate(`driver.run(0, ${WARMUP})`);
+  await xs.evaluate('driver.makeGateway()');
+  await xs.evaluate(`driver.run(0, ${WARMUP})`);
   await gc();
   const h2 = (await measure('1')).heap;
-  const evaluationsAtH2 = evaluations;
+  const evaluationsAtH2 = xs.evaluations;
   const tracked = await ask('driver.tracked()');
   const chunkBytes = await ask('driver.chunkBytesPerDevice()');
   const tableBytes = await ask('driver.tableBytesPerSlot()');
@@ -178,7 +142,7 @@ try {
   }
   await gc();
   const h3 = (await measure('1')).heap;
-  const harnessSlots = evaluations - evaluationsAtH2;
+  const harnessSlots = xs.evaluations - evaluationsAtH2;
 
   const mismatches = await ask('aesMismatches');
   if (mismatches !== 0) throw new Error(`AES stand-in: ${mismatches} blocks differ from the Node run`);
@@ -215,5 +179,5 @@ try {
     method: 'XS slots x 16 B + registry typed arrays per slot + chunk bytes computed from what each device holds (32-bit)',
   });
 } finally {
-  await worker.close();
+  await xs.close();
 }

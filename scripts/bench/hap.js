@@ -27,6 +27,7 @@ import ts from 'typescript';
 import { HAP_PAIRING } from '../hap-scenario.js';
 import { REFERENCE_LOOP } from './lib/device-driver.js';
 import { esp32Factor as esp32FactorFor } from './lib/esp32.js';
+import { startXsWorker } from '../lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bundlePath = path.join(root, 'dist/xs/mi32-hap-crypto.js');
@@ -72,31 +73,11 @@ const nodeMs = {};
 }
 
 // ---- XS ----
-await import('@endo/init');
-const { xsnap } = await import('@agoric/xsnap');
-const { spawn } = await import('node:child_process');
-const os = await import('node:os');
-const fsp = await import('node:fs/promises');
-const { tmpName } = await import('tmp');
-
-let child;
-let lastMessage = '';
-const worker = await xsnap({
-  os: os.type(),
-  spawn: (...args) => (child = spawn(...args)),
-  fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
-  name: 'mi32-bench-hap',
-  stdout: 'inherit',
-  stderr: 'inherit',
-  meteringLimit: 0,
-  handleCommand,
-});
-
 /**
  * The device's native SHA-512 (Moddable Digest) and ChaCha20 (StreamCipher) played by Node
  * through issueCommand, as device.js stands in for the native AES: a synchronous call out
  * of XS costs about what a native call does, and the work itself is not XS's. Byte 0 says
- * which: 1 SHA-512(rest); 2 ChaCha20(key 32, nonce 12, counter u32 LE, data); 0 a JSON answer.
+ * which: 1 SHA-512(rest); 2 ChaCha20(key 32, nonce 12, counter u32 LE, data) (0 is xs.ask's).
  */
 function handleCommand(bytes) {
   const kind = bytes[0];
@@ -108,7 +89,6 @@ function handleCommand(bytes) {
     iv.set(rest.subarray(32, 44), 4);
     return crypto.createCipheriv('chacha20', rest.subarray(0, 32), iv).update(rest.subarray(48));
   }
-  lastMessage = new TextDecoder().decode(rest);
   return new Uint8Array();
 }
 const NATIVE_STAND_INS = `({
@@ -119,28 +99,20 @@ const NATIVE_STAND_INS = `({
     m.set(data, 49); return new Uint8Array(issueCommand(m.buffer));
   },
 })`;
-async function ask(expression) {
-  await worker.evaluate(`issueCommand(new Uint8Array([0, ...new TextEncoder().encode(JSON.stringify(${expression}))]).buffer)`);
-  return JSON.parse(lastMessage);
-}
-const workerCpuUs = () => Number(fs.readFileSync(`/proc/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-async function measure(source) {
-  const before = workerCpuUs();
-  const { meterUsage } = await worker.evaluate(source);
-  return { cpuUs: workerCpuUs() - before, compute: meterUsage.compute, heap: meterUsage.currentHeapCount };
-}
-const heapAfterGc = async () => { await worker.evaluate('gc()'); return (await measure('1')).heap; };
+const xs = await startXsWorker('mi32-bench-hap', { onCommand: handleCommand });
+const { ask, measure } = xs;
+const heapAfterGc = async () => { await xs.evaluate('gc()'); return (await measure('1')).heap; };
 
 try {
-  await worker.evaluate(fs.readFileSync(bundlePath, 'utf8'));
-  await worker.evaluate(`globalThis.refLoop = ${REFERENCE_LOOP};`);
+  await xs.loadBundle('mi32-hap-crypto');
+  await xs.evaluate(`globalThis.refLoop = ${REFERENCE_LOOP};`);
   const refLoop = [];
   for (let i = 0; i < 3; i++) refLoop.push((await measure('refLoop()')).cpuUs);
   const refLoopCpuUs = median(refLoop);
   const factor = esp32FactorFor(refLoopCpuUs);
   const estimate = (cpuUs) => Math.round((cpuUs * factor) / 1000);
 
-  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
+  await xs.loadBundle('mi32-core');
   // Each step, first all in pure JS (noble's SHA-512 and ChaCha20 too), then as the device
   // runs it (firmware/moddable/hap-crypto.ts: native SHA-512 and ChaCha20, stood in for).
   // REPS pairings, each with its own accessory and seed; heap after the first, after a gc.
@@ -150,16 +122,16 @@ try {
   for (const [cryptoKind, natives] of [['pure-js', '{}'], ['native sha512+chacha20 (stand-in)', NATIVE_STAND_INS]]) {
     const runs = {};
     for (let rep = 0; rep < REPS; rep++) {
-      await worker.evaluate(`globalThis.random = ${RANDOM(SEED + rep)}; globalThis.lines = [];
+      await xs.evaluate(`globalThis.random = ${RANDOM(SEED + rep)}; globalThis.lines = [];
         globalThis.hc = MI32HapCrypto.createPureHapCrypto(random, ${natives});
         globalThis.pairing = (${HAP_PAIRING})(MI32Core, hc, random, lines);`);
       h1 ??= await heapAfterGc();
       const names = await ask('pairing.steps.map((s) => s.name)');
       for (let i = 0; i < names.length; i++) {
-        await worker.evaluate(`globalThis.request = pairing.steps[${i}].request()`);
-        await worker.evaluate('gc()'); // each run starts from a collected heap, so its share of GC is comparable
+        await xs.evaluate(`globalThis.request = pairing.steps[${i}].request()`);
+        await xs.evaluate('gc()'); // each run starts from a collected heap, so its share of GC is comparable
         const run = await measure(`globalThis.answer = pairing.steps[${i}].answer(request)`);
-        await worker.evaluate(`pairing.steps[${i}].check(answer)`);
+        await xs.evaluate(`pairing.steps[${i}].check(answer)`);
         (runs[names[i]] ??= []).push(run);
       }
       const lines = await ask('lines');
@@ -171,7 +143,7 @@ try {
     // The verifier (first boot, or a new code from HKPin): x = H(salt | H(I:P)), v = g^x.
     const verifierRuns = [];
     for (let rep = 0; rep < REPS; rep++) {
-      await worker.evaluate('gc()');
+      await xs.evaluate('gc()');
       verifierRuns.push(await measure(`MI32Core.srpVerifier(hc, new Uint8Array(16).fill(${rep}), '031-45-154')`));
     }
     runs.verifier = verifierRuns;
@@ -196,7 +168,7 @@ try {
   }
 
   // The primitives one by one (same worker, same inputs each time).
-  await worker.evaluate(`(() => {
+  await xs.evaluate(`(() => {
     const hc = MI32HapCrypto.createPureHapCrypto({ bytes: (n) => new Uint8Array(n).fill(7) });
     const N = (1n << 3072n) - 1093337n; // an odd 3072-bit modulus: the cost is the size, not the prime
     const base = N / 3n;
@@ -229,7 +201,7 @@ try {
   for (const name of await ask('Object.keys(primitives)')) {
     const runs = [];
     for (let i = 0; i < REPS; i++) {
-      await worker.evaluate('gc()');
+      await xs.evaluate('gc()');
       runs.push(await measure(`primitives[${JSON.stringify(name)}]()`));
     }
     const cpuUs = min(runs.map((r) => r.cpuUs));
@@ -240,7 +212,7 @@ try {
   const h3 = await heapAfterGc();
   const first = await measure(`(() => { const hc = MI32HapCrypto.createPureHapCrypto({ bytes: (n) => new Uint8Array(n).fill(9) }, {}, { ed25519BaseWindow: 6 }); hc.ed25519KeyPair(); })()`);
   const h4 = await heapAfterGc();
-  await worker.evaluate(`MI32HapCrypto.createPureHapCrypto({ bytes: (n) => new Uint8Array(n) })`); // back to no table
+  await xs.evaluate(`MI32HapCrypto.createPureHapCrypto({ bytes: (n) => new Uint8Array(n) })`); // back to no table
   emit({
     bench: 'hap.heap',
     slotsAfterSetup: h1 - h0,
@@ -262,5 +234,5 @@ try {
     refLoopCpuUs: Math.round(refLoopCpuUs),
   });
 } finally {
-  await worker.close();
+  await xs.close();
 }

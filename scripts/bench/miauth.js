@@ -7,9 +7,9 @@
 // README ("Mi authentication"); registration and login happen once per connection, the
 // UART exchange once per register read (5 per poll, a poll every 5 s).
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startXsWorker } from '../lib/xsnap-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const core = await import(path.join(root, 'dist/firmware/core/index.js'));
@@ -73,29 +73,20 @@ for (const step of ['register', 'login', 'uart', 'nmea']) {
 
 // ---- XS: compute meter per step, the bundled core ----
 
-await import('@endo/init');
-const { xsnap } = await import('@agoric/xsnap');
-const { spawn } = await import('node:child_process');
-const os = await import('node:os');
-const fsp = await import('node:fs/promises');
-const { tmpName } = await import('tmp');
-const worker = await xsnap({
-  os: os.type(), spawn, fs: { ...fsp, createReadStream: fs.createReadStream, tmpName },
-  name: 'mi32-bench-miauth', stdout: 'inherit', stderr: 'inherit', meteringLimit: 0,
-});
+const xs = await startXsWorker('mi32-bench-miauth');
 try {
-  await worker.evaluate(fs.readFileSync(path.join(root, 'dist/xs/mi32-core.js'), 'utf8'));
-  await worker.evaluate(`globalThis.steps = (${STEPS})(MI32Core, MI32Core.PORTABLE_AUTH_CRYPTO, MI32Core.createSoftAes());
+  await xs.loadBundle('mi32-core');
+  await xs.evaluate(`globalThis.steps = (${STEPS})(MI32Core, MI32Core.PORTABLE_AUTH_CRYPTO, MI32Core.createSoftAes());
     for (const k of Object.keys(steps)) steps[k](); // warm-up: lazily built tables are not a step's cost
     globalThis.nothing = () => {};`);
   const repeat = { register: 2, login: 20, uart: 50, nmea: 200 };
   for (const [step, k] of Object.entries(repeat)) {
     // CPU: the evaluate round trip, less the same round trip doing nothing (its IPC cost).
     let t = performance.now();
-    const base = (await worker.evaluate(`for (let i = 0; i < ${k}; i++) nothing();`)).meterUsage.compute;
+    const base = (await xs.evaluate(`for (let i = 0; i < ${k}; i++) nothing();`)).meterUsage.compute;
     const baseMs = performance.now() - t;
     t = performance.now();
-    const run = (await worker.evaluate(`for (let i = 0; i < ${k}; i++) steps.${step}();`)).meterUsage.compute;
+    const run = (await xs.evaluate(`for (let i = 0; i < ${k}; i++) steps.${step}();`)).meterUsage.compute;
     const runMs = performance.now() - t;
     emit({
       bench: `miauth.${step}.xs`, impl: 'mi32-xs portable', runtime: 'xs', computePerStep: Math.round((run - base) / k),
@@ -103,5 +94,5 @@ try {
     });
   }
 } finally {
-  await worker.close();
+  await xs.close();
 }

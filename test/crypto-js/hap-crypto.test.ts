@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPureHapCrypto, type HapNatives } from '../../firmware/crypto-js/hap-crypto.js';
 import { modPow, montgomery, plainModPow } from '../../firmware/core/crypto/modpow.js';
-import { bigIntToBytes, bytesToBigInt } from '../../firmware/core/crypto/bigint-bytes.js';
+import { bigIntToBytes, bytesToBigInt } from '../../firmware/core/bytes/bigint.js';
 import type { Random } from '../../firmware/core/host.js';
 import { SrpServer, srpVerifier } from '../../firmware/core/homekit/srp.js';
 import { SRP, SrpClient } from 'fast-srp-hap';

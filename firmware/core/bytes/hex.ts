@@ -112,18 +112,7 @@ export function reversed(bytes: Uint8Array): Uint8Array {
   return bytes.slice().reverse();
 }
 
-/** Concatenate byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+export { concat } from './bytes.js';
 
 const DIGITS = '0123456789abcdef';
 

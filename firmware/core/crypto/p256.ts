@@ -4,6 +4,9 @@
 // Not constant-time (BigInt never is): the keys it handles are ephemeral, made for one
 // registration and dropped; the long-lived secret (the token) never goes through here.
 
+import { bigIntToBytes, bytesToBigInt } from '../bytes/bigint.js';
+import { plainModPow } from './modpow.js';
+
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
@@ -19,17 +22,7 @@ function mod(a: bigint): bigint {
   return r < 0n ? r + P : r;
 }
 
-function power(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-    e >>= 1n;
-  }
-  return result;
-}
+const power = (base: bigint, exponent: bigint): bigint => plainModPow(base, exponent, P);
 
 /** Doubling for a = −3 (Bernstein–Lange dbl-2001-b). */
 function double([x, y, z]: Point): Point {
@@ -83,19 +76,8 @@ function toAffine([x, y, z]: Point): [bigint, bigint] {
   return [(x * zInv2) % P, (((y * zInv2) % P) * zInv) % P];
 }
 
-function toBigInt(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = 0; i < bytes.length; i++) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
-
-function toBytes(v: bigint, out: Uint8Array, at: number): void {
-  let x = v;
-  for (let i = 31; i >= 0; i--) {
-    out[at + i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-}
+const toBigInt = bytesToBigInt;
+const toBytes = (v: bigint, out: Uint8Array, at: number): void => out.set(bigIntToBytes(v, 32), at);
 
 /** A usable private key: 32 bytes, 1 ≤ d < n. */
 export function isP256PrivateKey(key: Uint8Array): boolean {

@@ -3,6 +3,8 @@
 // so plainness wins over speed; a platform with a native digest passes its own `sha256`
 // (AuthCrypto in host.ts) and HMAC/HKDF below run over it.
 
+import { concat } from '../bytes/bytes.js';
+
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -56,18 +58,6 @@ export const sha256: Sha256 = (data) => {
   return out;
 };
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** HMAC-SHA256(key, message), 32 bytes. */
 export function hmacSha256(key: Uint8Array, message: Uint8Array, hash: Sha256 = sha256): Uint8Array {
   const block = new Uint8Array(64);
@@ -95,4 +85,3 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
   return out;
 }
 
-export { concat as concatBytes };

@@ -12,7 +12,7 @@
 import type { Log, Store } from '../host.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
-import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
+import { readJsonObject } from '../store/json-file.js';
 
 export const MARKS_FILE = 'counters.json';
 /** How far ahead the mark is written, by counter width: 32-bit MiBeacon/BTHome counters, 8-bit ATC/pvvx. */
@@ -46,21 +46,10 @@ export class CounterMarks implements CounterMarkPort {
   constructor(private readonly store: Store, private readonly log: Log) {}
 
   load(): string[] {
-    const read = readStoredText(this.store, MARKS_FILE, MAX_FILE_BYTES);
-    const problems = [...read.problems];
-    if (read.kind === 'text') {
-      let raw: unknown;
-      try {
-        const deep = jsonDepthProblem(read.text, 2);
-        if (deep) throw new Error(deep);
-        raw = JSON.parse(read.text);
-        if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
-      } catch (e) {
-        problems.push(`${MARKS_FILE} is not valid (${(e as Error).message}); ${keepAside(this.store, MARKS_FILE)}`);
-        raw = {};
-      }
-      for (const [mac, value] of Object.entries(raw as Record<string, unknown>)) {
-        const mark = checkedMark(mac, value);
+    const { value, problems } = readJsonObject(this.store, MARKS_FILE, MAX_FILE_BYTES, 2, '');
+    if (value) {
+      for (const [mac, entry] of Object.entries(value)) {
+        const mark = checkedMark(mac, entry);
         if (typeof mark === 'string') problems.push(`${MARKS_FILE}: ${mark}; ignored`);
         else if (this.marks.size < MAX_MARKS) this.marks.set(mac, pack(mark));
       }

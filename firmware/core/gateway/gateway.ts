@@ -9,7 +9,7 @@ import { GattClient, type GattResult, type GattTimeouts, type ScanControl } from
 import { needsDecoding } from '../decode.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
-import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
+import { readJsonObject } from '../store/json-file.js';
 import { CommandError, type CommandTarget, type Options, type Reply, REPLY_LEAF, runCommand, SILENT } from './commands.js';
 import type { CommandSource } from './command-target.js';
 import { buildTopic, DEFAULT_FULLTOPIC, DEFAULT_GROUPTOPIC, fullTopicProblem } from './topics.js';
@@ -695,20 +695,10 @@ export class Gateway implements CommandTarget {
 
   /** settings.json, each value checked again: a bad one is reported and its default used. */
   private loadSettings(): Partial<GatewaySettings> {
-    const read = readStoredText(this.ports.store, SETTINGS_FILE, SETTINGS_MAX_BYTES);
-    for (const p of read.problems) this.ports.log.warn(`${p}; using defaults`);
-    if (read.kind !== 'text') return {};
-    let raw: unknown;
-    try {
-      const tooDeep = jsonDepthProblem(read.text, 2);
-      if (tooDeep) throw new Error(tooDeep);
-      raw = JSON.parse(read.text);
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
-    } catch (e) {
-      this.ports.log.warn(`${SETTINGS_FILE} is not valid (${(e as Error).message}); ${keepAside(this.ports.store, SETTINGS_FILE)}; using defaults`);
-      return {};
-    }
-    return this.checkSettings(raw as Record<string, unknown>, SETTINGS_FILE);
+    const { value: raw, problems } = readJsonObject(this.ports.store, SETTINGS_FILE, SETTINGS_MAX_BYTES, 2, '');
+    for (const p of problems) this.ports.log.warn(`${p}; using defaults`);
+    if (!raw) return {};
+    return this.checkSettings(raw, SETTINGS_FILE);
   }
 
   /** The valid settings among `raw`; each invalid one is logged and left out (its default applies). */

@@ -10,7 +10,8 @@
 import type { HapCrypto } from '../host.js';
 import { concat } from '../bytes/hex.js';
 import { utf8Encode } from '../mqtt/utf8.js';
-import { bigIntToBytes, bytesToBigInt } from '../crypto/bigint-bytes.js';
+import { bigIntToBytes, bytesToBigInt } from '../bytes/bigint.js';
+import { equalBytes } from '../bytes/bytes.js';
 
 /** RFC 5054 appendix A, the 3072-bit group. */
 const N_HEX =
@@ -84,12 +85,4 @@ export class SrpServer {
     this.sessionKey = K;
     return H(concat(clientPublicKey, clientProof, K));
   }
-}
-
-/** Constant-time comparison: a proof check must not tell how many bytes matched. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }

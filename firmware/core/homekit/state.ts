@@ -10,7 +10,8 @@ import type { HapCrypto, Log, Random, Store } from '../host.js';
 import { fromHex, toHex } from '../bytes/hex.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
-import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
+import { keepAside } from '../store/read-text.js';
+import { readJsonObject } from '../store/json-file.js';
 import { setupCodeProblem } from './setup-code.js';
 import { srpVerifier } from './srp.js';
 
@@ -49,19 +50,9 @@ export interface StatePorts {
 
 /** The stored JSON of `name`, or undefined (absent, or bad: then kept aside and logged). */
 function readJson(ports: StatePorts, name: string): Record<string, unknown> | undefined {
-  const read = readStoredText(ports.store, name, MAX_FILE_BYTES);
-  for (const p of read.problems) ports.log.warn(`HomeKit: ${p}`);
-  if (read.kind !== 'text') return undefined;
-  try {
-    const deep = jsonDepthProblem(read.text, 3);
-    if (deep) throw new Error(deep);
-    const value: unknown = JSON.parse(read.text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (e) {
-    ports.log.warn(`HomeKit: ${name} is not valid (${(e as Error).message}); ${keepAside(ports.store, name)}`);
-    return undefined;
-  }
+  const { value, problems } = readJsonObject(ports.store, name, MAX_FILE_BYTES, 3, '');
+  for (const p of problems) ports.log.warn(`HomeKit: ${p}`);
+  return value;
 }
 
 function hexField(raw: Record<string, unknown>, key: string, length: number): Uint8Array | undefined {

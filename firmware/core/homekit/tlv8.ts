@@ -3,6 +3,7 @@
 // bytes long (SRP's 384-byte A and B); the reader joins them. Two separate items of the
 // same type in a list (list-pairings) are set apart by an empty Separator item.
 
+import { concat } from '../bytes/bytes.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 
 /** TLV types (HAP spec, table 5-6). */
@@ -22,7 +23,6 @@ export class TlvError extends Error {}
 /** An item list: [type, value] in order. Numbers are one byte (State, Method, Error); strings UTF-8. */
 export function encodeTlv(items: readonly (readonly [number, TlvValue])[]): Uint8Array {
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (const [type, value] of items) {
     const bytes = typeof value === 'number' ? Uint8Array.of(value) : typeof value === 'string' ? utf8Encode(value) : value;
     let at = 0;
@@ -34,17 +34,10 @@ export function encodeTlv(items: readonly (readonly [number, TlvValue])[]): Uint
       item[1] = n;
       item.set(bytes.subarray(at, at + n), 2);
       parts.push(item);
-      total += item.length;
       at += n;
     } while (at < bytes.length);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 /**

@@ -4,7 +4,8 @@
 
 import type { AesEncryptBlock, AuthCrypto } from '../host.js';
 import { ccmEncrypt } from '../crypto/ccm.js';
-import { concatBytes, hkdfSha256, hmacSha256 } from '../crypto/sha256.js';
+import { concat as concatBytes } from '../bytes/bytes.js';
+import { hkdfSha256, hmacSha256 } from '../crypto/sha256.js';
 
 const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const SETUP_INFO = ascii('mible-setup-info');

@@ -8,7 +8,7 @@ import type { Store } from '../host.js';
 import { fromHex, normalizeMac, toHex } from '../bytes/hex.js';
 import { utf8Encode } from '../mqtt/utf8.js';
 import { writeAtomic } from '../store/atomic.js';
-import { jsonDepthProblem, keepAside, readStoredText } from '../store/read-text.js';
+import { readJsonObject } from '../store/json-file.js';
 import { TOKEN_BYTES } from './keys.js';
 
 export const TOKENS_FILE = 'mitokens';
@@ -33,20 +33,9 @@ export class TokenStore {
   /** Load the file; returns the problems (already free of token values). */
   load(): string[] {
     this.entries.clear();
-    const read = readStoredText(this.store, TOKENS_FILE, MAX_BYTES);
-    const problems = [...read.problems];
-    if (read.kind !== 'text') return problems;
-    let raw: unknown;
-    try {
-      const deep = jsonDepthProblem(read.text, 2);
-      if (deep) throw new Error(deep);
-      raw = JSON.parse(read.text);
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
-    } catch (e) {
-      problems.push(`${TOKENS_FILE} is not valid (${(e as Error).message}); ${keepAside(this.store, TOKENS_FILE)}`);
-      return problems;
-    }
-    for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const { value: raw, problems } = readJsonObject(this.store, TOKENS_FILE, MAX_BYTES, 2, '');
+    if (!raw) return problems;
+    for (const [key, value] of Object.entries(raw)) {
       const mac = normalizeMac(key);
       const v = value as Record<string, unknown> | null;
       const token = typeof v?.token === 'string' ? fromHex(v.token) : undefined;

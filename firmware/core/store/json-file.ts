@@ -1,4 +1,4 @@
-// A small JSON settings file (devices.json, upload.json): read at start without letting it
+// A small JSON file (devices.json, upload.json, settings.json, counters.json, mitokens, HomeKit's state): read at start without letting it
 // stop the start, and saved atomically. What is unreadable, too large, too deep or not an
 // object is reported and kept aside; the caller checks each field and uses its defaults.
 
@@ -13,7 +13,11 @@ export interface JsonFileRead {
   problems: string[];
 }
 
-export function readJsonObject(store: Store, name: string, maxBytes: number, maxDepth: number): JsonFileRead {
+/**
+ * `instead` says what the caller does without the file; it ends the problem of a file that
+ * is not a JSON object ('' leaves it off, for callers that add their own ending).
+ */
+export function readJsonObject(store: Store, name: string, maxBytes: number, maxDepth: number, instead = 'using defaults'): JsonFileRead {
   const read = readStoredText(store, name, maxBytes);
   const problems = read.problems.slice();
   if (read.kind !== 'text') return { value: undefined, problems };
@@ -24,7 +28,7 @@ export function readJsonObject(store: Store, name: string, maxBytes: number, max
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
     return { value: raw as Record<string, unknown>, problems };
   } catch (e) {
-    problems.push(`${name} is not valid (${(e as Error).message}); ${keepAside(store, name)}; using defaults`);
+    problems.push(`${name} is not valid (${(e as Error).message}); ${keepAside(store, name)}${instead ? `; ${instead}` : ''}`);
     return { value: undefined, problems };
   }
 }
