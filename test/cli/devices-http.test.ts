@@ -2,26 +2,17 @@
 // (/cm?cmnd=), no broker involved, against a real `mi32 run --http`. The pair outcome is
 // followed on the page's live log; the web password goes as Basic auth and is never echoed;
 // an unreachable URL, a 401, a bad URL: one line on stderr, an exit code, no stack trace.
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, runCleanups, startRun, tempDir, type RunProcess } from '../e2e/harness.js';
+import { expectManagementFlow, LOCKED, lockedPeripheralFile, mi32 } from '../helpers/devices-cli.js';
+import { runCleanups, startRun, tempDir, type RunProcess } from '../e2e/harness.js';
 
-const LOCKED = 'E72E01A1B2C3';
 const SECRET = 'Hx7-page-secret';
 
 let gateway: RunProcess;
 let url: string;
 
-function mi32(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
 const devices = (...args: string[]) => mi32(['devices', ...args, '--http', url]);
 
 function expectOneLine(stderr: string, message: RegExp): void {
@@ -41,8 +32,7 @@ async function closedPort(): Promise<number> {
 
 beforeEach(async () => {
   const dir = tempDir();
-  const peripherals = join(dir, 'peripherals.json');
-  writeFileSync(peripherals, JSON.stringify([{ mac: LOCKED, model: 'LYWSD02', security: 'bond' }]));
+  const peripherals = lockedPeripheralFile(dir);
   gateway = startRun(['--data', join(dir, 'data'), '--peripherals', peripherals, '--http', '0']);
   url = (await gateway.waitStderr('the page URL', /web page: (http:\/\/\S+)/))[1]!;
 });
@@ -50,24 +40,7 @@ afterEach(runCleanups);
 
 describe('mi32 devices --http', () => {
   it('approve, list, mode, pair (followed to its outcome), paired, unpair, remove over /cm', async () => {
-    let r = await devices('approve', 'e7:2e:01:a1:b2:c3', 'cd553938-8960-4e70-864a-a7fba06578c0');
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Approve: 'Done', MAC: LOCKED, Id: 'cd553938-8960-4e70-864a-a7fba06578c0' });
-    r = await devices('list', 'approved');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32List: { Mode: 'passive', Devices: [{ MAC: LOCKED, Approved: 1, Paired: 0, Id: 'cd553938-8960-4e70-864a-a7fba06578c0' }] } });
-    r = await devices('mode', 'active');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Mode: 'active' });
-    r = await devices('pair', LOCKED);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Pair: { MAC: LOCKED, Paired: 1 } });
-    r = await devices('paired', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Paired: 1, MAC: LOCKED });
-    r = await devices('unpair', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Unpair: 'Done', MAC: LOCKED });
-    r = await devices('remove', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Remove: 'Done', MAC: LOCKED });
-    r = await devices('list');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32List: { Mode: 'active', Devices: [] } });
+    await expectManagementFlow(devices);
   });
 
   it('an error reply from the gateway: printed, one line on stderr, exit 1', async () => {

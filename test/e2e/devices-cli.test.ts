@@ -2,28 +2,18 @@
 // manager's CLI on the gateway's command API. Approve, list, mode, pair (with a simulated
 // peripheral that asks for a bond), paired, unpair, remove; bad input gives one line on
 // stderr and an exit code, never a stack trace.
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectManagementFlow, LOCKED, lockedPeripheralFile, mi32 } from '../helpers/devices-cli.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { BIN, onCleanup, runCleanups, startRun, tempDir, type RunProcess } from './harness.js';
+import { onCleanup, runCleanups, startRun, tempDir, type RunProcess } from './harness.js';
 
-const LOCKED = 'E72E01A1B2C3';
 
 let broker: TestBroker;
 let gateway: RunProcess;
 let seq = 0;
 let topic: string;
 
-/** The CLI as a child process, asynchronously: the broker runs in this process. */
-function mi32(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
 
 const devices = (...args: string[]) => mi32(['devices', ...args, '--broker', broker.url, '--topic', topic]);
 
@@ -38,8 +28,7 @@ beforeEach(async () => {
   onCleanup(() => broker.stop());
   topic = `devices${++seq}`;
   const dir = tempDir();
-  const peripherals = join(dir, 'peripherals.json');
-  writeFileSync(peripherals, JSON.stringify([{ mac: LOCKED, model: 'LYWSD02', security: 'bond' }]));
+  const peripherals = lockedPeripheralFile(dir);
   gateway = startRun(['--broker', broker.url, '--topic', topic, '--data', join(dir, 'data'), '--peripherals', peripherals]);
   await gateway.waitStderr('connected', /MQTT connected/);
 });
@@ -47,24 +36,7 @@ afterEach(runCleanups);
 
 describe('mi32 devices', () => {
   it('approve, list, mode, pair, paired, unpair, remove over MQTT', async () => {
-    let r = await devices('approve', 'e7:2e:01:a1:b2:c3', 'cd553938-8960-4e70-864a-a7fba06578c0');
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Approve: 'Done', MAC: LOCKED, Id: 'cd553938-8960-4e70-864a-a7fba06578c0' });
-    r = await devices('list', 'approved');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32List: { Mode: 'passive', Devices: [{ MAC: LOCKED, Approved: 1, Paired: 0, Id: 'cd553938-8960-4e70-864a-a7fba06578c0' }] } });
-    r = await devices('mode', 'active');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Mode: 'active' });
-    r = await devices('pair', LOCKED);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Pair: { MAC: LOCKED, Paired: 1 } });
-    r = await devices('paired', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Paired: 1, MAC: LOCKED });
-    r = await devices('unpair', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Unpair: 'Done', MAC: LOCKED });
-    r = await devices('remove', LOCKED);
-    expect(JSON.parse(r.stdout)).toEqual({ MI32Remove: 'Done', MAC: LOCKED });
-    r = await devices('list');
-    expect(JSON.parse(r.stdout)).toEqual({ MI32List: { Mode: 'active', Devices: [] } });
+    await expectManagementFlow(devices);
     // The gateway answered each on its console too.
     expect(gateway.replies().map((x) => Object.keys(x)[0])).toEqual(['MI32Approve', 'MI32List', 'MI32Mode', 'MI32Pair', 'MI32Pair', 'MI32Paired', 'MI32Unpair', 'MI32Remove', 'MI32List']);
   });
